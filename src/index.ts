@@ -1,0 +1,30 @@
+export { systemClock, type Clock, type TimerHandle } from './clock.js';
+export { toDisposable, type Disposable } from './disposable.js';
+export type { HealthEvent } from './events.js';
+export {
+  HealthCache,
+  type CheckResult,
+  type Removal,
+  type StatusChange,
+  type SweepSummary,
+  type Transition,
+} from './health-cache.js';
+export type { HistorySample } from './history.js';
+export { redactSecrets } from './messages.js';
+export {
+  defaultConfig,
+  resolveOptions,
+  type Config,
+  type HealthCacheOptions,
+  type ResolvedHealthCacheOptions,
+} from './options.js';
+export { isHealthChecker, type HealthChecker, type HealthReport, type Provider } from './provider.js';
+export { ProviderRegistry, assertProviderName, type RegistryChange } from './registry.js';
+export {
+  millisToNanos,
+  statusToJSON,
+  type HealthState,
+  type HistorySummary,
+  type Status,
+  type StatusJSON,
+} from './status.js';
