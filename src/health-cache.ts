@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle } from './clock.js';
 import type { Disposable } from './disposable.js';
 import { Emitter, type HealthEvent } from './events.js';
+import type { HealthView } from './health-view.js';
 import { HistoryRing, type HistorySample } from './history.js';
 import { cleanMessage, describeFailure } from './messages.js';
 import { resolveOptions, type HealthCacheOptions, type ResolvedHealthCacheOptions } from './options.js';
@@ -101,7 +102,7 @@ const EMPTY_SNAPSHOT: readonly Status[] = Object.freeze([]);
  * cache.get('docker'); // Status | undefined (not checked yet)
  * ```
  */
-export class HealthCache implements Disposable {
+export class HealthCache implements HealthView, Disposable {
   readonly #registry: ProviderRegistry;
   readonly #options: ResolvedHealthCacheOptions;
   readonly #clock: Clock;
@@ -157,6 +158,11 @@ export class HealthCache implements Disposable {
       // Prompt checks only while polling; a one-shot user calls checkNow itself.
       else if (this.#run) void this.#enqueue(false, change.name, false);
     });
+  }
+
+  /** The registry this cache follows. */
+  get registry(): ProviderRegistry {
+    return this.#registry;
   }
 
   /** The options in force, with defaults applied. */

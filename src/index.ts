@@ -9,6 +9,7 @@ export {
   type SweepSummary,
   type Transition,
 } from './health-cache.js';
+export type { HealthView } from './health-view.js';
 export type { HistorySample } from './history.js';
 export { redactSecrets } from './messages.js';
 export {

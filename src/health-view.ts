@@ -1,0 +1,37 @@
+import type { HealthEvent } from './events.js';
+import type { CheckResult, Removal, StatusChange, SweepSummary, Transition } from './health-cache.js';
+import type { HistorySample } from './history.js';
+import type { ResolvedHealthCacheOptions } from './options.js';
+import type { ProviderRegistry } from './registry.js';
+import type { Status } from './status.js';
+
+/**
+ * What readers (the HTTP surface, metrics, the CLI) need of a cache. Both
+ * `HealthCache` and the Redis-backed `SharedHealthCache` implement it, so every
+ * reader works with either.
+ */
+export interface HealthView {
+  /** The providers watched. */
+  readonly registry: ProviderRegistry;
+  /** The options in force. */
+  readonly options: ResolvedHealthCacheOptions;
+  /** The last status of `name`; `undefined` until checked once. O(1). */
+  get(name: string): Status | undefined;
+  /** Every checked status, sorted by name; the same frozen array until something changes. */
+  snapshot(): readonly Status[];
+  /** Recent results of `name`, oldest first. */
+  history(name: string): readonly HistorySample[];
+  /** A sweep now, coalesced with any in flight. */
+  checkNow(signal?: AbortSignal): Promise<readonly Status[]>;
+  /** One provider now, coalesced with any sweep in flight. */
+  checkProvider(name: string, signal?: AbortSignal): Promise<Status | undefined>;
+  /** Timed-out calls that have not settled yet. */
+  readonly abandonedChecks: number;
+  /** Every call given up on at its timeout. */
+  readonly abandonedChecksTotal: number;
+  readonly onResult: HealthEvent<CheckResult>;
+  readonly onTransition: HealthEvent<Transition>;
+  readonly onRemove: HealthEvent<Removal>;
+  readonly onChange: HealthEvent<StatusChange>;
+  readonly onSweep: HealthEvent<SweepSummary>;
+}
