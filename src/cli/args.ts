@@ -1,0 +1,194 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** What the command line asked for. */
+export type Invocation =
+  | { readonly command: 'help'; readonly text: string }
+  | { readonly command: 'version' }
+  | {
+      readonly command: 'serve';
+      readonly config: string | undefined;
+      readonly host: string | undefined;
+      readonly port: number | undefined;
+      readonly logFormat: LogFormat;
+    }
+  | { readonly command: 'check'; readonly config: string | undefined; readonly json: boolean };
+
+/** How `serve` writes its log lines. */
+export type LogFormat = 'text' | 'json';
+
+/** A bad command line: the message names what was wrong; the process exits 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  /** The command whose help to point at, if one was recognised. */
+  readonly command: 'serve' | 'check' | undefined;
+
+  constructor(message: string, command?: 'serve' | 'check') {
+    super(message);
+    this.command = command;
+  }
+}
+
+/** The help of the root command. */
+export const ROOT_HELP = `Usage: provider-health <command> [options]
+
+Keeps the health of Docker, Kubernetes, Nomad, HTTP and TCP providers.
+
+Commands:
+  serve    Poll the providers and serve their health over HTTP
+  check    Check every provider once, print the result, exit 0 when all are healthy
+
+Options:
+  -h, --help     Show help (also after a command: provider-health serve --help)
+      --version  Print the version
+
+Without --config, the local Docker, Kubernetes and Nomad are discovered.
+`;
+
+const SERVE_HELP = `Usage: provider-health serve [options]
+
+Polls the providers in the background and serves their health over HTTP
+(JSON API, server-sent events, status page). Stops on SIGINT or SIGTERM.
+
+Options:
+  -c, --config FILE        YAML or JSON config; without it, discover local providers
+      --host HOST          Address to listen on (default: 127.0.0.1, or server.host)
+  -p, --port PORT          Port to listen on, 0 for any free port (default: 7070, or server.port)
+      --log-format FORMAT  text or json (one JSON object per line) (default: text)
+  -h, --help               Show this help
+      --version            Print the version
+
+Environment:
+  PROVIDER_HEALTH_TOKEN      Bearer token the HTTP API requires (overrides server.token)
+  PROVIDER_HEALTH_REDIS_URL  Share one poller between replicas through Redis
+`;
+
+const CHECK_HELP = `Usage: provider-health check [options]
+
+Checks every provider once and prints a table (or JSON).
+
+Options:
+  -c, --config FILE  YAML or JSON config; without it, discover local providers
+      --json         Print the statuses as a JSON array
+  -h, --help         Show this help
+      --version      Print the version
+
+Exit codes:
+  0  every provider is healthy (a degraded one prints a warning)
+  1  a provider is unhealthy, or there is no provider to check
+  2  bad command line or config
+`;
+
+const COMMON = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const satisfies ParseArgsConfig['options'];
+
+const SERVE_OPTIONS = {
+  ...COMMON,
+  config: { type: 'string', short: 'c' },
+  host: { type: 'string' },
+  port: { type: 'string', short: 'p' },
+  'log-format': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+const CHECK_OPTIONS = {
+  ...COMMON,
+  config: { type: 'string', short: 'c' },
+  json: { type: 'boolean' },
+} as const satisfies ParseArgsConfig['options'];
+
+/**
+ * Parses `argv` (without the node and script paths).
+ * @throws UsageError naming the unknown command, flag or bad value.
+ */
+export function parseCommandLine(argv: readonly string[]): Invocation {
+  const [first, ...rest] = argv;
+  if (first === undefined) throw new UsageError('missing command: expected serve or check');
+  if (first === '-h' || first === '--help' || first === 'help') return { command: 'help', text: ROOT_HELP };
+  if (first === '--version') return { command: 'version' };
+  if (first === 'serve') return parseServe(rest);
+  if (first === 'check') return parseCheck(rest);
+  if (first.startsWith('-')) throw new UsageError(`unknown option '${first}'`);
+  throw new UsageError(`unknown command '${first}': expected serve or check`);
+}
+
+function parseServe(args: readonly string[]): Invocation {
+  const { values } = strictParse('serve', args, SERVE_OPTIONS);
+  if (values.help) return { command: 'help', text: SERVE_HELP };
+  if (values.version) return { command: 'version' };
+  const logFormat = values['log-format'] ?? 'text';
+  if (logFormat !== 'text' && logFormat !== 'json') {
+    throw new UsageError(`--log-format: expected text or json, got ${JSON.stringify(logFormat)}`, 'serve');
+  }
+  if (values.host !== undefined && values.host.trim() === '') {
+    throw new UsageError('--host: expected a host name or address, got ""', 'serve');
+  }
+  return {
+    command: 'serve',
+    config: optionalPath('serve', values.config),
+    host: values.host,
+    port: values.port === undefined ? undefined : parsePort(values.port),
+    logFormat,
+  };
+}
+
+function parseCheck(args: readonly string[]): Invocation {
+  const { values } = strictParse('check', args, CHECK_OPTIONS);
+  if (values.help) return { command: 'help', text: CHECK_HELP };
+  if (values.version) return { command: 'version' };
+  return { command: 'check', config: optionalPath('check', values.config), json: values.json ?? false };
+}
+
+function strictParse<T extends NonNullable<ParseArgsConfig['options']>>(
+  command: 'serve' | 'check',
+  args: readonly string[],
+  options: T,
+): ReturnType<typeof parseArgs<{ options: T; strict: true; allowPositionals: false }>> {
+  try {
+    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false });
+  } catch (error) {
+    throw new UsageError(describeParseError(error), command);
+  }
+}
+
+/** Node's parseArgs messages, shortened to the part that names the problem. */
+function describeParseError(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const flag = /'([^']+)'/.exec(message)?.[1];
+    return flag === undefined ? message : `unknown option '${flag}'`;
+  }
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    const argument = /'([^']*)'/.exec(message)?.[1];
+    return argument === undefined ? message : `unexpected argument '${argument}'`;
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const flag = /'(-[^' ]+)/.exec(message)?.[1];
+    return flag === undefined ? message : `option '${flag}' expects a value`;
+  }
+  return message;
+}
+
+function optionalPath(command: 'serve' | 'check', value: string | undefined): string | undefined {
+  if (value !== undefined && value.trim() === '') {
+    throw new UsageError('--config: expected a file path, got ""', command);
+  }
+  return value;
+}
+
+function parsePort(text: string): number {
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(port >= 0 && port <= 65_535)) {
+    throw new UsageError(
+      `--port: expected a port number from 0 to 65535, got ${JSON.stringify(text)}`,
+      'serve',
+    );
+  }
+  return port;
+}
+
+/** The help of `command`, for `--help` and after a usage error. */
+export function helpOf(command: 'serve' | 'check' | undefined): string {
+  return command === 'serve' ? SERVE_HELP : command === 'check' ? CHECK_HELP : ROOT_HELP;
+}

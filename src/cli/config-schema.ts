@@ -1,0 +1,205 @@
+import { z } from 'zod';
+import { DURATION_HINT, parseDuration } from './duration.js';
+
+/**
+ * The config file's schema. Every object is strict: an unknown key is an
+ * error, so a typo cannot be silently ignored. Key names are the library's
+ * option names (camelCase). Ranges of the cache options are checked by the
+ * cache itself, so the file and the library can never disagree.
+ */
+
+/** A duration: `"30s"`, `"1m30s"`, `"250ms"`, or a number of milliseconds. Parsed to milliseconds. */
+const duration = z
+  .union([z.number(), z.string()], { error: `expected ${DURATION_HINT}` })
+  .transform((value, context) => {
+    try {
+      return parseDuration(value);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message, input: value });
+      return z.NEVER;
+    }
+  });
+
+const nonEmpty = z.string().min(1, { error: 'expected a non-empty string' });
+const port = z.int().min(0, { error: 'expected a port from 0 to 65535' }).max(65_535, {
+  error: 'expected a port from 0 to 65535',
+});
+
+/** Client TLS settings; `ca`, `cert` and `key` are PEM file paths (or inline PEM), read at startup. */
+const tls = z.strictObject({
+  /** CA bundle to trust instead of Node's bundled roots. */
+  ca: nonEmpty.optional(),
+  /** Client certificate, for mutual TLS (with `key`). */
+  cert: nonEmpty.optional(),
+  /** The client certificate's private key (with `cert`). */
+  key: nonEmpty.optional(),
+  /** The name the server certificate must carry, when it differs from the host. */
+  serverName: nonEmpty.optional(),
+  /** Accept any server certificate. Default false; for tests only. */
+  skipVerify: z.boolean().optional(),
+});
+
+const common = {
+  /** The name the provider is shown and looked up under; unique in the file. */
+  name: nonEmpty,
+  /** A healthy check slower than this reports `degraded`. */
+  slowThreshold: duration.optional(),
+};
+
+const docker = z.strictObject({
+  ...common,
+  type: z.literal('docker'),
+  /** `unix:///path`, `tcp://host:port` or `https://…`; default: `DOCKER_HOST`, then the usual sockets. */
+  host: nonEmpty.optional(),
+  tls: tls.optional(),
+});
+
+const kubernetes = z.strictObject({
+  ...common,
+  type: z.literal('kubernetes'),
+  /** Path of a kubeconfig; default: `KUBECONFIG`, `~/.kube/config`, then in-cluster. */
+  kubeconfig: nonEmpty.optional(),
+  /** The kubeconfig context; default: its current context. */
+  context: nonEmpty.optional(),
+});
+
+const nomad = z.strictObject({
+  ...common,
+  type: z.literal('nomad'),
+  /** The agent's address; default: `NOMAD_ADDR`, then `http://127.0.0.1:4646`. */
+  address: nonEmpty.optional(),
+  /** ACL token; default: `NOMAD_TOKEN`. Never logged. */
+  token: nonEmpty.optional(),
+  /** Region to ask about; default: the agent's. */
+  region: nonEmpty.optional(),
+  tls: tls.optional(),
+});
+
+const statusCode = z.int().min(100, { error: 'expected an HTTP status from 100 to 599' }).max(599, {
+  error: 'expected an HTTP status from 100 to 599',
+});
+
+const http = z.strictObject({
+  ...common,
+  type: z.literal('http'),
+  /** The URL to request (http or https); userinfo is sent as Basic auth and never shown. */
+  url: nonEmpty,
+  /** Default `GET`. */
+  method: nonEmpty.optional(),
+  /** A status (`204`), an inclusive range (`[200, 399]`) or a class (`"2xx"`, the default). */
+  expectedStatus: z
+    .union([statusCode, z.tuple([statusCode, statusCode]), z.enum(['1xx', '2xx', '3xx', '4xx', '5xx'])], {
+      error: 'expected an HTTP status (204), a range ([200, 399]) or a class ("2xx")',
+    })
+    .optional(),
+  /** Text the body must contain; `/pattern/flags` is a regular expression. */
+  bodyMatch: nonEmpty.optional(),
+  /** Request headers, e.g. `Authorization`. Never logged. */
+  headers: z.record(z.string(), z.string()).optional(),
+  /** `true` follows up to 5 redirects, a number up to that many. Default false. */
+  followRedirects: z
+    .union([z.boolean(), z.int()], { error: 'expected true, false or a number of redirects' })
+    .optional(),
+  tls: tls.optional(),
+});
+
+const tcp = z.strictObject({
+  ...common,
+  type: z.literal('tcp'),
+  host: nonEmpty,
+  port: port.refine((value) => value > 0, { error: 'expected a port from 1 to 65535' }),
+});
+
+/** The provider types a config can name, in the order error messages list them. */
+export const PROVIDER_TYPES = ['docker', 'kubernetes', 'nomad', 'http', 'tcp'] as const;
+
+/** Each provider type's schema. */
+export const PROVIDER_SCHEMAS = { docker, kubernetes, nomad, http, tcp } as const;
+
+const provider = z.discriminatedUnion('type', [docker, kubernetes, nomad, http, tcp]);
+
+const server = z.strictObject({
+  /** Default 127.0.0.1; `--host` overrides. */
+  host: nonEmpty.optional(),
+  /** Default 7070; `--port` overrides. */
+  port: port.optional(),
+  /** Bearer token the API requires; `PROVIDER_HEALTH_TOKEN` overrides. Never logged. */
+  token: nonEmpty.optional(),
+  /** Refresh requests closer together than this are coalesced. */
+  minRefreshInterval: duration.optional(),
+});
+
+const redis = z.strictObject({
+  /** `redis://[user:password@]host:port[/db]`; default `PROVIDER_HEALTH_REDIS_URL`. */
+  url: nonEmpty.optional(),
+  /** Key prefix shared by the replicas of one deployment. */
+  key: nonEmpty.optional(),
+  /** How long the polling replica's lease lasts without renewal. */
+  leaseTtl: duration.optional(),
+});
+
+/** The whole file. */
+export const configSchema = z
+  .strictObject({
+    pollInterval: duration.optional(),
+    checkTimeout: duration.optional(),
+    staleAfter: duration.optional(),
+    jitter: z.number().optional(),
+    concurrency: z.number().optional(),
+    failureThreshold: z.number().optional(),
+    successThreshold: z.number().optional(),
+    historySize: z.number().optional(),
+    maxMessageLength: z.number().optional(),
+    /** Also register the providers discovery finds (default false when a file is given). */
+    discover: z.boolean().optional(),
+    server: server.optional(),
+    redis: redis.optional(),
+    providers: z.array(provider).optional(),
+  })
+  .superRefine((config, context) => {
+    for (const { path, message } of duplicateNames(config))
+      context.addIssue({ code: 'custom', path, message });
+  });
+
+/** An issue for each provider whose name an earlier entry already uses; reads unvalidated data too. */
+export function duplicateNames(data: unknown): { path: (string | number)[]; message: string }[] {
+  const providers = (data as { providers?: unknown } | null)?.providers;
+  if (!Array.isArray(providers)) return [];
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  const seen = new Map<string, number>();
+  providers.forEach((entry: unknown, index) => {
+    const name = (entry as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string') return;
+    const first = seen.get(name);
+    if (first === undefined) seen.set(name, index);
+    else {
+      issues.push({
+        path: ['providers', index, 'name'],
+        message: `duplicate provider name ${JSON.stringify(name)} (also used by providers[${first}])`,
+      });
+    }
+  });
+  return issues;
+}
+
+/** The file's contents after validation, durations in milliseconds. */
+export type ConfigFile = z.output<typeof configSchema>;
+/** One `providers` entry. */
+export type ProviderEntry = z.output<typeof provider>;
+/** The `tls` object of an entry. */
+export type TlsEntry = z.output<typeof tls>;
+
+/** Known keys at a place in the file, for "did you mean" hints; `undefined` where unknown. */
+export function knownKeys(path: readonly PropertyKey[], type: unknown): readonly string[] | undefined {
+  const [first, second, third] = path;
+  if (path.length === 0) return Object.keys(configSchema.shape);
+  if (path.length === 1 && first === 'server') return Object.keys(server.shape);
+  if (path.length === 1 && first === 'redis') return Object.keys(redis.shape);
+  if (first !== 'providers' || typeof second !== 'number') return undefined;
+  const schema = PROVIDER_TYPES.includes(type as never)
+    ? PROVIDER_SCHEMAS[type as keyof typeof PROVIDER_SCHEMAS]
+    : undefined;
+  if (path.length === 2) return schema ? Object.keys(schema.shape) : ['name', 'type'];
+  if (path.length === 3 && third === 'tls') return Object.keys(tls.shape);
+  return undefined;
+}

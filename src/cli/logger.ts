@@ -1,0 +1,58 @@
+import { redactSecrets } from '../index.js';
+import type { LogFormat } from './args.js';
+
+/** Extra facts of a log line; strings are redacted like messages. */
+export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>;
+
+/** Where `serve` writes its log lines. */
+export interface Logger {
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
+
+/** The part of a stream a logger writes to. */
+export interface LineSink {
+  write(text: string): unknown;
+}
+
+/**
+ * A logger writing one line per call: `text` is
+ * `2026-01-01T00:00:00.000Z INFO  message key=value`, `json` one object per
+ * line (`{"time", "level", "msg", ...fields}`). Every string goes through
+ * `redactSecrets`, a last line of defence against credentials in messages.
+ */
+export function createLogger(format: LogFormat, sink: LineSink, now: () => Date = () => new Date()): Logger {
+  const write = (level: 'info' | 'warn' | 'error', message: string, fields: LogFields = {}): void => {
+    const time = now().toISOString();
+    const safe = Object.entries(fields).filter(
+      (entry): entry is [string, string | number | boolean] => entry[1] !== undefined,
+    );
+    if (format === 'json') {
+      const record: Record<string, string | number | boolean> = { time, level, msg: redactSecrets(message) };
+      for (const [key, value] of safe) record[key] = typeof value === 'string' ? redactSecrets(value) : value;
+      sink.write(`${JSON.stringify(record)}\n`);
+      return;
+    }
+    const pairs = safe.map(
+      ([key, value]) => ` ${key}=${typeof value === 'string' ? quote(redactSecrets(value)) : value}`,
+    );
+    sink.write(
+      `${time} ${level.toUpperCase().padEnd(5)} ${oneLine(redactSecrets(message))}${pairs.join('')}\n`,
+    );
+  };
+  return {
+    info: (message, fields) => write('info', message, fields),
+    warn: (message, fields) => write('warn', message, fields),
+    error: (message, fields) => write('error', message, fields),
+  };
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ');
+}
+
+/** Quotes a value that would not read back as one word. */
+function quote(value: string): string {
+  return value === '' || /[\s"=]/.test(value) ? JSON.stringify(value) : value;
+}
