@@ -1,0 +1,50 @@
+import type { HealthReport } from '../../provider.js';
+
+/**
+ * A latency stopwatch and the reports built from it, so that every checker
+ * measures and applies `slowThreshold` the same way.
+ * @internal
+ */
+export class Outcome {
+  readonly #started = performance.now();
+  readonly #slowThreshold: number | undefined;
+
+  constructor(slowThreshold: number | undefined) {
+    this.#slowThreshold = slowThreshold;
+  }
+
+  /** Milliseconds since construction. */
+  elapsed(): number {
+    return performance.now() - this.#started;
+  }
+
+  /**
+   * A successful report; `degraded` when slower than `slowThreshold`, or when
+   * `degradedReason` is given (one of several roles failing).
+   */
+  healthy(message: string, details?: Record<string, unknown>, degradedReason?: string): HealthReport {
+    const latency = this.elapsed();
+    const slow = this.#slowThreshold !== undefined && latency > this.#slowThreshold;
+    const notes = [
+      degradedReason,
+      slow
+        ? `slow: answered in ${Math.round(latency)} ms, above the ${this.#slowThreshold} ms threshold`
+        : undefined,
+    ].filter((note) => note !== undefined);
+    const report: HealthReport = {
+      healthy: true,
+      message: notes.length > 0 ? `${message} (${notes.join('; ')})` : message,
+      latency,
+    };
+    if (notes.length > 0) report.degraded = true;
+    if (details !== undefined) report.details = details;
+    return report;
+  }
+
+  /** A failed report. */
+  unhealthy(message: string, details?: Record<string, unknown>): HealthReport {
+    const report: HealthReport = { healthy: false, message, latency: this.elapsed() };
+    if (details !== undefined) report.details = details;
+    return report;
+  }
+}

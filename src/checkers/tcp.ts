@@ -1,0 +1,78 @@
+import net from 'node:net';
+import type { HealthChecker, HealthReport } from '../provider.js';
+import { abortError } from './internal/abort.js';
+import { describeNetworkError } from './internal/network-error.js';
+import { assertOptionsObject, describeValue, slowThresholdOption, stringOption } from './internal/options.js';
+import { Outcome } from './internal/outcome.js';
+
+const CHECKER = 'tcpChecker';
+
+/** Options of {@link tcpChecker}. */
+export interface TcpCheckerOptions {
+  /** Host name or IP address to connect to. Required. */
+  host: string;
+  /** TCP port, an integer from 1 to 65535. Required. */
+  port: number;
+  /** A connection slower than this many ms is reported `degraded`. Default: none. */
+  slowThreshold?: number | undefined;
+}
+
+/** A checker that opens a TCP connection and closes it at once. */
+export interface TcpChecker extends HealthChecker {
+  /** `host:port`, for people. */
+  readonly target: string;
+  healthCheck(signal: AbortSignal): Promise<HealthReport>;
+}
+
+/**
+ * Checks that `host:port` accepts TCP connections: healthy when the
+ * connection opens (it is closed at once), unhealthy with the reason
+ * (connection refused, DNS failure...) otherwise.
+ *
+ * ```ts
+ * registry.register('postgres', tcpChecker({ host: '127.0.0.1', port: 5432 }));
+ * ```
+ *
+ * @throws TypeError or RangeError naming a bad option.
+ */
+export function tcpChecker(options: TcpCheckerOptions): TcpChecker {
+  assertOptionsObject(CHECKER, options, true);
+  const host = stringOption(CHECKER, 'host', options.host);
+  if (host === undefined) throw new TypeError(`${CHECKER}: host is required (a host name or IP address)`);
+  const { port } = options;
+  if (typeof port !== 'number' || !Number.isInteger(port)) {
+    throw new TypeError(`${CHECKER}: port must be an integer, got ${describeValue(port)}`);
+  }
+  if (port < 1 || port > 65_535)
+    throw new RangeError(`${CHECKER}: port must be from 1 to 65535, got ${port}`);
+  const slowThreshold = slowThresholdOption(CHECKER, options.slowThreshold);
+  const target = net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+
+  return {
+    target,
+    healthCheck(signal: AbortSignal): Promise<HealthReport> {
+      if (signal.aborted) return Promise.reject(abortError(signal, target));
+      const outcome = new Outcome(slowThreshold);
+      return new Promise<HealthReport>((resolve, reject) => {
+        const socket = net.connect({ host, port });
+        const finish = (): void => {
+          signal.removeEventListener('abort', onAbort);
+          socket.destroy();
+        };
+        const onAbort = (): void => {
+          finish();
+          reject(abortError(signal, target));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        socket.once('connect', () => {
+          finish();
+          resolve(outcome.healthy(`connected to ${target}`));
+        });
+        socket.once('error', (error) => {
+          finish();
+          resolve(outcome.unhealthy(`${target}: ${describeNetworkError(error)}`));
+        });
+      });
+    },
+  };
+}
