@@ -1,0 +1,54 @@
+import { createHash } from 'node:crypto';
+
+/** A serialised response: built once per change and sent as is to every request. @internal */
+export interface CachedBody {
+  readonly status: number;
+  readonly body: Buffer;
+  /** A strong ETag derived from the bytes, so replicas holding the same statuses agree. */
+  readonly etag: string;
+}
+
+/** Bodies kept per change; queries with many distinct filters cannot grow it past this. */
+const MAX_ENTRIES = 512;
+
+/**
+ * JSON bodies keyed by what they describe (`providers`, `provider:<name>` …),
+ * dropped as a whole whenever a status or the registry changes. @internal
+ */
+export class BodyCache {
+  #entries = new Map<string, CachedBody>();
+  #builds = 0;
+
+  /** How many bodies were serialised so far (for tests: once per change, not per request). */
+  get builds(): number {
+    return this.#builds;
+  }
+
+  /** The cached body under `key`, or the one `build` makes now. */
+  get(key: string, build: () => { status: number; value: unknown }): CachedBody {
+    const cached = this.#entries.get(key);
+    if (cached) return cached;
+    const { status, value } = build();
+    const entry = toCachedBody(status, value);
+    this.#builds++;
+    if (this.#entries.size >= MAX_ENTRIES) this.#entries.clear();
+    this.#entries.set(key, entry);
+    return entry;
+  }
+
+  /** Forgets every body; the next request serialises again. */
+  invalidate(): void {
+    if (this.#entries.size > 0) this.#entries = new Map();
+  }
+}
+
+/** Serialises `value` as JSON with its ETag. @internal */
+export function toCachedBody(status: number, value: unknown): CachedBody {
+  const body = Buffer.from(JSON.stringify(value));
+  return { status, body, etag: etagOf(body) };
+}
+
+/** A strong ETag of `bytes`. @internal */
+export function etagOf(bytes: Buffer | string): string {
+  return `"${createHash('sha1').update(bytes).digest('base64url')}"`;
+}

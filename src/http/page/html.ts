@@ -1,0 +1,76 @@
+/** Escapes text for HTML element content and double-quoted attributes. @internal */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const FAVICON =
+  "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' height='16' rx='4' fill='%232152c9'/%3E%3Cpath d='M3 8.5h2.5l1.5-3 2 6 1.5-3H13' fill='none' stroke='white' stroke-width='1.6' stroke-linecap='round' stroke-linejoin='round'/%3E%3C/svg%3E";
+
+/**
+ * The status page's HTML: a shell the script fills in. No inline script or
+ * style; `title` and `basePath` are escaped. @internal
+ */
+export function renderHtml(title: string, basePath: string, cssPath: string, jsPath: string): string {
+  const t = escapeHtml(title);
+  const b = escapeHtml(basePath);
+  return `<!doctype html>
+<html lang="en" data-base="${b}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<meta name="referrer" content="no-referrer">
+<title>${t}</title>
+<link rel="icon" href="${FAVICON}">
+<link rel="stylesheet" href="${escapeHtml(cssPath)}">
+<script type="module" src="${escapeHtml(jsPath)}"></script>
+</head>
+<body>
+<header class="topbar">
+  <div class="brand">
+    <span class="logo" aria-hidden="true"><svg viewBox="0 0 16 16"><path d="M2 8.5h2.5l1.5-3 2 6 1.5-3H14"/></svg></span>
+    <h1>${t}</h1>
+  </div>
+  <span id="overall" class="overall s-unknown">Loading…</span>
+  <ul id="counts" class="counts" aria-label="Providers by state"></ul>
+  <span class="spacer"></span>
+  <div class="actions">
+    <span id="connection" class="conn" data-state="connecting" role="status">Connecting…</span>
+    <form id="token-form" class="token" hidden>
+      <label for="token">Refresh token</label>
+      <input id="token" type="password" autocomplete="off" spellcheck="false">
+    </form>
+    <button id="refresh-all" type="button">Refresh all</button>
+  </div>
+</header>
+<main>
+  <p id="feedback" class="feedback" role="status" aria-live="polite"></p>
+  <p id="announcer" class="sr-only" aria-live="polite"></p>
+  <div class="panel">
+    <table>
+      <caption class="sr-only">Health of every provider, updated live</caption>
+      <thead>
+        <tr>
+          <th scope="col">State</th>
+          <th scope="col">Provider</th>
+          <th scope="col" class="num">Latency</th>
+          <th scope="col">Recent latency</th>
+          <th scope="col" class="num">Uptime</th>
+          <th scope="col">Last check</th>
+          <th scope="col">Message</th>
+          <th scope="col" class="num"><span class="sr-only">Actions</span></th>
+        </tr>
+      </thead>
+      <tbody id="rows"></tbody>
+    </table>
+    <p id="empty" class="empty" hidden>No providers are registered.</p>
+  </div>
+</main>
+<footer>
+  <noscript><p>Live updates need JavaScript.</p></noscript>
+  Machine-readable: <a href="${b}/api/providers">providers</a> · <a href="${b}/api/health">health</a> · <a href="${b}/metrics">metrics</a>
+</footer>
+</body>
+</html>
+`;
+}

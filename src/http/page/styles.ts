@@ -1,0 +1,126 @@
+/** The status page's stylesheet: light and dark via `prefers-color-scheme`, no external fonts. @internal */
+export const STYLES = `
+:root {
+  color-scheme: light dark;
+  --bg: #f6f7f9; --panel: #ffffff; --text: #151a21; --muted: #5b6573; --line: #e3e6eb; --hover: #f1f3f6;
+  --accent: #2152c9; --accent-text: #ffffff; --focus: #2152c9;
+  --healthy-bg: #dcf5e4; --healthy-fg: #0d5028; --healthy-line: #1f9d55;
+  --degraded-bg: #fdf0c8; --degraded-fg: #6b3f00; --degraded-line: #d49100;
+  --unhealthy-bg: #fde1e1; --unhealthy-fg: #86141a; --unhealthy-line: #d4333b;
+  --stale-bg: #ece7fb; --stale-fg: #46238f; --stale-line: #7c5ad6;
+  --unknown-bg: #e9ecf0; --unknown-fg: #39424e; --unknown-line: #8a94a3;
+  --spark: #2152c9; --spark-fail: #d4333b;
+}
+@media (prefers-color-scheme: dark) {
+  :root {
+    --bg: #0e1116; --panel: #161b22; --text: #e6e9ee; --muted: #9aa4b2; --line: #272e38; --hover: #1c222b;
+    --accent: #4c82f7; --accent-text: #06101f; --focus: #7aa5ff;
+    --healthy-bg: #0f3320; --healthy-fg: #8ee4ad; --healthy-line: #2fb46a;
+    --degraded-bg: #3a2a06; --degraded-fg: #f7cf6b; --degraded-line: #e0a320;
+    --unhealthy-bg: #43151a; --unhealthy-fg: #ffaaae; --unhealthy-line: #f0565e;
+    --stale-bg: #2a1d4f; --stale-fg: #cdbcff; --stale-line: #9a7cf0;
+    --unknown-bg: #262c35; --unknown-fg: #c6ccd5; --unknown-line: #6b7685;
+    --spark: #7aa5ff; --spark-fail: #ff7b82;
+  }
+}
+* { box-sizing: border-box; }
+[hidden] { display: none !important; }
+html { font-size: 14px; }
+body {
+  margin: 0; background: var(--bg); color: var(--text);
+  font: 1rem/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  -webkit-font-smoothing: antialiased;
+}
+.sr-only { position: absolute; width: 1px; height: 1px; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+:focus-visible { outline: 2px solid var(--focus); outline-offset: 2px; }
+.topbar {
+  display: flex; flex-wrap: wrap; align-items: center; gap: 12px 24px;
+  padding: 14px 24px; background: var(--panel); border-bottom: 1px solid var(--line);
+  position: sticky; top: 0; z-index: 1;
+}
+.brand { display: flex; align-items: center; gap: 10px; min-width: 0; }
+.brand h1 { font-size: 1.15rem; font-weight: 650; margin: 0; letter-spacing: -0.01em; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.logo { width: 22px; height: 22px; border-radius: 6px; background: var(--accent); display: grid; place-items: center; flex: none; }
+.logo svg { width: 14px; height: 14px; stroke: var(--accent-text); fill: none; stroke-width: 2.4; stroke-linecap: round; stroke-linejoin: round; }
+.overall { font-weight: 600; padding: 3px 10px; border-radius: 999px; font-size: 0.9rem; white-space: nowrap; }
+.counts { display: flex; flex-wrap: wrap; gap: 6px; margin: 0; padding: 0; list-style: none; }
+.counts li { font-size: 0.85rem; color: var(--muted); padding: 2px 8px; border: 1px solid var(--line); border-radius: 999px; white-space: nowrap; }
+.counts li b { color: var(--text); font-weight: 650; margin-right: 3px; font-variant-numeric: tabular-nums; }
+.counts li .dot { display: inline-block; width: 8px; height: 8px; border-radius: 50%; margin-right: 6px; vertical-align: 1px; }
+.spacer { flex: 1; }
+.actions { display: flex; align-items: center; gap: 12px; flex-wrap: wrap; }
+.conn { font-size: 0.85rem; color: var(--muted); display: inline-flex; align-items: center; gap: 6px; white-space: nowrap; }
+.conn::before { content: ""; width: 8px; height: 8px; border-radius: 50%; background: var(--unknown-line); }
+.conn[data-state="live"]::before { background: var(--healthy-line); box-shadow: 0 0 0 3px var(--healthy-bg); }
+.conn[data-state="reconnecting"]::before { background: var(--degraded-line); }
+button {
+  font: inherit; font-weight: 600; font-size: 0.9rem; cursor: pointer; border-radius: 6px;
+  padding: 6px 14px; border: 1px solid var(--accent); background: var(--accent); color: var(--accent-text);
+}
+button:hover { filter: brightness(1.08); }
+button:disabled { opacity: 0.6; cursor: progress; }
+button.ghost { background: transparent; color: var(--text); border-color: var(--line); padding: 3px 10px; font-weight: 500; font-size: 0.85rem; }
+button.ghost:hover { background: var(--hover); filter: none; }
+.token { display: flex; align-items: center; gap: 6px; font-size: 0.85rem; }
+.token input { font: inherit; padding: 5px 8px; border-radius: 6px; border: 1px solid var(--line); background: var(--bg); color: var(--text); width: 14em; }
+main { padding: 16px 24px 32px; max-width: 1480px; margin: 0 auto; }
+.feedback { min-height: 1.45em; margin: 0 0 10px; font-size: 0.9rem; color: var(--muted); }
+.feedback[data-kind="error"] { color: var(--unhealthy-fg); }
+.feedback[data-kind="ok"] { color: var(--healthy-fg); }
+.panel { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; overflow: hidden; }
+table { width: 100%; border-collapse: collapse; }
+th {
+  text-align: left; font-size: 0.75rem; font-weight: 600; text-transform: uppercase; letter-spacing: 0.05em;
+  color: var(--muted); padding: 9px 12px; border-bottom: 1px solid var(--line); white-space: nowrap;
+}
+td { padding: 9px 12px; border-bottom: 1px solid var(--line); vertical-align: middle; }
+tbody tr:last-child td { border-bottom: 0; }
+tbody tr:hover { background: var(--hover); }
+tbody tr td:first-child { box-shadow: inset 3px 0 0 var(--row-line, transparent); }
+tr[data-state="healthy"] { --row-line: var(--healthy-line); }
+tr[data-state="degraded"] { --row-line: var(--degraded-line); }
+tr[data-state="unhealthy"] { --row-line: var(--unhealthy-line); }
+tr[data-state="stale"] { --row-line: var(--stale-line); }
+tr[data-state="unknown"] { --row-line: var(--unknown-line); }
+.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.name { font-weight: 600; word-break: break-word; }
+.message { color: var(--muted); word-break: break-word; max-width: 46ch; }
+.when { color: var(--muted); white-space: nowrap; font-variant-numeric: tabular-nums; }
+.badge {
+  display: inline-flex; align-items: center; gap: 5px; font-size: 0.8rem; font-weight: 650;
+  padding: 2px 9px 2px 7px; border-radius: 999px; white-space: nowrap; border: 1px solid transparent;
+}
+.badge .glyph { font-size: 0.75rem; line-height: 1; width: 1em; text-align: center; }
+.s-healthy { background: var(--healthy-bg); color: var(--healthy-fg); border-color: var(--healthy-line); }
+.s-degraded { background: var(--degraded-bg); color: var(--degraded-fg); border-color: var(--degraded-line); }
+.s-unhealthy { background: var(--unhealthy-bg); color: var(--unhealthy-fg); border-color: var(--unhealthy-line); }
+.s-stale { background: var(--stale-bg); color: var(--stale-fg); border-color: var(--stale-line); }
+.s-unknown { background: var(--unknown-bg); color: var(--unknown-fg); border-color: var(--unknown-line); }
+.d-healthy { background: var(--healthy-line); } .d-degraded { background: var(--degraded-line); }
+.d-unhealthy { background: var(--unhealthy-line); } .d-stale { background: var(--stale-line); } .d-unknown { background: var(--unknown-line); }
+.spark { display: block; width: 132px; height: 28px; overflow: visible; }
+.spark polyline { fill: none; stroke: var(--spark); stroke-width: 1.5; stroke-linejoin: round; stroke-linecap: round; }
+.spark .area { fill: var(--spark); opacity: 0.12; stroke: none; }
+.spark circle { fill: var(--spark-fail); }
+.spark-empty { color: var(--muted); font-size: 0.85rem; }
+.sub { display: block; font-size: 0.78rem; color: var(--muted); font-weight: 400; }
+.empty { padding: 40px; text-align: center; color: var(--muted); }
+footer { color: var(--muted); font-size: 0.8rem; padding: 0 24px 24px; max-width: 1480px; margin: 0 auto; }
+footer a { color: inherit; }
+@media (max-width: 860px) {
+  .topbar { padding: 12px 14px; position: static; }
+  main { padding: 12px 14px 24px; }
+  thead { display: none; }
+  table, tbody { display: block; }
+  tbody tr { display: grid; grid-template-columns: auto 1fr auto; gap: 4px 10px; padding: 10px 12px; border-bottom: 1px solid var(--line); box-shadow: inset 3px 0 0 var(--row-line, transparent); }
+  tbody tr td:first-child { box-shadow: none; }
+  td { display: block; padding: 0; border: 0; }
+  td.message { grid-column: 1 / -1; max-width: none; }
+  td.spark-cell { grid-column: 1 / -1; }
+  .num { text-align: left; }
+}
+@media (prefers-reduced-motion: no-preference) {
+  tr.flash td { animation: flash 1.2s ease-out; }
+  @keyframes flash { from { background: var(--hover); } to { background: transparent; } }
+}
+`;

@@ -1,0 +1,65 @@
+import type { HealthView } from '../health-view.js';
+import type { HistorySample } from '../history.js';
+import { millisToNanos, statusToJSON, type StatusJSON } from '../status.js';
+
+/**
+ * One provider as the HTTP API returns it: the Go wire form of
+ * `statusToJSON` plus `samples`, the number of results the uptime and
+ * percentiles are computed over.
+ */
+export interface ProviderJSON extends StatusJSON {
+  /** How many recent results `uptime`, `latency_p50` and `latency_p95` cover. */
+  samples: number;
+}
+
+/** One past result in the wire form: `latency` in integer nanoseconds, `checked_at` RFC 3339. */
+export interface HistorySampleJSON {
+  checked_at: string;
+  latency: number;
+  state: HistorySample['state'];
+}
+
+/** Go's zero `time.Time`, which is what a Go client decodes a never-checked time as. */
+const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/**
+ * The wire form of `name`: its status when checked, otherwise a placeholder
+ * with `state: "unknown"` (registered, never checked).
+ */
+export function providerToJSON(view: HealthView, name: string): ProviderJSON {
+  const status = view.get(name);
+  if (status === undefined) {
+    return {
+      name,
+      healthy: false,
+      message: 'not checked yet',
+      latency: 0,
+      checked_at: GO_ZERO_TIME,
+      state: 'unknown',
+      stale: false,
+      consecutive_failures: 0,
+      consecutive_successes: 0,
+      uptime: 0,
+      latency_p50: 0,
+      latency_p95: 0,
+      samples: 0,
+    };
+  }
+  return { ...statusToJSON(status), samples: status.history.samples };
+}
+
+/** Every registered provider, sorted by name, in the wire form. */
+export function providersToJSON(view: HealthView): ProviderJSON[] {
+  // snapshot() first: it is where the cache notices staleness.
+  view.snapshot();
+  return view.registry.names().map((name) => providerToJSON(view, name));
+}
+
+/** The recent results of `name`, oldest first, in the wire form. */
+export function historyToJSON(view: HealthView, name: string): HistorySampleJSON[] {
+  return view.history(name).map((sample) => ({
+    checked_at: sample.checkedAt.toISOString(),
+    latency: millisToNanos(sample.latency),
+    state: sample.state,
+  }));
+}

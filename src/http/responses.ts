@@ -1,0 +1,76 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { toCachedBody, type CachedBody } from './body-cache.js';
+
+/** Headers every response carries. @internal */
+export const BASE_HEADERS = { 'X-Content-Type-Options': 'nosniff' } as const;
+
+/**
+ * Sends a cached body with its ETag; a matching `If-None-Match` gets 304 and
+ * HEAD gets the headers only. `Cache-Control: no-cache` makes clients
+ * revalidate every time, which costs them a 304 at most. @internal
+ */
+export function sendCached(
+  req: IncomingMessage,
+  res: ServerResponse,
+  cached: CachedBody,
+  contentType = 'application/json; charset=utf-8',
+  extraHeaders?: Readonly<Record<string, string>>,
+): void {
+  const headers: Record<string, string | number> = {
+    ...BASE_HEADERS,
+    ...extraHeaders,
+    'Content-Type': contentType,
+    'Cache-Control': extraHeaders?.['Cache-Control'] ?? 'no-cache',
+    ETag: cached.etag,
+  };
+  if (etagMatches(req.headers['if-none-match'], cached.etag)) {
+    res.writeHead(304, headers);
+    res.end();
+    return;
+  }
+  headers['Content-Length'] = cached.body.length;
+  res.writeHead(cached.status, headers);
+  res.end(req.method === 'HEAD' ? undefined : cached.body);
+}
+
+/** Sends a JSON error `{ "error": message, ...extra }`; never cached. @internal */
+export function sendError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  message: string,
+  headers?: Readonly<Record<string, string>>,
+  extra?: Readonly<Record<string, unknown>>,
+): void {
+  sendJSON(req, res, status, { error: message, ...extra }, headers);
+}
+
+/** Sends `value` as JSON without caching. @internal */
+export function sendJSON(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  headers?: Readonly<Record<string, string>>,
+): void {
+  const { body } = toCachedBody(status, value);
+  res.writeHead(status, {
+    ...BASE_HEADERS,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'Content-Length': body.length,
+    ...headers,
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** Whether an `If-None-Match` header names `etag` (weak comparison, as RFC 9110 asks for this header). @internal */
+export function etagMatches(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === '*') return true;
+  for (const candidate of header.split(',')) {
+    const tag = candidate.trim();
+    if (tag === etag || (tag.startsWith('W/') && tag.slice(2) === etag)) return true;
+  }
+  return false;
+}

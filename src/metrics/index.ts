@@ -1,0 +1,6 @@
+export {
+  createMetrics,
+  MetricsUnavailableError,
+  type HealthMetrics,
+  type MetricsOptions,
+} from './metrics.js';

@@ -1,0 +1,213 @@
+/**
+ * Helpers for tests of the HTTP surface: real loopback servers, a raw
+ * node:http client (any method, any header), an SSE reader, and a cache whose
+ * providers a test switches between states.
+ */
+import http, { type IncomingHttpHeaders, type RequestListener } from 'node:http';
+import {
+  HealthCache,
+  ProviderRegistry,
+  type HealthCacheOptions,
+  type HealthReport,
+} from '../../src/index.js';
+import { close, listen } from './listen.js';
+
+/** A server listening on 127.0.0.1 and a way to stop it. */
+export interface TestServer {
+  readonly url: string;
+  readonly port: number;
+  readonly server: http.Server;
+  close(): Promise<void>;
+}
+
+/** Starts `listener` on a free loopback port. */
+export async function serve(listener: RequestListener): Promise<TestServer> {
+  const server = http.createServer(listener);
+  const port = await listen(server);
+  return { url: `http://127.0.0.1:${port}`, port, server, close: () => close(server) };
+}
+
+/** What {@link request} returns. */
+export interface TestResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly text: string;
+  json<T = unknown>(): T;
+}
+
+/** Sends one request over a fresh connection (no keep-alive); any method or header goes. */
+export function request(
+  url: string,
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    timeout?: number;
+  } = {},
+): Promise<TestResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method: options.method ?? 'GET',
+      headers: options.headers,
+      agent: false,
+    });
+    req.setTimeout(options.timeout ?? 30_000, () => req.destroy(new Error(`request to ${url} timed out`)));
+    req.once('error', reject);
+    req.once('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.once('error', reject);
+      res.once('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text,
+          json: <T>() => JSON.parse(text) as T,
+        });
+      });
+    });
+    req.end(options.body);
+  });
+}
+
+/** One server-sent event. */
+export interface ServerEvent {
+  readonly event: string;
+  readonly data: string;
+  readonly id: string | undefined;
+}
+
+/** An open `/api/events` stream that collects events and comments. */
+export interface EventReader {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly events: ServerEvent[];
+  readonly comments: string[];
+  /** Resolves with the first event (from the start) that matches, waiting up to `timeout` ms. */
+  next(predicate: (event: ServerEvent) => boolean, timeout?: number): Promise<ServerEvent>;
+  /** Resolves once `count` comments arrived. */
+  comment(count: number, timeout?: number): Promise<void>;
+  /** Resolves when the server ends the stream. */
+  readonly ended: Promise<void>;
+  close(): void;
+}
+
+/** Opens an SSE stream at `url` and parses it as a browser would. */
+export function openEvents(url: string): Promise<EventReader> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, headers: { Accept: 'text/event-stream' } });
+    req.once('error', reject);
+    req.once('response', (res) => {
+      const events: ServerEvent[] = [];
+      const comments: string[] = [];
+      const waiters = new Set<() => void>();
+      let buffer = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffer += chunk;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) !== -1) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          let event = 'message';
+          let id: string | undefined;
+          const data: string[] = [];
+          let isEvent = false;
+          for (const line of block.split('\n')) {
+            if (line.startsWith(':')) comments.push(line.slice(1).trim());
+            else if (line.startsWith('event: ')) {
+              event = line.slice(7);
+              isEvent = true;
+            } else if (line.startsWith('data: ')) {
+              data.push(line.slice(6));
+              isEvent = true;
+            } else if (line.startsWith('id: ')) id = line.slice(4);
+          }
+          if (isEvent) events.push({ event, data: data.join('\n'), id });
+        }
+        for (const wake of [...waiters]) wake();
+      });
+      res.on('error', () => {});
+      const ended = new Promise<void>((done) => res.once('close', () => done()));
+      const wait = (check: () => boolean, timeout: number, what: string): Promise<void> =>
+        new Promise((done, fail) => {
+          const wake = (): void => {
+            if (!check()) return;
+            clearTimeout(timer);
+            waiters.delete(wake);
+            done();
+          };
+          const timer = setTimeout(() => {
+            waiters.delete(wake);
+            fail(new Error(`timed out waiting for ${what}`));
+          }, timeout);
+          waiters.add(wake);
+          wake();
+        });
+      resolve({
+        status: res.statusCode ?? 0,
+        headers: res.headers,
+        events,
+        comments,
+        async next(predicate, timeout = 10_000) {
+          await wait(() => events.some(predicate), timeout, 'an event');
+          return events.find(predicate) as ServerEvent;
+        },
+        comment: (count, timeout = 10_000) =>
+          wait(() => comments.length >= count, timeout, `${count} comments`),
+        ended,
+        close: () => req.destroy(),
+      });
+    });
+  });
+}
+
+/** A provider whose next result the test sets. */
+export interface SwitchableProvider {
+  report: HealthReport | Error;
+  calls: number;
+  healthCheck(signal: AbortSignal): Promise<HealthReport>;
+}
+
+/** A provider answering with whatever `report` currently holds (an Error rejects). */
+export function switchable(
+  report: HealthReport | Error = { healthy: true, message: 'ok' },
+): SwitchableProvider {
+  const provider: SwitchableProvider = {
+    report,
+    calls: 0,
+    async healthCheck() {
+      provider.calls++;
+      if (provider.report instanceof Error) throw provider.report;
+      return provider.report;
+    },
+  };
+  return provider;
+}
+
+/** A registry and cache (not running) holding `providers`, checked once unless `check` is false. */
+export async function demoCache(
+  providers: Record<string, object>,
+  options: HealthCacheOptions = {},
+  check = true,
+): Promise<{ registry: ProviderRegistry; cache: HealthCache }> {
+  const registry = new ProviderRegistry();
+  for (const [name, provider] of Object.entries(providers)) registry.register(name, provider);
+  const cache = new HealthCache(registry, { pollInterval: 60_000, checkTimeout: 2_000, ...options });
+  if (check) await cache.checkNow();
+  return { registry, cache };
+}
+
+/** Polls `condition` every 20 ms until true, failing after `timeout` ms. */
+export async function waitUntil(
+  condition: () => boolean,
+  timeout = 10_000,
+  what = 'a condition',
+): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
