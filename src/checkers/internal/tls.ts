@@ -21,8 +21,13 @@ export interface TlsOptions {
   skipVerify?: boolean | undefined;
 }
 
-/** PEM given inline, or a file to read at each check. @internal */
-export type PemSource = { readonly pem: string | Buffer } | { readonly path: string; readonly from: string };
+/**
+ * PEM given inline, or a file to read at each check (`from` names where the
+ * path came from; an `optional` file that does not exist is skipped). @internal
+ */
+export type PemSource =
+  | { readonly pem: string | Buffer }
+  | { readonly path: string; readonly from: string; readonly optional?: boolean };
 
 /** Validated TLS settings whose files are read at check time. @internal */
 export interface TlsSource {
@@ -90,6 +95,7 @@ async function loadPem(
   } catch (error) {
     if (signal.aborted) throw error;
     const code = (error as { code?: unknown }).code;
+    if (code === 'ENOENT' && source.optional === true) return undefined;
     const reason =
       code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code ?? error);
     throw new CheckFailure(`cannot read ${source.from} (${source.path}): ${reason}`);
