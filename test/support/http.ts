@@ -4,11 +4,14 @@
  * providers a test switches between states.
  */
 import http, { type IncomingHttpHeaders, type RequestListener } from 'node:http';
+import net from 'node:net';
 import {
   HealthCache,
   ProviderRegistry,
   type HealthCacheOptions,
+  type HealthEvent,
   type HealthReport,
+  type HealthView,
 } from '../../src/index.js';
 import { close, listen } from './listen.js';
 
@@ -210,4 +213,70 @@ export async function waitUntil(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** A {@link HealthView} over `cache` that counts `get` calls and live subscriptions, to prove caching and release. */
+export function countingView(cache: HealthCache): HealthView & { gets: number; subscriptions: number } {
+  const counted = <T>(event: HealthEvent<T>): HealthEvent<T> => {
+    return (listener, options) => {
+      const subscription = event(listener, options);
+      view.subscriptions++;
+      let live = true;
+      const dispose = (): void => {
+        if (live) view.subscriptions--;
+        live = false;
+        subscription.dispose();
+      };
+      return { dispose, [Symbol.dispose]: dispose };
+    };
+  };
+  const view = {
+    gets: 0,
+    subscriptions: 0,
+    get registry() {
+      return cache.registry;
+    },
+    get options() {
+      return cache.options;
+    },
+    get(name: string) {
+      view.gets++;
+      return cache.get(name);
+    },
+    snapshot: () => cache.snapshot(),
+    history: (name: string) => cache.history(name),
+    checkNow: (signal?: AbortSignal) => cache.checkNow(signal),
+    checkProvider: (name: string, signal?: AbortSignal) => cache.checkProvider(name, signal),
+    get abandonedChecks() {
+      return cache.abandonedChecks;
+    },
+    get abandonedChecksTotal() {
+      return cache.abandonedChecksTotal;
+    },
+    onResult: counted(cache.onResult),
+    onTransition: counted(cache.onTransition),
+    onRemove: counted(cache.onRemove),
+    onChange: counted(cache.onChange),
+    onSweep: counted(cache.onSweep),
+  };
+  return view;
+}
+
+/** Writes `text` to a raw TCP connection and resolves with all the server sent back before closing. */
+export function rawExchange(port: number, text: string | Buffer, timeout = 10_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => socket.destroy(), timeout);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      // A server may reset a connection it refused; what it sent first still counts.
+      if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') reject(error);
+    });
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    });
+    socket.end(text);
+  });
 }
