@@ -6,6 +6,7 @@ import type { HealthChecker, HealthReport } from '../provider.js';
 import {
   assertOptionsObject,
   booleanOption,
+  describeValue,
   envOption,
   envValue,
   slowThresholdOption,
@@ -143,7 +144,7 @@ function parseHost(host: string, from: string, tls: TlsSource | undefined): Endp
   if (scheme === 'unix') {
     const path = host.slice('unix://'.length);
     if (!path.startsWith('/'))
-      throw new TypeError(`${CHECKER}: ${from} must be unix:///absolute/path, got ${JSON.stringify(host)}`);
+      throw new TypeError(`${CHECKER}: ${from} must be unix:///absolute/path, got ${describeValue(host)}`);
     return { kind: 'unix', path };
   }
   if (scheme === 'tcp' || scheme === 'http' || scheme === 'https') {

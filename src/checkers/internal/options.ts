@@ -1,3 +1,5 @@
+import { redactSecrets } from '../../messages.js';
+
 /**
  * Validation shared by the checker factories: each throws a TypeError or
  * RangeError naming the option and the value it got.
@@ -7,10 +9,16 @@
 /** Environment variables, as `process.env` holds them. */
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** A short, safe rendering of a bad value for an error message (never a whole string that might be a secret). */
+/**
+ * A short, safe rendering of a bad value for an error message: long strings
+ * are not quoted, short ones lose any URL userinfo or token they carry.
+ */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string')
-    return value.length > 60 ? `a string of ${value.length} characters` : JSON.stringify(value);
+  if (typeof value === 'string') {
+    return value.length > 60
+      ? `a string of ${value.length} characters`
+      : JSON.stringify(redactSecrets(value));
+  }
   if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined)
     return String(value);
   if (typeof value === 'bigint') return `${value}n`;

@@ -1,0 +1,222 @@
+import type { HealthChecker, HealthReport } from '../provider.js';
+import {
+  assertOptionsObject,
+  describeValue,
+  envBoolean,
+  envOption,
+  envValue,
+  slowThresholdOption,
+  stringOption,
+  type Env,
+} from './internal/options.js';
+import { Outcome } from './internal/outcome.js';
+import { CheckFailure, request, type Answer } from './internal/request.js';
+import {
+  assertCertAndKey,
+  loadTls,
+  tlsOption,
+  type PemSource,
+  type TlsOptions,
+  type TlsSource,
+} from './internal/tls.js';
+
+export type { TlsOptions } from './internal/tls.js';
+
+const CHECKER = 'nomadChecker';
+const DEFAULT_ADDRESS = 'http://127.0.0.1:4646';
+
+/** Options of {@link nomadChecker}. Each falls back to the environment variable the nomad CLI reads. */
+export interface NomadCheckerOptions {
+  /** The agent's HTTP API. Default `NOMAD_ADDR`, else `http://127.0.0.1:4646`. */
+  address?: string | undefined;
+  /** ACL token, sent as `X-Nomad-Token`. Default `NOMAD_TOKEN`. A secret: never shown. */
+  token?: string | undefined;
+  /** Region to query (`?region=`). Default `NOMAD_REGION`, else the agent's own. */
+  region?: string | undefined;
+  /**
+   * TLS for `https:` addresses (PEM contents). Each field defaults to
+   * `NOMAD_CACERT`, `NOMAD_CLIENT_CERT`, `NOMAD_CLIENT_KEY` (files, read at
+   * each check), `NOMAD_TLS_SERVER_NAME` and `NOMAD_SKIP_VERIFY`.
+   */
+  tls?: TlsOptions | undefined;
+  /** Environment variables to read instead of `process.env`. */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** A success slower than this many ms is reported `degraded`. Default: none. */
+  slowThreshold?: number | undefined;
+}
+
+/** A checker that asks a Nomad agent for its health. */
+export interface NomadChecker extends HealthChecker {
+  /** The agent's address, without credentials. */
+  readonly target: string;
+  healthCheck(signal: AbortSignal): Promise<HealthReport>;
+}
+
+interface RoleHealth {
+  readonly ok: boolean;
+  readonly message: string;
+}
+
+function addressOption(value: string, from: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new TypeError(
+      `${CHECKER}: ${from} must be an http:// or https:// URL, got ${describeValue(value)}`,
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new TypeError(`${CHECKER}: ${from} must be an http:// or https:// URL, got ${url.protocol}//`);
+  }
+  return url;
+}
+
+function envFile(env: Env, name: string): PemSource | undefined {
+  const path = envValue(env, name);
+  return path === undefined ? undefined : { path, from: name };
+}
+
+/** Options first, each field falling back to its environment variable. */
+function resolveTls(options: TlsSource | undefined, env: Env): TlsSource {
+  const skipVerify = envBoolean(CHECKER, env, 'NOMAD_SKIP_VERIFY');
+  const source: TlsSource = {
+    ca: options?.ca ?? envFile(env, 'NOMAD_CACERT'),
+    cert: options?.cert ?? envFile(env, 'NOMAD_CLIENT_CERT'),
+    key: options?.key ?? envFile(env, 'NOMAD_CLIENT_KEY'),
+    serverName: options?.serverName ?? envValue(env, 'NOMAD_TLS_SERVER_NAME'),
+    rejectUnauthorized: options?.rejectUnauthorized === false ? false : skipVerify !== true,
+  };
+  assertCertAndKey(CHECKER, 'tls (or NOMAD_CLIENT_CERT/NOMAD_CLIENT_KEY)', source);
+  return source;
+}
+
+function parseRole(value: unknown): RoleHealth | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { ok, message } = value as { ok?: unknown; message?: unknown };
+  if (typeof ok !== 'boolean') return undefined;
+  return {
+    ok,
+    message: typeof message === 'string' && message.trim() !== '' ? message.trim() : ok ? 'ok' : 'not ok',
+  };
+}
+
+/** The roles of a `/v1/agent/health` body, or undefined when it is not one. */
+function parseHealth(body: string): { client?: RoleHealth; server?: RoleHealth } | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
+  const { client, server } = json as { client?: unknown; server?: unknown };
+  const roles: { client?: RoleHealth; server?: RoleHealth } = {};
+  const clientHealth = parseRole(client);
+  const serverHealth = parseRole(server);
+  if (clientHealth) roles.client = clientHealth;
+  if (serverHealth) roles.server = serverHealth;
+  return roles;
+}
+
+/**
+ * Checks a Nomad agent with `GET /v1/agent/health`, sending the ACL token as
+ * `X-Nomad-Token`. Healthy when every role the agent reports (client, server)
+ * is ok; `degraded` when one is ok and the other is not; unhealthy when none
+ * is. Nomad answers 500 with the same body when a role fails, so the roles
+ * decide for 200 and 500 answers; any other status (3xx included) is
+ * unhealthy. The message names the failing role and its reason
+ * (`server: No cluster leader`).
+ *
+ * ```ts
+ * registry.register('nomad', nomadChecker()); // NOMAD_ADDR, NOMAD_TOKEN, NOMAD_CACERT...
+ * ```
+ *
+ * @throws TypeError or RangeError naming a bad option or environment variable.
+ */
+export function nomadChecker(options: NomadCheckerOptions = {}): NomadChecker {
+  assertOptionsObject(CHECKER, options);
+  const env = envOption(CHECKER, options.env);
+  const addressText = stringOption(CHECKER, 'address', options.address);
+  const address = addressOption(
+    addressText ?? envValue(env, 'NOMAD_ADDR') ?? DEFAULT_ADDRESS,
+    addressText !== undefined
+      ? 'address'
+      : envValue(env, 'NOMAD_ADDR') !== undefined
+        ? 'NOMAD_ADDR'
+        : 'address',
+  );
+  const token = stringOption(CHECKER, 'token', options.token) ?? envValue(env, 'NOMAD_TOKEN');
+  if (token !== undefined && /[\r\n\0]/.test(token)) {
+    throw new TypeError(`${CHECKER}: token (or NOMAD_TOKEN) must not contain line breaks`);
+  }
+  const region = stringOption(CHECKER, 'region', options.region) ?? envValue(env, 'NOMAD_REGION');
+  const tlsSource = resolveTls(tlsOption(CHECKER, 'tls', options.tls), env);
+  const slowThreshold = slowThresholdOption(CHECKER, options.slowThreshold);
+
+  const url = new URL('v1/agent/health', address.href.endsWith('/') ? address : `${address.href}/`);
+  url.username = '';
+  url.password = '';
+  if (region !== undefined) url.searchParams.set('region', region);
+  // The origin alone: no userinfo, no path or query that might carry a secret.
+  const target = address.origin;
+  const headers: Record<string, string> = {};
+  if (token !== undefined) headers['X-Nomad-Token'] = token;
+
+  function judge(answer: Answer, outcome: Outcome): HealthReport {
+    const roles = answer.status === 200 || answer.status === 500 ? parseHealth(answer.body) : undefined;
+    if (roles === undefined) {
+      let reason = `/v1/agent/health answered ${answer.status}${answer.statusText ? ` ${answer.statusText}` : ''}`;
+      if (answer.status === 401 || answer.status === 403)
+        reason += ': the ACL token was rejected (check NOMAD_TOKEN)';
+      else if (answer.status >= 300 && answer.status < 400) reason += ': a redirect, not a health answer';
+      return outcome.unhealthy(`Nomad agent at ${target}: ${reason}`, { status: answer.status });
+    }
+    const present = (['client', 'server'] as const).flatMap((name) => {
+      const role = roles[name];
+      return role === undefined ? [] : [{ name, ...role }];
+    });
+    const details: Record<string, unknown> = { status: answer.status };
+    for (const role of present) details[role.name] = { ok: role.ok, message: role.message };
+    const failing = present.filter((role) => !role.ok);
+    const passing = present.filter((role) => role.ok);
+    const failures = failing.map((role) => `${role.name}: ${role.message}`).join('; ');
+    if (present.length === 0) {
+      return answer.status === 200
+        ? outcome.healthy(`Nomad agent at ${target} is up (it reports no client or server role)`, details)
+        : outcome.unhealthy(
+            `Nomad agent at ${target}: /v1/agent/health answered 500 without a reason`,
+            details,
+          );
+    }
+    if (failing.length === 0) {
+      return outcome.healthy(
+        `Nomad agent at ${target}: ${passing.map((role) => `${role.name} ok`).join(', ')}`,
+        details,
+      );
+    }
+    if (passing.length > 0) {
+      return outcome.healthy(
+        `Nomad agent at ${target}: ${passing.map((role) => `${role.name} ok`).join(', ')}`,
+        details,
+        failures,
+      );
+    }
+    return outcome.unhealthy(`Nomad agent at ${target}: ${failures}`, details);
+  }
+
+  return {
+    target,
+    async healthCheck(signal: AbortSignal): Promise<HealthReport> {
+      const outcome = new Outcome(slowThreshold);
+      try {
+        const tls = url.protocol === 'https:' ? await loadTls(tlsSource, signal) : undefined;
+        return judge(await request({ url, headers, tls, target, signal }), outcome);
+      } catch (error) {
+        if (error instanceof CheckFailure)
+          return outcome.unhealthy(`Nomad agent at ${target}: ${error.message}`);
+        throw error;
+      }
+    },
+  };
+}
