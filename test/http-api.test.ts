@@ -298,7 +298,7 @@ describe('handler mounting and lifecycle', () => {
 
   it('validates its options with errors naming the option and value', async () => {
     const { cache } = await demoCache({}, {}, false);
-    const cases: [object, RegExp][] = [
+    const cases: [Record<string, unknown>, RegExp][] = [
       [{ minRefreshInterval: -1 }, /`minRefreshInterval`.*-1/],
       [{ minRefreshInterval: 'soon' }, /`minRefreshInterval`.*"soon"/],
       [{ heartbeatInterval: Number.NaN }, /`heartbeatInterval`.*NaN/],
@@ -315,7 +315,7 @@ describe('handler mounting and lifecycle', () => {
       [{ page: 1 }, /`page`/],
     ];
     for (const [options, message] of cases) {
-      assert.throws(() => createHealthHandler(cache, options as never), message, JSON.stringify(options));
+      assert.throws(() => createHealthHandler(cache, options), message, JSON.stringify(options));
     }
     assert.throws(() => createHealthHandler({} as never), /HealthView/);
   });
