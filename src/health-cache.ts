@@ -281,6 +281,46 @@ export class HealthCache implements HealthView, Disposable {
     return this.#entries.get(name)?.history.samples() ?? [];
   }
 
+  /**
+   * Records a status produced elsewhere (another replica's check, a saved
+   * copy) as this provider's current status, with the same events as a check.
+   * Thresholds are not applied again: `status.state` is taken as decided.
+   * Staleness is judged here, from `checkedAt`. Ignored (returns `false`) when
+   * the provider is not registered or the cache holds a result at least as new.
+   * @param sample The raw result behind `status`, added to {@link HealthCache.history}.
+   */
+  restore(status: Status, sample?: HistorySample): boolean {
+    const { name } = status;
+    if (!this.#registry.has(name) || status.state === 'stale') return false;
+    const checkedAt = status.checkedAt.getTime();
+    const entry = this.#entries.get(name);
+    if (entry && checkedAt <= entry.checkedAt) return false;
+    const previous = entry?.status;
+    const held: RawState = status.state;
+    const restored: Status = Object.freeze({ ...status, stale: false, healthy: held !== 'unhealthy' });
+    const history = entry?.history ?? new HistoryRing(this.#options.historySize);
+    if (sample) history.push(sample.checkedAt.getTime(), sample.latency, sample.state);
+    // Ordered after every check started so far: an older check still in flight cannot replace it.
+    const seq = ++this.#seq;
+    if (entry) {
+      entry.status = restored;
+      entry.held = held;
+      entry.seq = seq;
+      entry.checkedAt = checkedAt;
+    } else {
+      this.#entries.set(name, { status: restored, held, seq, checkedAt, history });
+    }
+    this.#nextStaleAt = Math.min(this.#nextStaleAt, checkedAt + this.#options.staleAfter);
+    this.#snapshot = undefined;
+    const from: HealthState = previous?.state ?? 'unknown';
+    this.#results.emit({ name, status: restored, previous });
+    if (from !== held) this.#transitions.emit({ name, from, to: held, status: restored });
+    this.#changes.emit({ name, status: restored });
+    // A restored status may already be old: mark it stale now and keep the stale timer exact.
+    this.#watchStaleness(false);
+    return true;
+  }
+
   /** Stops polling and unsubscribes from the registry. The cache keeps answering reads. */
   dispose(): void {
     if (this.#disposed.signal.aborted) return;
