@@ -1,0 +1,115 @@
+import { HealthCache, statusToJSON, type Status } from '../index.js';
+import type { Invocation } from './args.js';
+import { describeDiscovery } from './discovery.js';
+import type { Io } from './io.js';
+import { prepare } from './setup.js';
+import { formatLatency, renderTable, type TableRow } from './table.js';
+
+/** Exit codes of `check`. */
+export const EXIT_HEALTHY = 0;
+export const EXIT_UNHEALTHY = 1;
+
+/** How long a sweep may take before the progress line appears. */
+const PROGRESS_DELAY = 300;
+const PROGRESS_INTERVAL = 200;
+
+/**
+ * `provider-health check`: one sweep, then a table (or JSON with `--json`).
+ * Resolves with the exit code: 0 when every provider is healthy or degraded
+ * (degraded ones get a warning on stderr), 1 when any is not or when there is
+ * no provider at all.
+ * @throws ConfigError for a bad config (exit 2).
+ */
+export async function runCheck(
+  invocation: Extract<Invocation, { command: 'check' }>,
+  io: Io,
+  signal: AbortSignal,
+): Promise<number> {
+  const setup = await prepare(invocation.config, io.env, signal);
+  if (setup.discovery) {
+    for (const line of describeDiscovery(setup.discovery)) io.stderr.write(`${line}\n`);
+  }
+  let cache: HealthCache;
+  try {
+    cache = new HealthCache(setup.registry, setup.cacheOptions);
+  } catch (error) {
+    throw setup.optionError(error, 'cache');
+  }
+  if (setup.registry.size === 0) {
+    if (invocation.json) io.stdout.write('[]\n');
+    io.stderr.write(
+      setup.file === undefined
+        ? 'no providers found: nothing to check (pass --config FILE to name some)\n'
+        : `${setup.file}: no providers configured: nothing to check\n`,
+    );
+    return EXIT_UNHEALTHY;
+  }
+
+  // Stop waiting for the sweep at once on Ctrl-C; dispose() aborts the checks it runs.
+  const stop = (): void => cache.dispose();
+  signal.addEventListener('abort', stop, { once: true });
+  const progress = io.stdout.isTTY ? showProgress(cache, io) : undefined;
+  let statuses: readonly Status[];
+  try {
+    statuses = await cache.checkNow(signal);
+  } finally {
+    progress?.dispose();
+    signal.removeEventListener('abort', stop);
+    cache.dispose();
+  }
+
+  if (invocation.json) {
+    io.stdout.write(`${JSON.stringify(statuses.map(statusToJSON), null, 2)}\n`);
+  } else {
+    const rows: TableRow[] = setup.registry.names().map((name) => {
+      const status = cache.get(name);
+      return status
+        ? { name, state: status.state, latency: status.latency, message: status.message }
+        : { name, state: 'unknown', latency: undefined, message: 'not checked' };
+    });
+    const color = io.stdout.isTTY === true && io.env['NO_COLOR'] === undefined && io.env['TERM'] !== 'dumb';
+    io.stdout.write(renderTable(rows, { color, width: io.stdout.isTTY ? io.stdout.columns : undefined }));
+  }
+
+  const degraded = statuses.filter((status) => status.state === 'degraded');
+  for (const status of degraded) {
+    io.stderr.write(`warning: ${status.name} is degraded: ${status.message}\n`);
+  }
+  const healthy = setup.registry.names().every((name) => cache.get(name)?.healthy === true);
+  return healthy ? EXIT_HEALTHY : EXIT_UNHEALTHY;
+}
+
+/**
+ * While the sweep runs longer than {@link PROGRESS_DELAY}, keeps one line on
+ * stderr saying which providers it still waits on.
+ */
+function showProgress(cache: HealthCache, io: Io): { dispose(): void } {
+  const started = Date.now();
+  const names = cache.registry.names();
+  const done = new Set<string>();
+  const results = cache.onResult(({ name }) => done.add(name));
+  let shown = false;
+  const draw = (): void => {
+    const waiting = names.filter((name) => !done.has(name));
+    const list =
+      waiting.length > 3
+        ? `${waiting.slice(0, 3).join(', ')} and ${waiting.length - 3} more`
+        : waiting.join(', ');
+    const line = `checking ${names.length} providers: ${done.size} done, waiting on ${list} (${formatLatency(Date.now() - started)})`;
+    const width = io.stderr.columns ?? 80;
+    io.stderr.write(`\r\u001b[K${line.length > width - 1 ? `${line.slice(0, width - 2)}…` : line}`);
+    shown = true;
+  };
+  let timer: NodeJS.Timeout | undefined = setTimeout(function tick() {
+    draw();
+    timer = setTimeout(tick, PROGRESS_INTERVAL);
+  }, PROGRESS_DELAY);
+  return {
+    dispose() {
+      clearTimeout(timer);
+      timer = undefined;
+      results.dispose();
+      if (shown) io.stderr.write('\r\u001b[K');
+    },
+  };
+}

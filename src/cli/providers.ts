@@ -1,0 +1,141 @@
+import { readFile } from 'node:fs/promises';
+import type { HealthChecker } from '../index.js';
+import type { ProviderEntry, TlsEntry } from './config-schema.js';
+import type { ConfigPath, LoadedConfig } from './config.js';
+
+/** A provider ready to register, with what people see of it. */
+export interface BuiltProvider {
+  readonly name: string;
+  readonly type: ProviderEntry['type'];
+  /** Where it is checked, without credentials (`unix:///run/docker.sock`, `https://api:6443`). */
+  readonly target: string;
+  readonly checker: HealthChecker;
+}
+
+/** Environment variables, as `process.env` holds them. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Builds the checker that `providers[index]` of the config describes. Each
+ * checker module is imported only when used, so an optional peer dependency
+ * (such as `@kubernetes/client-node`) is needed only by configs that use it.
+ * @throws ConfigError naming the entry's field and line for a file that cannot
+ * be read or an option the checker rejects.
+ */
+export async function buildProvider(
+  entry: ProviderEntry,
+  index: number,
+  loaded: LoadedConfig,
+  env: Env,
+  signal?: AbortSignal,
+): Promise<BuiltProvider> {
+  const at: ConfigPath = ['providers', index];
+  const tls = 'tls' in entry ? await readTls(entry.tls, [...at, 'tls'], loaded, signal) : undefined;
+  try {
+    const checker = await (async (): Promise<HealthChecker & { readonly target: string }> => {
+      switch (entry.type) {
+        case 'docker': {
+          const { dockerChecker } = await import('../checkers/docker.js');
+          return dockerChecker({ host: entry.host, tls, env, slowThreshold: entry.slowThreshold });
+        }
+        case 'kubernetes': {
+          const { kubernetesChecker } = await import('../checkers/kubernetes.js');
+          return kubernetesChecker({
+            kubeconfig: entry.kubeconfig,
+            context: entry.context,
+            env,
+            slowThreshold: entry.slowThreshold,
+          });
+        }
+        case 'nomad': {
+          const { nomadChecker } = await import('../checkers/nomad.js');
+          return nomadChecker({
+            address: entry.address,
+            token: entry.token,
+            region: entry.region,
+            tls,
+            env,
+            slowThreshold: entry.slowThreshold,
+          });
+        }
+        case 'http': {
+          const { httpChecker } = await import('../checkers/http.js');
+          return httpChecker({
+            url: entry.url,
+            method: entry.method,
+            expectedStatus: entry.expectedStatus,
+            bodyMatch:
+              entry.bodyMatch === undefined
+                ? undefined
+                : bodyPattern(entry.bodyMatch, [...at, 'bodyMatch'], loaded),
+            headers: entry.headers,
+            tls,
+            followRedirects: entry.followRedirects,
+            slowThreshold: entry.slowThreshold,
+          });
+        }
+        case 'tcp': {
+          const { tcpChecker } = await import('../checkers/tcp.js');
+          return tcpChecker({ host: entry.host, port: entry.port, slowThreshold: entry.slowThreshold });
+        }
+      }
+    })();
+    return { name: entry.name, type: entry.type, target: checker.target, checker };
+  } catch (error) {
+    if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
+    // "httpChecker: url must use http: or https:" → the line of providers[i].url.
+    const message = error.message.replace(/^\w+Checker: /, '');
+    const option = /^([A-Za-z]+)/.exec(message)?.[1];
+    const path = option !== undefined && option in entry ? [...at, option] : at;
+    throw loaded.errorAt(path, message);
+  }
+}
+
+/** `/pattern/flags` is a regular expression; anything else is text the body must contain. */
+function bodyPattern(text: string, at: ConfigPath, loaded: LoadedConfig): string | RegExp {
+  const match = /^\/(.+)\/([a-z]*)$/s.exec(text);
+  if (match === null) return text;
+  try {
+    return new RegExp(match[1]!, match[2]);
+  } catch (error) {
+    throw loaded.errorAt(at, `expected a valid regular expression: ${(error as Error).message}`);
+  }
+}
+
+interface TlsOptions {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  serverName?: string;
+  skipVerify?: boolean;
+}
+
+/** Reads the PEM files a `tls` entry names (inline PEM is used as is). */
+async function readTls(
+  tls: TlsEntry | undefined,
+  at: ConfigPath,
+  loaded: LoadedConfig,
+  signal: AbortSignal | undefined,
+): Promise<TlsOptions | undefined> {
+  if (tls === undefined) return undefined;
+  const pem = async (field: 'ca' | 'cert' | 'key'): Promise<string | undefined> => {
+    const value = tls[field];
+    if (value === undefined || value.includes('-----BEGIN ')) return value;
+    try {
+      return await readFile(value, { encoding: 'utf8', ...(signal ? { signal } : {}) });
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      const reason =
+        code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code);
+      throw loaded.errorAt([...at, field], `cannot read ${JSON.stringify(value)}: ${reason}`);
+    }
+  };
+  const [ca, cert, key] = await Promise.all([pem('ca'), pem('cert'), pem('key')]);
+  const options: TlsOptions = {};
+  if (ca !== undefined) options.ca = ca;
+  if (cert !== undefined) options.cert = cert;
+  if (key !== undefined) options.key = key;
+  if (tls.serverName !== undefined) options.serverName = tls.serverName;
+  if (tls.skipVerify !== undefined) options.skipVerify = tls.skipVerify;
+  return options;
+}

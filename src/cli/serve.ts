@@ -1,0 +1,183 @@
+import { once } from 'node:events';
+import http from 'node:http';
+import { createHealthHandler, type HealthHandler } from '../http/handler.js';
+import { HealthCache, redactSecrets, type HealthView } from '../index.js';
+import type { Invocation } from './args.js';
+import { ConfigError } from './config.js';
+import { describeDiscovery } from './discovery.js';
+import { formatDuration } from './duration.js';
+import type { Io } from './io.js';
+import { createLogger, type Logger } from './logger.js';
+import { prepare, type Setup } from './setup.js';
+import { formatLatency } from './table.js';
+
+/** Defaults of `--host` and `--port`. */
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 7070;
+
+/** How long shutdown waits for the poller and open connections before giving up on them. */
+const SHUTDOWN_GRACE = 1_500;
+
+/** A cache the CLI can run: a local `HealthCache` or the Redis-shared one. */
+interface RunnableView extends HealthView {
+  run(signal: AbortSignal): Promise<void>;
+  dispose(): void | Promise<void>;
+}
+
+/**
+ * `provider-health serve`: polls in the background and serves the health API
+ * until `stop` aborts (SIGINT/SIGTERM), then stops polling, ends event
+ * streams, closes the server and resolves with 0 within about 1.5 s, however
+ * a checker behaves. Resolves with 1 when the server cannot listen.
+ * @throws ConfigError for a bad config (exit 2); nothing has started then.
+ */
+export async function runServe(
+  invocation: Extract<Invocation, { command: 'serve' }>,
+  io: Io,
+  stop: AbortSignal,
+): Promise<number> {
+  const log = createLogger(invocation.logFormat, io.stdout);
+  const setup = await prepare(invocation.config, io.env, stop);
+  const view = await createView(setup);
+  let handler: HealthHandler;
+  try {
+    handler = createHealthHandler(view, {
+      token: setup.server.token,
+      minRefreshInterval: setup.server.minRefreshInterval,
+    });
+  } catch (error) {
+    await view.dispose();
+    throw setup.optionError(error, 'server');
+  }
+
+  const host = invocation.host ?? setup.server.host ?? DEFAULT_HOST;
+  const port = invocation.port ?? setup.server.port ?? DEFAULT_PORT;
+  const server = http.createServer(handler);
+  try {
+    await listen(server, host, port);
+  } catch (error) {
+    handler.close();
+    await view.dispose();
+    log.error(`cannot listen on ${hostPort(host, port)}: ${describeListenError(error)}`);
+    return 1;
+  }
+
+  if (setup.discovery) {
+    for (const [index, line] of describeDiscovery(setup.discovery).entries()) {
+      const result = setup.discovery.results[index];
+      log.info(line, { discovered: result?.type, found: result?.provider !== undefined });
+    }
+  }
+  logStart(log, setup, server, view);
+  const transitions = view.onTransition(({ name, from, to, status }) => {
+    const line = `${name}: ${from} -> ${to}: ${status.message}`;
+    const fields = { provider: name, from, to, latency: formatLatency(status.latency) };
+    if (to === 'healthy') log.info(line, fields);
+    else log.warn(line, fields);
+  });
+
+  const polling = new AbortController();
+  const running = view.run(polling.signal).catch((error: unknown) => {
+    log.error(`the poller stopped: ${error instanceof Error ? error.message : String(error)}`);
+  });
+
+  if (!stop.aborted) await once(stop, 'abort');
+  const reason: unknown = stop.reason;
+  log.info(`stopping${typeof reason === 'string' ? ` (${reason})` : ''}`);
+  polling.abort();
+  handler.close();
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  // A checker that ignores its signal must not hold the exit: wait a bounded time.
+  await withDeadline(Promise.all([running, closed, Promise.resolve(view.dispose())]), SHUTDOWN_GRACE);
+  transitions.dispose();
+  log.info('stopped');
+  return 0;
+}
+
+async function createView(setup: Setup): Promise<RunnableView> {
+  if (setup.redis === undefined) {
+    try {
+      return new HealthCache(setup.registry, setup.cacheOptions);
+    } catch (error) {
+      throw setup.optionError(error, 'cache');
+    }
+  }
+  let module: typeof import('../redis/index.js');
+  try {
+    // Loaded only in shared mode, so the CLI runs without the optional ioredis.
+    module = await import('../redis/index.js');
+  } catch (error) {
+    throw new ConfigError(
+      `redis: shared mode needs the optional dependency ioredis (npm install ioredis): ${(error as Error).message}`,
+    );
+  }
+  try {
+    return new module.SharedHealthCache(setup.registry, {
+      ...setup.cacheOptions,
+      redis: setup.redis.url,
+      key: setup.redis.key,
+      leaseTtl: setup.redis.leaseTtl,
+    });
+  } catch (error) {
+    throw setup.optionError(
+      error,
+      /`(redis|key|leaseTtl|commandTimeout)`/.test(String(error)) ? 'redis' : 'cache',
+    );
+  }
+}
+
+function logStart(log: Logger, setup: Setup, server: http.Server, view: HealthView): void {
+  const address = server.address();
+  const url =
+    address !== null && typeof address === 'object'
+      ? `http://${hostPort(address.address, address.port)}`
+      : '';
+  const names = setup.providers.map((provider) => provider.name);
+  const list =
+    names.length === 0 ? 'no providers (empty dashboard)' : `${names.length} providers: ${names.join(', ')}`;
+  const shared = setup.redis ? `, shared through ${redactSecrets(setup.redis.url)}` : '';
+  log.info(`listening on ${url} with ${list}${shared}`, {
+    url,
+    providers: names.length > 0 ? names.join(',') : undefined,
+    pollInterval: formatDuration(view.options.pollInterval),
+    config: setup.file,
+  });
+}
+
+function listen(server: http.Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function describeListenError(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'EADDRINUSE') return 'the address is already in use';
+  if (code === 'EACCES') return 'permission denied (ports below 1024 need privileges)';
+  if (code === 'EADDRNOTAVAIL') return 'the address is not available on this machine';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'the host name does not resolve';
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function withDeadline(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      promise.catch(() => undefined),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,147 @@
+import { ProviderRegistry, resolveOptions, type HealthCacheOptions } from '../index.js';
+import { ConfigError, loadConfig, type ConfigPath, type LoadedConfig } from './config.js';
+import { discover, type Discovery } from './discovery.js';
+import { buildProvider, type BuiltProvider, type Env } from './providers.js';
+
+/** Environment variable holding the refresh token; overrides `server.token`. */
+export const TOKEN_ENV = 'PROVIDER_HEALTH_TOKEN';
+/** Environment variable holding the Redis URL; overrides `redis.url` and turns shared mode on by itself. */
+export const REDIS_URL_ENV = 'PROVIDER_HEALTH_REDIS_URL';
+
+/** Where the options of each component sit in the config file. */
+export type OptionScope = 'cache' | 'server' | 'redis';
+
+/** Everything `serve` and `check` need, validated; nothing started yet. */
+export interface Setup {
+  /** The config file, when one was given. */
+  readonly file: string | undefined;
+  readonly registry: ProviderRegistry;
+  /** The registered providers, sorted by name. */
+  readonly providers: readonly BuiltProvider[];
+  /** What discovery found and did not; `undefined` when it did not run. */
+  readonly discovery: Discovery | undefined;
+  readonly cacheOptions: HealthCacheOptions;
+  readonly server: {
+    readonly host: string | undefined;
+    readonly port: number | undefined;
+    /** A secret: never print or log it. */
+    readonly token: string | undefined;
+    readonly minRefreshInterval: number | undefined;
+  };
+  /** Shared mode; `undefined` for a local cache. */
+  readonly redis:
+    | {
+        /** May carry a password: log only through `redactSecrets`. */
+        readonly url: string;
+        readonly key: string | undefined;
+        readonly leaseTtl: number | undefined;
+      }
+    | undefined;
+  /**
+   * Turns a TypeError/RangeError that a library constructor threw about an
+   * option (``Expected `concurrency` to be …``) into a {@link ConfigError}
+   * naming the config field and line; anything else is returned as is.
+   */
+  optionError(error: unknown, scope: OptionScope): unknown;
+}
+
+/**
+ * Loads the config file (or runs discovery without one), builds every
+ * checker and validates the cache options, so that a bad config fails
+ * before anything starts.
+ * @throws ConfigError for any problem with the file or the environment.
+ */
+export async function prepare(file: string | undefined, env: Env, signal?: AbortSignal): Promise<Setup> {
+  const loaded = file === undefined ? undefined : await loadConfig(file, signal);
+  const config = loaded?.config ?? {};
+
+  const providers: BuiltProvider[] = [];
+  for (const [index, entry] of (config.providers ?? []).entries()) {
+    providers.push(await buildProvider(entry, index, loaded!, env, signal));
+  }
+  let discovery: Discovery | undefined;
+  if (loaded === undefined || config.discover === true) {
+    discovery = await discover(env, signal);
+    for (const found of discovery.found) {
+      if (providers.some((provider) => provider.name === found.name)) continue;
+      providers.push(found);
+    }
+  }
+  providers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  const cacheOptions: HealthCacheOptions = {
+    pollInterval: config.pollInterval,
+    checkTimeout: config.checkTimeout,
+    staleAfter: config.staleAfter,
+    jitter: config.jitter,
+    concurrency: config.concurrency,
+    failureThreshold: config.failureThreshold,
+    successThreshold: config.successThreshold,
+    historySize: config.historySize,
+    maxMessageLength: config.maxMessageLength,
+  };
+
+  const envToken = nonEmpty(env[TOKEN_ENV]);
+  const envRedis = nonEmpty(env[REDIS_URL_ENV]);
+  const redisUrl = envRedis ?? config.redis?.url;
+  if (config.redis !== undefined && redisUrl === undefined) {
+    throw locate(loaded, ['redis'], `expected url (or the ${REDIS_URL_ENV} environment variable)`);
+  }
+
+  const optionError = (error: unknown, scope: OptionScope): unknown => {
+    if (!(error instanceof TypeError || error instanceof RangeError)) return error;
+    const option = /`([A-Za-z]+)[`.]/.exec(error.message)?.[1];
+    if (option === undefined) return error;
+    const message = error.message.replace(/^Expected `[A-Za-z]+` to be /, 'expected ').replace(/^E/, 'e');
+    if (scope === 'server' && option === 'token' && envToken !== undefined) {
+      return new ConfigError(`${TOKEN_ENV}: ${message}`);
+    }
+    if (scope === 'redis' && option === 'redis' && envRedis !== undefined) {
+      return new ConfigError(`${REDIS_URL_ENV}: ${message}`);
+    }
+    const path: ConfigPath =
+      scope === 'cache'
+        ? [option]
+        : scope === 'server'
+          ? ['server', option]
+          : ['redis', option === 'redis' ? 'url' : option];
+    return locate(loaded, path, message);
+  };
+
+  try {
+    resolveOptions(cacheOptions);
+  } catch (error) {
+    throw optionError(error, 'cache');
+  }
+
+  const registry = new ProviderRegistry();
+  for (const provider of providers) registry.register(provider.name, provider.checker);
+  return {
+    file,
+    registry,
+    providers,
+    discovery,
+    cacheOptions,
+    server: {
+      host: config.server?.host,
+      port: config.server?.port,
+      token: envToken ?? config.server?.token,
+      minRefreshInterval: config.server?.minRefreshInterval,
+    },
+    redis:
+      redisUrl === undefined
+        ? undefined
+        : { url: redisUrl, key: config.redis?.key, leaseTtl: config.redis?.leaseTtl },
+    optionError,
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** A ConfigError at `path` of the file, or about the setting alone without a file. */
+function locate(loaded: LoadedConfig | undefined, path: ConfigPath, message: string): ConfigError {
+  if (loaded) return loaded.errorAt(path, message);
+  return new ConfigError(`${path.map(String).join('.')}: ${message}`);
+}
