@@ -58,9 +58,8 @@ function sparkline(name, samples) {
   if (samples.length < 2) return el('span', 'spark-empty', samples.length === 1 ? 'one check so far' : 'no checks yet');
   const width = 132, height = 28, pad = 2;
   const max = Math.max(...samples.map((s) => s.latency), 1);
-  const step = (width - pad * 2) / (MAX_SAMPLES - 1);
-  const offset = width - pad - step * (samples.length - 1);
-  const points = samples.map((s, i) => [offset + i * step, height - pad - (s.latency / max) * (height - pad * 2)]);
+  const step = (width - pad * 2) / (samples.length - 1);
+  const points = samples.map((s, i) => [pad + i * step, height - pad - (s.latency / max) * (height - pad * 2)]);
   const svg = document.createElementNS(SVG, 'svg');
   svg.setAttribute('class', 'spark');
   svg.setAttribute('viewBox', '0 0 ' + width + ' ' + height);
@@ -95,14 +94,14 @@ function makeRow(name) {
   const tr = el('tr');
   tr.dataset.provider = name;
   const cells = {
-    state: el('td'),
+    state: el('td', 'state-cell'),
     name: el('td', 'name', name),
-    latency: el('td', 'num'),
+    latency: el('td', 'num latency'),
     spark: el('td', 'spark-cell'),
-    uptime: el('td', 'num'),
+    uptime: el('td', 'num uptime'),
     when: el('td', 'when'),
     message: el('td', 'message'),
-    action: el('td', 'num'),
+    action: el('td', 'num action'),
   };
   const time = el('time');
   cells.when.append(time);
@@ -138,7 +137,7 @@ function renderRow(name) {
   row.cells.uptime.replaceChildren();
   if (p.samples > 0) {
     row.cells.uptime.append(el('span', '', (p.uptime === 1 || p.uptime === 0 ? String(p.uptime * 100) : (p.uptime * 100).toFixed(1)) + '%'));
-    row.cells.uptime.append(el('span', 'sub', 'of ' + p.samples + ' checks'));
+    row.cells.uptime.append(el('span', 'sub', 'of ' + p.samples + (p.samples === 1 ? ' check' : ' checks')));
   } else {
     row.cells.uptime.textContent = '\u2014';
   }

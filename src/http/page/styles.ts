@@ -63,8 +63,8 @@ button.ghost { background: transparent; color: var(--text); border-color: var(--
 button.ghost:hover { background: var(--hover); filter: none; }
 .token { display: flex; align-items: center; gap: 6px; font-size: 0.85rem; }
 .token input { font: inherit; padding: 5px 8px; border-radius: 6px; border: 1px solid var(--line); background: var(--bg); color: var(--text); width: 14em; }
-main { padding: 16px 24px 32px; max-width: 1480px; margin: 0 auto; }
-.feedback { min-height: 1.45em; margin: 0 0 10px; font-size: 0.9rem; color: var(--muted); }
+main { padding: 12px 24px 32px; max-width: 1480px; margin: 0 auto; }
+.feedback { min-height: 1.45em; margin: 0 0 8px; font-size: 0.9rem; color: var(--muted); }
 .feedback[data-kind="error"] { color: var(--unhealthy-fg); }
 .feedback[data-kind="ok"] { color: var(--healthy-fg); }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; overflow: hidden; }
@@ -109,15 +109,24 @@ footer { color: var(--muted); font-size: 0.8rem; padding: 0 24px 24px; max-width
 footer a { color: inherit; }
 @media (max-width: 860px) {
   .topbar { padding: 12px 14px; position: static; }
-  main { padding: 12px 14px 24px; }
+  main { padding: 10px 14px 24px; }
   thead { display: none; }
   table, tbody { display: block; }
-  tbody tr { display: grid; grid-template-columns: auto 1fr auto; gap: 4px 10px; padding: 10px 12px; border-bottom: 1px solid var(--line); box-shadow: inset 3px 0 0 var(--row-line, transparent); }
+  tbody tr {
+    display: flex; flex-wrap: wrap; align-items: center; gap: 6px 12px; padding: 12px 14px;
+    border-bottom: 1px solid var(--line); box-shadow: inset 3px 0 0 var(--row-line, transparent);
+  }
   tbody tr td:first-child { box-shadow: none; }
   td { display: block; padding: 0; border: 0; }
-  td.message { grid-column: 1 / -1; max-width: none; }
-  td.spark-cell { grid-column: 1 / -1; }
-  .num { text-align: left; }
+  td.state-cell { order: 1; }
+  td.name { order: 2; flex: 1; }
+  td.action { order: 3; }
+  td.message { order: 4; flex-basis: 100%; max-width: none; }
+  td.spark-cell { order: 5; }
+  td.latency { order: 6; }
+  td.uptime { order: 7; }
+  td.uptime .sub { display: inline; margin-left: 4px; }
+  td.when { order: 8; margin-left: auto; }
 }
 @media (prefers-reduced-motion: no-preference) {
   tr.flash td { animation: flash 1.2s ease-out; }
