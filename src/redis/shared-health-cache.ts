@@ -204,7 +204,7 @@ export class SharedHealthCache implements HealthView, Disposable {
   /**
    * Checks every provider now. A follower asks the leader (so the providers
    * are still called once, not once per replica) and waits for the results,
-   * up to `pollInterval`; if none come, it checks locally.
+   * up to `pollInterval` or `leaseTtl`, whichever is longer; if none come, it checks locally.
    */
   async checkNow(signal?: AbortSignal): Promise<readonly Status[]> {
     this.#assertNotDisposed('checkNow');
@@ -550,7 +550,9 @@ export class SharedHealthCache implements HealthView, Disposable {
         if (status.checkedAt.getTime() >= since) wanted.delete(name);
         if (wanted.size === 0) finish(true);
       });
-      const timer = this.#clock.setTimeout(() => finish(false), this.#inner.options.pollInterval);
+      // A live leader answers well within this; a dead one is replaced within the lease TTL.
+      const patience = Math.max(this.#inner.options.pollInterval, this.#shared.leaseTtl);
+      const timer = this.#clock.setTimeout(() => finish(false), patience);
       const onAbort = (): void => finish(false);
       signal?.addEventListener('abort', onAbort, { once: true });
       finish = (value) => {
