@@ -93,16 +93,16 @@ describe('status page in Chromium', () => {
   }
 
   async function rowState(page: Page, name: string): Promise<{ state: string; badge: string; name: string }> {
-    return page.evaluate((provider) => {
-      const row = [...document.querySelectorAll<HTMLTableRowElement>('tr[data-provider]')].find(
-        (tr) => tr.dataset.provider === provider,
-      );
+    // Matched by attribute value read back, not by a selector built from the (hostile) name.
+    for (const row of await page.locator('tbody tr').all()) {
+      if ((await row.getAttribute('data-provider')) !== name) continue;
       return {
-        state: row?.dataset.state ?? 'missing',
-        badge: row?.querySelector('.badge')?.textContent ?? '',
-        name: row?.querySelector('.name')?.textContent ?? '',
+        state: (await row.getAttribute('data-state')) ?? '',
+        badge: (await row.locator('.badge').textContent()) ?? '',
+        name: (await row.locator('.name').textContent()) ?? '',
       };
-    }, name);
+    }
+    return { state: 'missing', badge: '', name: '' };
   }
 
   it('renders every state with a text label, and hostile names and messages as text', async () => {
@@ -122,14 +122,11 @@ describe('status page in Chromium', () => {
         assert.match(row.badge, new RegExp(label), name);
         assert.equal(row.name, name, 'the name is shown as typed');
       }
-      const hostile = await page.evaluate((message) => {
-        const cells = [...document.querySelectorAll('td.message')].map((td) => td.textContent);
-        return {
-          messageShown: cells.includes(message),
-          images: document.querySelectorAll('tbody img').length,
-          scripts: document.querySelectorAll('script').length,
-        };
-      }, XSS_MESSAGE);
+      const hostile = {
+        messageShown: (await page.locator('td.message').allTextContents()).includes(XSS_MESSAGE),
+        images: await page.locator('tbody img').count(),
+        scripts: await page.locator('script').count(),
+      };
       assert.deepEqual(hostile, { messageShown: true, images: 0, scripts: 1 });
       // Sparklines come from the history: one per provider with two or more checks.
       assert.equal(await page.locator('svg.spark').count(), 5);
@@ -193,8 +190,8 @@ describe('status page in Chromium', () => {
   it('lays rows out as cards on a narrow screen', async () => {
     const { page } = await open({ width: 420 });
     try {
-      const display = await page.evaluate(() => getComputedStyle(document.querySelector('thead')!).display);
-      assert.equal(display, 'none');
+      assert.equal(await page.locator('thead').isVisible(), false, 'no table header on a narrow screen');
+      assert.equal(await page.locator('tbody tr').first().isVisible(), true);
       await page.screenshot({
         path: new URL('http-status-page-narrow.png', ARTIFACTS).pathname,
         fullPage: true,
