@@ -164,7 +164,8 @@ function describeParseError(error: unknown): string {
     return argument === undefined ? message : `unexpected argument '${argument}'`;
   }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-    const flag = /'(-[^' ]+)/.exec(message)?.[1];
+    // "Option '-c, --config <value>' argument missing": name the long form.
+    const flag = /(--[\w-]+)/.exec(message)?.[1] ?? /'(-[^' ,]+)/.exec(message)?.[1];
     return flag === undefined ? message : `option '${flag}' expects a value`;
   }
   return message;

@@ -21,9 +21,12 @@ const duration = z
   });
 
 const nonEmpty = z.string().min(1, { error: 'expected a non-empty string' });
-const port = z.int().min(0, { error: 'expected a port from 0 to 65535' }).max(65_535, {
-  error: 'expected a port from 0 to 65535',
-});
+const port = z
+  .int({ error: 'expected a port from 0 to 65535' })
+  .min(0, { error: 'expected a port from 0 to 65535' })
+  .max(65_535, {
+    error: 'expected a port from 0 to 65535',
+  });
 
 /** Client TLS settings; `ca`, `cert` and `key` are PEM file paths (or inline PEM), read at startup. */
 const tls = z.strictObject({
@@ -75,9 +78,12 @@ const nomad = z.strictObject({
   tls: tls.optional(),
 });
 
-const statusCode = z.int().min(100, { error: 'expected an HTTP status from 100 to 599' }).max(599, {
-  error: 'expected an HTTP status from 100 to 599',
-});
+const statusCode = z
+  .int({ error: 'expected an HTTP status from 100 to 599' })
+  .min(100, { error: 'expected an HTTP status from 100 to 599' })
+  .max(599, {
+    error: 'expected an HTTP status from 100 to 599',
+  });
 
 const http = z.strictObject({
   ...common,

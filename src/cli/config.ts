@@ -148,8 +148,11 @@ function describeIssue(
       });
     }
     case 'invalid_type': {
-      const expected = EXPECTED[issue.expected] ?? `a ${issue.expected}`;
-      return [make(path, present(value) ? `expected ${expected}${got}` : `missing; expected ${expected}`)];
+      // Zod's own messages start "Invalid input"; ours already say what is expected.
+      const expected = /^Invalid/.test(issue.message)
+        ? `expected ${EXPECTED[issue.expected] ?? `a ${issue.expected}`}`
+        : issue.message;
+      return [make(path, present(value) ? `${expected}${got}` : `missing; ${expected}`)];
     }
     case 'invalid_value': {
       const options = issue.values.map((option) => JSON.stringify(option)).join(', ');
