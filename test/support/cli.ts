@@ -101,11 +101,11 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Cli
   let stdout = '';
   let stderr = '';
   const lineWaiters = new Set<() => void>();
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk;
     for (const waiter of lineWaiters) waiter();
   });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
   });
   const exited = new Promise<CliResult>((resolve, reject) => {
