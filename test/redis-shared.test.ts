@@ -4,6 +4,8 @@
  * refresh forwarding, clean shutdown, credentials and a frozen Redis.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { after, afterEach, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { ProviderRegistry, type Status } from '../src/index.js';
@@ -152,6 +154,18 @@ function plain(status: Status): Record<string, unknown> {
     Object.entries(status).map(([key, value]) => [key, value instanceof Date ? value.getTime() : value]),
   );
 }
+
+test('without ioredis installed: importing and constructing work, run() says what to install', async () => {
+  const script = new URL('./fixtures/redis-without-ioredis.ts', import.meta.url).pathname;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], {
+    timeout: 30_000,
+  });
+  const outcome = JSON.parse(stdout.trim()) as { rejected: boolean; message: string; role: string };
+  assert.equal(outcome.rejected, true);
+  assert.match(outcome.message, /optional peer dependency ioredis.*npm install ioredis/);
+  assert.equal(outcome.role, 'idle');
+  assert.ok(!stdout.includes('secret-pw'));
+});
 
 describe('status records', () => {
   const status: Status = Object.freeze({

@@ -1,0 +1,182 @@
+// Shared polling through Redis: control-plane calls and Redis commands per
+// poll interval for 1, 3 and 10 replicas, against the same replicas each
+// polling on its own (no Redis) measured in the same run. Redis commands are
+// counted from `INFO commandstats` deltas on a redis-server this bench starts
+// on a free loopback port (and stops). Bounded to well under 90 s.
+// Run: node --import tsx bench/redis.bench.ts
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { HealthCache, ProviderRegistry, type HealthView } from '../src/index.js';
+import { SharedHealthCache } from '../src/redis/index.js';
+import { RedisServer } from '../test/support/redis-server.js';
+
+const PROVIDERS = 100;
+const POLL = 500;
+const INTERVALS = 12;
+const REPLICAS = [1, 3, 10] as const;
+/** Commands only the Lua scripts issue (and PUBLISH, which only the write script sends here). */
+const INSIDE_SCRIPTS = new Set(['get', 'set', 'incr', 'pttl', 'pexpire', 'hget', 'hset', 'del', 'publish']);
+
+const fmt = (n: number, digits = 1): string => n.toLocaleString('en-US', { maximumFractionDigits: digits });
+
+/** One replica's registry; every call of every checker lands in `calls`. */
+function registry(calls: { count: number }): ProviderRegistry {
+  const providers = new ProviderRegistry();
+  for (let i = 0; i < PROVIDERS; i++) {
+    providers.register(`provider-${i}`, {
+      healthCheck: async () => {
+        calls.count++;
+        return { healthy: true };
+      },
+    });
+  }
+  return providers;
+}
+
+async function commandStats(redis: Redis): Promise<Map<string, number>> {
+  const stats = new Map<string, number>();
+  for (const line of (await redis.info('commandstats')).split('\n')) {
+    const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
+    if (match?.[1] && match[2]) stats.set(match[1], Number(match[2]));
+  }
+  return stats;
+}
+
+interface Measure {
+  callsPerInterval: number;
+  commandsPerInterval: number;
+  sentPerInterval: number;
+  breakdown: string;
+}
+
+/** Runs `caches` until settled, then counts over INTERVALS intervals. */
+async function measure(
+  caches: readonly HealthView[],
+  run: (signal: AbortSignal) => Promise<void>[],
+  calls: { count: number },
+  redis: Redis | undefined,
+  settled: () => boolean,
+): Promise<Measure> {
+  const stop = new AbortController();
+  const running = run(stop.signal);
+  const deadline = Date.now() + 20_000;
+  while (!settled() || caches.some((cache) => cache.snapshot().length < PROVIDERS)) {
+    if (Date.now() > deadline) throw new Error('replicas did not settle within 20 s');
+    await sleep(25);
+  }
+  await sleep(2 * POLL);
+  const before = redis ? await commandStats(redis) : new Map<string, number>();
+  const calls0 = calls.count;
+  const started = performance.now();
+  await sleep(INTERVALS * POLL);
+  const intervals = (performance.now() - started) / POLL;
+  const callsPerInterval = (calls.count - calls0) / intervals;
+  const after = redis ? await commandStats(redis) : new Map<string, number>();
+  stop.abort();
+  await Promise.all(running);
+  let total = 0;
+  let sent = 0;
+  const parts: string[] = [];
+  for (const [command, count] of after) {
+    // Our own INFO between the two readings is not the replicas'.
+    const delta = count - (before.get(command) ?? 0) - (command === 'info' ? 1 : 0);
+    if (delta <= 0) continue;
+    total += delta;
+    if (!INSIDE_SCRIPTS.has(command)) sent += delta;
+    parts.push(`${command} ${fmt(delta / intervals)}`);
+  }
+  return {
+    callsPerInterval,
+    commandsPerInterval: total / intervals,
+    sentPerInterval: sent / intervals,
+    breakdown: parts.sort().join(', '),
+  };
+}
+
+async function main(): Promise<void> {
+  const began = Date.now();
+  const server = await RedisServer.start();
+  const redis = new Redis(server.url, { lazyConnect: true });
+  redis.on('error', () => {});
+  await redis.connect();
+  const rows: string[][] = [];
+  const breakdowns: string[] = [];
+  try {
+    for (const n of REPLICAS) {
+      // Baseline: n replicas, each polling on its own, no Redis.
+      const localCalls = { count: 0 };
+      const local = Array.from(
+        { length: n },
+        () => new HealthCache(registry(localCalls), { pollInterval: POLL }),
+      );
+      const alone = await measure(
+        local,
+        (signal) => local.map((cache) => cache.run(signal)),
+        localCalls,
+        undefined,
+        () => true,
+      );
+
+      const sharedCalls = { count: 0 };
+      const key = `bench-${n}`;
+      const shared = Array.from(
+        { length: n },
+        (_, i) =>
+          new SharedHealthCache(registry(sharedCalls), {
+            redis: server.url,
+            key,
+            replicaId: `replica-${i}`,
+            pollInterval: POLL,
+          }),
+      );
+      const together = await measure(
+        shared,
+        (signal) => shared.map((cache) => cache.run(signal)),
+        sharedCalls,
+        redis,
+        () =>
+          shared.filter((cache) => cache.role === 'leader').length === 1 &&
+          shared.every((cache) => cache.role === 'leader' || cache.role === 'follower'),
+      );
+      rows.push([
+        String(n),
+        fmt(alone.callsPerInterval),
+        fmt(together.callsPerInterval),
+        `${fmt(alone.callsPerInterval / together.callsPerInterval)}x`,
+        fmt(together.sentPerInterval),
+        fmt(together.commandsPerInterval),
+      ]);
+      breakdowns.push(`  ${n} replica(s): ${together.breakdown}`);
+    }
+  } finally {
+    redis.disconnect();
+    await RedisServer.stopAll();
+  }
+
+  console.log(
+    `${PROVIDERS} providers, pollInterval ${POLL} ms, leaseTtl 2,000 ms (default for that interval), ${INTERVALS} intervals measured per row\n`,
+  );
+  const header = [
+    'replicas',
+    'calls/interval, each alone',
+    'calls/interval, shared',
+    'ratio',
+    'Redis commands sent/interval',
+    'incl. inside scripts',
+  ];
+  const widths = header.map((title, i) =>
+    Math.max(title.length, ...rows.map((row) => (row[i] ?? '').length)),
+  );
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+      .join(' | ');
+  console.log(line(header));
+  console.log(widths.map((width) => '-'.repeat(width)).join('-|-'));
+  for (const row of rows) console.log(line(row));
+  console.log('\nRedis commands per interval, by command (INFO commandstats deltas):');
+  for (const breakdown of breakdowns) console.log(breakdown);
+  console.log(`\ndone in ${fmt((Date.now() - began) / 1000)} s`);
+}
+
+await main();
