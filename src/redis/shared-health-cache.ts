@@ -260,6 +260,7 @@ export class SharedHealthCache implements HealthView, Disposable {
       this.#session = session;
       detach.push(this.#listen(session));
       await whenReady(connections.client, this.#shared.leaseTtl, controller.signal);
+      if (controller.signal.aborted) return;
       // Warm start: serve the last known statuses before anything else.
       await this.#load(session);
       while (!controller.signal.aborted) {
