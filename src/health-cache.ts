@@ -69,6 +69,9 @@ interface Entry {
   seq: number;
   checkedAt: number;
   readonly history: HistoryRing;
+  /** The last raw message and its cleaned form: most checks repeat their message, so cleaning is skipped. */
+  rawMessage: string;
+  message: string;
 }
 
 /** A call to `healthCheck` that has not settled yet. */
@@ -308,7 +311,15 @@ export class HealthCache implements HealthView, Disposable {
       entry.seq = seq;
       entry.checkedAt = checkedAt;
     } else {
-      this.#entries.set(name, { status: restored, held, seq, checkedAt, history });
+      this.#entries.set(name, {
+        status: restored,
+        held,
+        seq,
+        checkedAt,
+        history,
+        rawMessage: restored.message,
+        message: restored.message,
+      });
     }
     this.#nextStaleAt = Math.min(this.#nextStaleAt, checkedAt + this.#options.staleAfter);
     this.#snapshot = undefined;
@@ -398,6 +409,10 @@ export class HealthCache implements HealthView, Disposable {
 
   async #sweep(names: readonly string[] | undefined): Promise<void> {
     const signal = this.#run?.controller.signal ?? this.#disposed.signal;
+    // One listener per sweep, not per check: thousands of listeners on one signal are slow to remove.
+    const checks = new Set<AbortController>();
+    const abortChecks = (): void => checks.forEach((check) => check.abort(signal.reason));
+    signal.addEventListener('abort', abortChecks, { once: true });
     const startedAt = this.#clock.now();
     const list = names ?? this.#registry.names();
     let next = 0;
@@ -408,11 +423,15 @@ export class HealthCache implements HealthView, Disposable {
         const provider = this.#registry.get(name);
         if (provider === undefined) continue;
         checked++;
-        await this.#check(name, provider, signal);
+        await this.#check(name, provider, checks);
       }
     };
     const workers = Math.min(this.#options.concurrency, list.length);
-    await Promise.all(Array.from({ length: workers }, worker));
+    try {
+      await Promise.all(Array.from({ length: workers }, worker));
+    } finally {
+      signal.removeEventListener('abort', abortChecks);
+    }
     this.#sweeps.emit(
       Object.freeze({
         startedAt: new FrozenDate(startedAt),
@@ -425,8 +444,8 @@ export class HealthCache implements HealthView, Disposable {
 
   // ---- one check ----------------------------------------------------------
 
-  /** Checks one provider and records the result. Never rejects. */
-  async #check(name: string, provider: Provider, signal: AbortSignal): Promise<void> {
+  /** Checks one provider and records the result; `checks` holds the controllers the sweep aborts on stop. Never rejects. */
+  async #check(name: string, provider: Provider, checks: Set<AbortController>): Promise<void> {
     const seq = ++this.#seq;
     const clock = this.#clock;
     const previousCall = this.#pending.get(name);
@@ -460,8 +479,7 @@ export class HealthCache implements HealthView, Disposable {
       timedOut = true;
       controller.abort(new DOMException(`check timed out after ${checkTimeout} ms`, 'TimeoutError'));
     }, checkTimeout);
-    const stop = (): void => controller.abort(signal.reason);
-    signal.addEventListener('abort', stop, { once: true });
+    checks.add(controller);
     const started = clock.now();
     const call: PendingCall = { provider, since: started, abandoned: false };
     let outcome: Outcome;
@@ -486,7 +504,7 @@ export class HealthCache implements HealthView, Disposable {
       outcome = await settleOrAbort(promise, controller.signal);
     } finally {
       clock.clearTimeout(timer);
-      signal.removeEventListener('abort', stop);
+      checks.delete(controller);
     }
 
     const ended = clock.now();
@@ -563,6 +581,8 @@ export class HealthCache implements HealthView, Disposable {
       note = ` (failure ${failures} of ${failureThreshold} before unhealthy)`;
     }
 
+    const raw = result.message + note;
+    const message = entry?.rawMessage === raw ? entry.message : cleanMessage(raw, maxMessageLength);
     const history = entry?.history ?? new HistoryRing(historySize);
     history.push(result.checkedAt, result.latency, result.state);
     const checkedAt = new FrozenDate(result.checkedAt);
@@ -570,7 +590,7 @@ export class HealthCache implements HealthView, Disposable {
     const status: Status = Object.freeze({
       name,
       healthy: held !== 'unhealthy',
-      message: cleanMessage(result.message + note, maxMessageLength),
+      message,
       latency: result.latency,
       checkedAt,
       state: held,
@@ -588,8 +608,18 @@ export class HealthCache implements HealthView, Disposable {
       entry.held = held;
       entry.seq = seq;
       entry.checkedAt = result.checkedAt;
+      entry.rawMessage = raw;
+      entry.message = message;
     } else {
-      this.#entries.set(name, { status, held, seq, checkedAt: result.checkedAt, history });
+      this.#entries.set(name, {
+        status,
+        held,
+        seq,
+        checkedAt: result.checkedAt,
+        history,
+        rawMessage: raw,
+        message,
+      });
     }
     this.#nextStaleAt = Math.min(this.#nextStaleAt, result.checkedAt + this.#options.staleAfter);
     this.#snapshot = undefined;

@@ -20,6 +20,8 @@ export class HistoryRing {
   readonly #times: Float64Array;
   readonly #latencies: Float64Array;
   readonly #states: Uint8Array;
+  /** The same latencies kept in ascending order, so percentiles are an index away. */
+  readonly #sorted: Float64Array;
   #next = 0;
   #count = 0;
   #up = 0;
@@ -28,6 +30,7 @@ export class HistoryRing {
     this.#times = new Float64Array(capacity);
     this.#latencies = new Float64Array(capacity);
     this.#states = new Uint8Array(capacity);
+    this.#sorted = new Float64Array(capacity);
   }
 
   push(checkedAt: number, latency: number, state: HistorySample['state']): void {
@@ -36,9 +39,9 @@ export class HistoryRing {
     const code = STATES.indexOf(state);
     if (this.#count === capacity) {
       if (this.#states[this.#next] !== 2) this.#up--;
-    } else {
-      this.#count++;
+      this.#removeSorted(this.#latencies[this.#next] ?? 0);
     }
+    this.#insertSorted(latency);
     if (code !== 2) this.#up++;
     this.#times[this.#next] = checkedAt;
     this.#latencies[this.#next] = latency;
@@ -49,13 +52,42 @@ export class HistoryRing {
   summary(): HistorySummary {
     const count = this.#count;
     if (count === 0) return EMPTY;
-    const sorted = this.#latencies.slice(0, count).sort();
     return Object.freeze({
       samples: count,
       uptime: this.#up / count,
-      latencyP50: percentile(sorted, 0.5),
-      latencyP95: percentile(sorted, 0.95),
+      latencyP50: this.#percentile(0.5),
+      latencyP95: this.#percentile(0.95),
     });
+  }
+
+  /** Nearest-rank percentile. */
+  #percentile(p: number): number {
+    return this.#sorted[Math.max(0, Math.ceil(p * this.#count) - 1)] ?? 0;
+  }
+
+  #insertSorted(value: number): void {
+    const at = this.#lowerBound(value, this.#count);
+    this.#sorted.copyWithin(at + 1, at, this.#count);
+    this.#sorted[at] = value;
+    this.#count++;
+  }
+
+  #removeSorted(value: number): void {
+    const at = this.#lowerBound(value, this.#count);
+    this.#sorted.copyWithin(at, at + 1, this.#count);
+    this.#count--;
+  }
+
+  /** The first index in the sorted latencies whose value is not below `value`. */
+  #lowerBound(value: number, end: number): number {
+    let low = 0;
+    let high = end;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if ((this.#sorted[mid] ?? 0) < value) low = mid + 1;
+      else high = mid;
+    }
+    return low;
   }
 
   samples(): HistorySample[] {
@@ -73,10 +105,4 @@ export class HistoryRing {
     }
     return out;
   }
-}
-
-/** Nearest-rank percentile of an ascending array. */
-function percentile(sorted: Float64Array, p: number): number {
-  const rank = Math.max(0, Math.ceil(p * sorted.length) - 1);
-  return sorted[rank] ?? 0;
 }
