@@ -616,3 +616,37 @@ describe('dispose', () => {
     cache[Symbol.dispose]();
   });
 });
+
+describe('restore', () => {
+  it('loads a status decided elsewhere, keeps it frozen, and never goes backwards', async () => {
+    const source = setup();
+    source.registry.register('p', { healthCheck: async () => ({ healthy: false, message: 'down' }) });
+    await source.cache.checkNow();
+    const status = source.cache.get('p')!;
+
+    const { clock, registry, cache } = setup();
+    const transitions: Transition[] = [];
+    cache.onTransition((t) => transitions.push(t));
+    assert.equal(cache.restore(status), false, 'not registered here: ignored');
+    registry.register('p', {});
+    assert.equal(
+      cache.restore(status, { checkedAt: status.checkedAt, latency: 3, state: 'unhealthy' }),
+      true,
+    );
+    assert.equal(cache.get('p')?.message, 'down');
+    assert.equal(cache.get('p')?.healthy, false);
+    assert.ok(Object.isFrozen(cache.get('p')));
+    assert.deepEqual(
+      cache.history('p').map((h) => h.latency),
+      [3],
+    );
+    assert.deepEqual(
+      transitions.map((t) => [t.from, t.to]),
+      [['unknown', 'unhealthy']],
+    );
+    assert.equal(cache.restore(status), false, 'not newer than what it holds: ignored');
+    // A restored status that is already old turns stale at once.
+    await clock.advance(10_000);
+    assert.equal(cache.get('p')?.state, 'stale');
+  });
+});
