@@ -6,7 +6,13 @@ export interface CachedBody {
   readonly body: Buffer;
   /** A strong ETag derived from the bytes, so replicas holding the same statuses agree. */
   readonly etag: string;
+  /** Every header of a full answer, built once with the body. */
+  readonly headers: Readonly<Record<string, string | number>>;
+  /** The headers of a 304 answer. */
+  readonly notModifiedHeaders: Readonly<Record<string, string | number>>;
 }
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Bodies kept per change; queries with many distinct filters cannot grow it past this. */
 const MAX_ENTRIES = 512;
@@ -42,10 +48,32 @@ export class BodyCache {
   }
 }
 
-/** Serialises `value` as JSON with its ETag. @internal */
+/** Serialises `value` as JSON with its ETag and headers. @internal */
 export function toCachedBody(status: number, value: unknown): CachedBody {
-  const body = Buffer.from(JSON.stringify(value));
-  return { status, body, etag: etagOf(body) };
+  return cachedBytes(status, Buffer.from(JSON.stringify(value)), JSON_TYPE);
+}
+
+/**
+ * Wraps bytes as a {@link CachedBody}. `Cache-Control: no-cache` (unless
+ * `extra` says otherwise) makes clients revalidate each time, which costs
+ * them a 304 at most. @internal
+ */
+export function cachedBytes(
+  status: number,
+  body: Buffer,
+  contentType: string,
+  extra?: Readonly<Record<string, string>>,
+): CachedBody {
+  const etag = etagOf(body);
+  const notModifiedHeaders = Object.freeze({
+    'X-Content-Type-Options': 'nosniff',
+    'Cache-Control': 'no-cache',
+    ...extra,
+    'Content-Type': contentType,
+    ETag: etag,
+  });
+  const headers = Object.freeze({ ...notModifiedHeaders, 'Content-Length': body.length });
+  return { status, body, etag, headers, notModifiedHeaders };
 }
 
 /** A strong ETag of `bytes`. @internal */

@@ -5,7 +5,7 @@ import { createMetrics, MetricsUnavailableError, type HealthMetrics } from '../m
 import { BodyCache, type CachedBody } from './body-cache.js';
 import { EventStreamHub, formatEvent } from './event-stream.js';
 import { resolveHandlerOptions, type HealthHandlerOptions, type ResolvedHandlerOptions } from './options.js';
-import { createPageAssets, PAGE_SECURITY_HEADERS, type PageAssets } from './page/assets.js';
+import { createPageAssets, type PageAssets } from './page/assets.js';
 import { historyToJSON, providersToJSON, providerToJSON, type ProviderJSON } from './provider-json.js';
 import { RefreshAuth } from './refresh-auth.js';
 import { RefreshLimiter } from './refresh-limiter.js';
@@ -201,7 +201,7 @@ class HealthServer {
       return (
         asset && {
           methods: READ,
-          serve: (req, res) => sendCached(req, res, asset.body, asset.contentType, asset.headers),
+          serve: (req, res) => sendCached(req, res, asset),
         }
       );
     }
@@ -340,7 +340,7 @@ class HealthServer {
   // ---- page and metrics ----------------------------------------------------
 
   #servePage(req: IncomingMessage, res: ServerResponse): void {
-    sendCached(req, res, this.#page.html, 'text/html; charset=utf-8', PAGE_SECURITY_HEADERS);
+    sendCached(req, res, this.#page.html);
   }
 
   async #serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -5,31 +5,16 @@ import { toCachedBody, type CachedBody } from './body-cache.js';
 export const BASE_HEADERS = { 'X-Content-Type-Options': 'nosniff' } as const;
 
 /**
- * Sends a cached body with its ETag; a matching `If-None-Match` gets 304 and
- * HEAD gets the headers only. `Cache-Control: no-cache` makes clients
- * revalidate every time, which costs them a 304 at most. @internal
+ * Sends a cached body with its prepared headers; a matching `If-None-Match`
+ * gets 304 and HEAD gets the headers only. @internal
  */
-export function sendCached(
-  req: IncomingMessage,
-  res: ServerResponse,
-  cached: CachedBody,
-  contentType = 'application/json; charset=utf-8',
-  extraHeaders?: Readonly<Record<string, string>>,
-): void {
-  const headers: Record<string, string | number> = {
-    ...BASE_HEADERS,
-    ...extraHeaders,
-    'Content-Type': contentType,
-    'Cache-Control': extraHeaders?.['Cache-Control'] ?? 'no-cache',
-    ETag: cached.etag,
-  };
+export function sendCached(req: IncomingMessage, res: ServerResponse, cached: CachedBody): void {
   if (etagMatches(req.headers['if-none-match'], cached.etag)) {
-    res.writeHead(304, headers);
+    res.writeHead(304, cached.notModifiedHeaders);
     res.end();
     return;
   }
-  headers['Content-Length'] = cached.body.length;
-  res.writeHead(cached.status, headers);
+  res.writeHead(cached.status, cached.headers);
   res.end(req.method === 'HEAD' ? undefined : cached.body);
 }
 

@@ -1,19 +1,12 @@
-import { etagOf, type CachedBody } from '../body-cache.js';
+import { cachedBytes, etagOf, type CachedBody } from '../body-cache.js';
 import { renderHtml } from './html.js';
 import { SCRIPT } from './script.js';
 import { STYLES } from './styles.js';
 
-/** A static file of the status page. @internal */
-export interface PageAsset {
-  readonly body: CachedBody;
-  readonly contentType: string;
-  readonly headers: Readonly<Record<string, string>>;
-}
-
 /** The page and its files, keyed by file name under `<base>/assets/`. @internal */
 export interface PageAssets {
   readonly html: CachedBody;
-  readonly assets: ReadonlyMap<string, PageAsset>;
+  readonly assets: ReadonlyMap<string, CachedBody>;
 }
 
 /**
@@ -43,12 +36,16 @@ export const PAGE_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.fr
 /** Content-addressed files never change under their name. */
 const IMMUTABLE = Object.freeze({ 'Cache-Control': 'public, max-age=31536000, immutable' });
 
-function asset(name: string, text: string, contentType: string): [string, PageAsset] {
+function asset(name: string, text: string, contentType: string): [string, CachedBody] {
   const bytes = Buffer.from(text);
-  const etag = etagOf(bytes);
   // The file name carries the content hash, so a new version is never served from a stale cache.
-  const file = name.replace('.', `.${etag.slice(1, 11).replace(/[^A-Za-z0-9]/g, '0')}.`);
-  return [file, { body: { status: 200, body: bytes, etag }, contentType, headers: IMMUTABLE }];
+  const file = name.replace(
+    '.',
+    `.${etagOf(bytes)
+      .slice(1, 11)
+      .replace(/[^A-Za-z0-9]/g, '0')}.`,
+  );
+  return [file, cachedBytes(200, bytes, contentType, IMMUTABLE)];
 }
 
 /** Builds the page for a title and base path. @internal */
@@ -59,7 +56,7 @@ export function createPageAssets(title: string, basePath: string): PageAssets {
     renderHtml(title, basePath, `${basePath}/assets/${cssFile}`, `${basePath}/assets/${jsFile}`),
   );
   return {
-    html: { status: 200, body: html, etag: etagOf(html) },
+    html: cachedBytes(200, html, 'text/html; charset=utf-8', PAGE_SECURITY_HEADERS),
     assets: new Map([
       [cssFile, css],
       [jsFile, js],
