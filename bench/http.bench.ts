@@ -30,7 +30,7 @@ async function stop(server: http.Server): Promise<void> {
 function load(options: autocannon.Options): Promise<Result> {
   return new Promise((resolve, reject) => {
     autocannon(options, (error: unknown, result) =>
-      error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(result),
+      error ? reject(error instanceof Error ? error : new Error('autocannon failed')) : resolve(result),
     );
   });
 }
