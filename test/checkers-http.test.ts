@@ -65,6 +65,14 @@ describe('httpChecker', () => {
         return;
       case '/hang':
         return; // never answers
+      case '/stream': {
+        // An endless body, like a server-sent event stream.
+        res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+        res.write('data: ready\n\n');
+        const timer = setInterval(() => res.write(`data: ${'x'.repeat(64 * 1024)}\n\n`), 5);
+        res.on('close', () => clearInterval(timer));
+        return;
+      }
       default:
         res.writeHead(404).end();
     }
@@ -138,6 +146,22 @@ describe('httpChecker', () => {
     const report = await httpChecker({ url: `${base}/ok`, bodyMatch: 'ready' }).healthCheck(never());
     assert.equal(report.healthy, false);
     assert.equal(report.message, `GET ${base}/ok answered 200 OK but the body did not match "ready"`);
+  });
+
+  it('does not wait for the end of an endless body', async () => {
+    const report = await httpChecker({ url: `${base}/stream` }).healthCheck(AbortSignal.timeout(30_000));
+    assert.equal(report.healthy, true, report.message);
+    const matched = await httpChecker({ url: `${base}/stream`, bodyMatch: 'data: ready' }).healthCheck(
+      AbortSignal.timeout(30_000),
+    );
+    assert.equal(matched.healthy, true, matched.message);
+    const unmatched = await httpChecker({ url: `${base}/stream`, bodyMatch: /never there/ }).healthCheck(
+      AbortSignal.timeout(30_000),
+    );
+    assert.equal(
+      unmatched.message,
+      `GET ${base}/stream answered 200 OK but the body did not match /never there/`,
+    );
   });
 
   it('does not follow redirects by default, and says so', async () => {
@@ -389,6 +413,11 @@ describe('httpChecker over TLS', () => {
       tls: { ca: pki.ca.cert, cert: pki.otherCa.cert, key: pki.otherCa.key },
     }).healthCheck(never());
     assert.equal(untrusted.healthy, false);
+    // Depending on timing, the client reads the server's "unknown CA" alert or only the reset that follows it.
+    assert.match(
+      untrusted.message ?? '',
+      /: (TLS failure: the server does not trust the client certificate \(unknown CA\)|the connection was reset by the peer \(was the client certificate rejected\?\))$/,
+    );
     assert.deepEqual(leakedSecrets(JSON.stringify(untrusted), [pki.otherCa.key, pki.client.key]), []);
   });
 });

@@ -191,7 +191,8 @@ export function httpChecker(options: HttpCheckerOptions): HttpChecker {
           method: currentMethod,
           headers,
           tls,
-          maxBodyBytes: bodyMatch === undefined ? undefined : MAX_BODY,
+          // Without a body to match, the status line and headers say everything.
+          maxBodyBytes: bodyMatch === undefined ? 0 : MAX_BODY,
           target: where,
           signal,
         });

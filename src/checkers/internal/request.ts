@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { abortError } from './abort.js';
-import { describeNetworkError } from './network-error.js';
+import { describeNetworkError, errorCode } from './network-error.js';
 
 /** TLS settings for one request, already loaded. @internal */
 export interface LoadedTls {
@@ -23,7 +23,7 @@ export interface RequestSpec {
   readonly tls?: LoadedTls | undefined;
   /** An agent to use instead of a fresh connection (proxies set up by a kubeconfig). */
   readonly agent?: http.Agent | undefined;
-  /** Bytes of body kept; the rest is discarded. Default 64 KiB. */
+  /** Bytes of body read; the answer is complete at this many (0: headers only). Default 64 KiB. */
   readonly maxBodyBytes?: number | undefined;
   /** Who is asked, for messages: a description without credentials. */
   readonly target: string;
@@ -87,19 +87,22 @@ export function request(spec: RequestSpec): Promise<Answer> {
     signal.addEventListener('abort', onAbort, { once: true });
     req.on('error', (error) => {
       cleanUp();
-      reject(
-        signal.aborted ? abortError(signal, spec.target) : new CheckFailure(describeNetworkError(error)),
-      );
+      if (signal.aborted) return reject(abortError(signal, spec.target));
+      let reason = describeNetworkError(error);
+      // A server that refuses a client certificate often just resets the connection (TLS 1.3).
+      if (secure && spec.tls?.cert !== undefined && errorCode(error) === 'ECONNRESET') {
+        reason += ' (was the client certificate rejected?)';
+      }
+      reject(new CheckFailure(reason));
     });
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       let kept = 0;
-      res.on('data', (chunk: Buffer) => {
-        if (kept >= maxBody) return;
-        chunks.push(chunk.subarray(0, maxBody - kept));
-        kept += Math.min(chunk.length, maxBody - kept);
-      });
-      res.on('end', () => {
+      let settled = false;
+      // Enough has been read once the cap is reached: an endless body (a stream) must not hold the check.
+      const finish = (): void => {
+        if (settled) return;
+        settled = true;
         cleanUp();
         resolve({
           status: res.statusCode ?? 0,
@@ -108,8 +111,16 @@ export function request(spec: RequestSpec): Promise<Answer> {
           body: Buffer.concat(chunks).toString('utf8'),
         });
         req.destroy();
+      };
+      res.on('data', (chunk: Buffer) => {
+        chunks.push(chunk.subarray(0, maxBody - kept));
+        kept += Math.min(chunk.length, maxBody - kept);
+        if (kept >= maxBody) finish();
       });
+      res.on('end', finish);
       res.on('error', (error) => {
+        if (settled) return;
+        settled = true;
         cleanUp();
         reject(
           signal.aborted
@@ -117,6 +128,7 @@ export function request(spec: RequestSpec): Promise<Answer> {
             : new CheckFailure(`the answer was cut off (${describeNetworkError(error)})`),
         );
       });
+      if (maxBody === 0) finish();
     });
     req.end();
   });
