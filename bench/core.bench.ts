@@ -9,7 +9,12 @@ const gc = (globalThis as { gc?: () => void }).gc;
 const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
 
 /** Nanoseconds per call of `fn` over `keys`, best of `rounds` (the least disturbed run). */
-function timePerCall(keys: readonly string[], fn: (key: string) => unknown, iterations: number, rounds = 7): number {
+function timePerCall(
+  keys: readonly string[],
+  fn: (key: string) => unknown,
+  iterations: number,
+  rounds = 7,
+): number {
   let best = Infinity;
   let sink = 0;
   for (let round = 0; round < rounds; round++) {
@@ -24,7 +29,8 @@ function timePerCall(keys: readonly string[], fn: (key: string) => unknown, iter
 
 function healthyRegistry(count: number): ProviderRegistry {
   const registry = new ProviderRegistry();
-  for (let i = 0; i < count; i++) registry.register(`provider-${i}`, { healthCheck: async () => ({ healthy: true }) });
+  for (let i = 0; i < count; i++)
+    registry.register(`provider-${i}`, { healthCheck: async () => ({ healthy: true }) });
   return registry;
 }
 
@@ -51,8 +57,12 @@ async function benchGet(): Promise<void> {
   const idle = timePerCall(keys, (k) => cache.get(k), iterations);
   console.log(`get() vs Map.get, 10,000 keys`);
   console.log(`  Map.get               ${fmt(bare, 2)} ns/op`);
-  console.log(`  get() while polling   ${fmt(polling, 2)} ns/op   ratio ${fmt(polling / bare, 2)} (goal <= 2)`);
-  console.log(`  get() after run ended ${fmt(idle, 2)} ns/op   ratio ${fmt(idle / bare, 2)} (checks the clock for staleness)`);
+  console.log(
+    `  get() while polling   ${fmt(polling, 2)} ns/op   ratio ${fmt(polling / bare, 2)} (goal <= 2)`,
+  );
+  console.log(
+    `  get() after run ended ${fmt(idle, 2)} ns/op   ratio ${fmt(idle / bare, 2)} (checks the clock for staleness)`,
+  );
 }
 
 async function benchSnapshot(): Promise<void> {
@@ -68,7 +78,9 @@ async function benchSnapshot(): Promise<void> {
   await large.stop();
   console.log(`snapshot() between changes`);
   console.log(`  10 providers          ${fmt(tSmall, 2)} ns/op`);
-  console.log(`  100,000 providers     ${fmt(tLarge, 2)} ns/op   ratio ${fmt(tLarge / tSmall, 2)} (goal <= 2: no copy)`);
+  console.log(
+    `  100,000 providers     ${fmt(tLarge, 2)} ns/op   ratio ${fmt(tLarge / tSmall, 2)} (goal <= 2: no copy)`,
+  );
 }
 
 async function benchSweep(): Promise<void> {
@@ -94,8 +106,12 @@ async function benchSweep(): Promise<void> {
   delay.disable();
   const ideal = (count / concurrency) * checkMs;
   console.log(`one sweep: ${fmt(count, 0)} providers x ${checkMs} ms checks, concurrency ${concurrency}`);
-  console.log(`  wall ${fmt(wall, 0)} ms, ideal ${fmt(ideal, 0)} ms, ratio ${fmt(wall / ideal, 3)} (goal <= 1.15)`);
-  console.log(`  event-loop delay p99 ${fmt(delay.percentile(99) / 1e6, 2)} ms, max ${fmt(delay.max / 1e6, 2)} ms (goal p99 < 20 ms)`);
+  console.log(
+    `  wall ${fmt(wall, 0)} ms, ideal ${fmt(ideal, 0)} ms, ratio ${fmt(wall / ideal, 3)} (goal <= 1.15)`,
+  );
+  console.log(
+    `  event-loop delay p99 ${fmt(delay.percentile(99) / 1e6, 2)} ms, max ${fmt(delay.max / 1e6, 2)} ms (goal p99 < 20 ms)`,
+  );
 }
 
 async function benchReadersCauseNoChecks(): Promise<void> {
@@ -124,7 +140,9 @@ async function benchReadersCauseNoChecks(): Promise<void> {
   await running;
   const counts = new Set(calls.values());
   console.log(`readers cause no checks: ${fmt(reads, 0)} get/snapshot calls during ${sweeps} sweeps`);
-  console.log(`  calls per checker: ${[...counts].join(', ')} (expected exactly 10 for each of ${calls.size})`);
+  console.log(
+    `  calls per checker: ${[...counts].join(', ')} (expected exactly 10 for each of ${calls.size})`,
+  );
 }
 
 function heapUsed(): number {
@@ -143,7 +161,9 @@ async function benchMemory(): Promise<void> {
   for (let i = 0; i < 60; i++) await cache.checkNow(); // fill the default history of 60
   const full = heapUsed();
   console.log(`memory per provider (default history of 60, full)`);
-  console.log(`  registry entry ${fmt((afterRegistry - base) / count, 0)} B; cache entry with status and history ${fmt((full - afterRegistry) / count, 0)} B`);
+  console.log(
+    `  registry entry ${fmt((afterRegistry - base) / count, 0)} B; cache entry with status and history ${fmt((full - afterRegistry) / count, 0)} B`,
+  );
 
   const small = new HealthCache(healthyRegistry(1_000), { concurrency: Infinity });
   for (let i = 0; i < 100; i++) await small.checkNow();
@@ -151,7 +171,9 @@ async function benchMemory(): Promise<void> {
   for (let i = 100; i < 10_000; i++) await small.checkNow();
   const after10k = heapUsed();
   console.log(`heap after 10,000 sweeps of 1,000 providers vs after 100`);
-  console.log(`  ${fmt(after100 / 2 ** 20, 1)} MiB -> ${fmt(after10k / 2 ** 20, 1)} MiB (growth ${fmt((after10k - after100) / 2 ** 20, 2)} MiB)`);
+  console.log(
+    `  ${fmt(after100 / 2 ** 20, 1)} MiB -> ${fmt(after10k / 2 ** 20, 1)} MiB (growth ${fmt((after10k - after100) / 2 ** 20, 2)} MiB)`,
+  );
 }
 
 console.log(`provider-health core benchmarks (node ${process.version})\n`);
