@@ -6,6 +6,13 @@ import type { ReplicaConfig, ReportedStatus } from '../fixtures/replica.js';
 const REPLICA_SCRIPT = fileURLToPath(new URL('../fixtures/replica.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+/** The counts at one moment. */
+export interface CallCounts {
+  readonly calls: ReadonlyMap<string, number>;
+  readonly byReplica: ReadonlyMap<string, number>;
+  readonly total: number;
+}
+
 /**
  * An HTTP server on loopback that the replicas' checkers call, counting the
  * calls per provider: the ground truth of how often a control plane was hit.
@@ -40,6 +47,34 @@ export class CheckCounter {
     this.#calls.set(name, (this.#calls.get(name) ?? 0) + 1);
     this.#byReplica.set(replica, (this.#byReplica.get(replica) ?? 0) + 1);
     this.#total++;
+    for (const watch of this.#watches) watch();
+  }
+
+  readonly #watches = new Set<() => void>();
+
+  /**
+   * Resolves with a copy of the counts taken at the very request that brings
+   * every one of `names` to `calls`, so a busy test process cannot let
+   * further calls slip into the figures.
+   */
+  async whenEvery(names: readonly string[], calls: number, timeout: number): Promise<CallCounts> {
+    return await new Promise<CallCounts>((resolve, reject) => {
+      const watch = (): void => {
+        if (names.some((name) => this.calls(name) < calls)) return;
+        finish();
+        resolve({ calls: new Map(this.#calls), byReplica: new Map(this.#byReplica), total: this.#total });
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new Error(`not every checker was called ${calls} times within ${timeout} ms`));
+      }, timeout);
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.#watches.delete(watch);
+      };
+      this.#watches.add(watch);
+      watch();
+    });
   }
 
   get port(): number {
