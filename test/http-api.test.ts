@@ -275,6 +275,25 @@ describe('handler mounting and lifecycle', () => {
     }
   });
 
+  it('is disposable with `using`', async () => {
+    const { cache } = await demoCache({ a: switchable() });
+    let escaped: HealthHandler | undefined;
+    {
+      using handler = createHealthHandler(cache, { metrics: false });
+      escaped = handler;
+    }
+    const server = await serve(escaped);
+    try {
+      assert.equal(
+        (await request(`${server.url}/api/providers`)).status,
+        503,
+        'closed at the end of the block',
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
   it('notices staleness on read (the cache is not running)', async () => {
     const clock = new ManualClock();
     const { cache } = await demoCache({ a: switchable() }, { clock, pollInterval: 1_000, checkTimeout: 100 });
