@@ -122,6 +122,10 @@ describe('tcpChecker', () => {
     });
   });
 
+  it('runs without a signal too', async () => {
+    assert.equal((await tcpChecker({ host: '127.0.0.1', port }).healthCheck()).healthy, true);
+  });
+
   it('describes an IPv6 target with brackets', () => {
     assert.equal(tcpChecker({ host: '::1', port: 80 }).target, '[::1]:80');
   });

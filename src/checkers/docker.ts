@@ -13,6 +13,7 @@ import {
   stringOption,
   type Env,
 } from './internal/options.js';
+import { NEVER } from './internal/abort.js';
 import { Outcome } from './internal/outcome.js';
 import { CheckFailure, request, type Answer, type LoadedTls } from './internal/request.js';
 import { loadTls, tlsOption, type TlsOptions, type TlsSource } from './internal/tls.js';
@@ -57,7 +58,8 @@ export interface DockerCheckerOptions {
 export interface DockerChecker extends HealthChecker {
   /** The daemon, for people: `unix:///var/run/docker.sock` or `tcp://host:2376 (TLS)`. */
   readonly target: string;
-  healthCheck(signal: AbortSignal): Promise<HealthReport>;
+  /** Checks once; without a signal the check runs until the endpoint answers or fails. */
+  healthCheck(signal?: AbortSignal): Promise<HealthReport>;
 }
 
 type Endpoint =
@@ -294,7 +296,7 @@ export function dockerChecker(options: DockerCheckerOptions = {}): DockerChecker
     get target(): string {
       return describeEndpoint(endpoint);
     },
-    healthCheck(signal: AbortSignal): Promise<HealthReport> {
+    healthCheck(signal: AbortSignal = NEVER): Promise<HealthReport> {
       return check(signal, new Outcome(slowThreshold));
     },
   };

@@ -1,5 +1,6 @@
 import type { HealthChecker, HealthReport } from '../provider.js';
 import { assertOptionsObject, describeValue, slowThresholdOption, stringOption } from './internal/options.js';
+import { NEVER } from './internal/abort.js';
 import { Outcome } from './internal/outcome.js';
 import { CheckFailure, request, type Answer, type LoadedTls } from './internal/request.js';
 import { safeUrl } from './internal/safe-url.js';
@@ -46,7 +47,8 @@ export interface HttpCheckerOptions {
 export interface HttpChecker extends HealthChecker {
   /** The URL without userinfo and with query values masked. */
   readonly target: string;
-  healthCheck(signal: AbortSignal): Promise<HealthReport>;
+  /** Checks once; without a signal the check runs until the endpoint answers or fails. */
+  healthCheck(signal?: AbortSignal): Promise<HealthReport>;
 }
 
 function urlOption(value: unknown): URL {
@@ -261,7 +263,7 @@ export function httpChecker(options: HttpCheckerOptions): HttpChecker {
 
   return {
     target,
-    healthCheck(signal: AbortSignal): Promise<HealthReport> {
+    healthCheck(signal: AbortSignal = NEVER): Promise<HealthReport> {
       return check(signal, new Outcome(slowThreshold));
     },
   };

@@ -6,7 +6,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { redactSecrets } from '../messages.js';
 import type { HealthChecker, HealthReport } from '../provider.js';
-import { abortError } from './internal/abort.js';
+import { NEVER, abortError } from './internal/abort.js';
 import {
   assertOptionsObject,
   envOption,
@@ -44,7 +44,8 @@ export interface KubernetesCheckerOptions {
 export interface KubernetesChecker extends HealthChecker {
   /** The API server's URL without credentials (or the kubeconfig source until it is known). */
   readonly target: string;
-  healthCheck(signal: AbortSignal): Promise<HealthReport>;
+  /** Checks once; without a signal the check runs until the endpoint answers or fails. */
+  healthCheck(signal?: AbortSignal): Promise<HealthReport>;
 }
 
 /** Where the credentials come from: kubeconfig files, or the in-cluster service account. */
@@ -457,7 +458,7 @@ export function kubernetesChecker(options: KubernetesCheckerOptions = {}): Kuber
     get target(): string {
       return target;
     },
-    healthCheck(signal: AbortSignal): Promise<HealthReport> {
+    healthCheck(signal: AbortSignal = NEVER): Promise<HealthReport> {
       return check(signal);
     },
   };

@@ -9,6 +9,7 @@ import {
   stringOption,
   type Env,
 } from './internal/options.js';
+import { NEVER } from './internal/abort.js';
 import { Outcome } from './internal/outcome.js';
 import { CheckFailure, request, type Answer } from './internal/request.js';
 import {
@@ -49,7 +50,8 @@ export interface NomadCheckerOptions {
 export interface NomadChecker extends HealthChecker {
   /** The agent's address, without credentials. */
   readonly target: string;
-  healthCheck(signal: AbortSignal): Promise<HealthReport>;
+  /** Checks once; without a signal the check runs until the endpoint answers or fails. */
+  healthCheck(signal?: AbortSignal): Promise<HealthReport>;
 }
 
 interface RoleHealth {
@@ -207,7 +209,7 @@ export function nomadChecker(options: NomadCheckerOptions = {}): NomadChecker {
 
   return {
     target,
-    async healthCheck(signal: AbortSignal): Promise<HealthReport> {
+    async healthCheck(signal: AbortSignal = NEVER): Promise<HealthReport> {
       const outcome = new Outcome(slowThreshold);
       try {
         const tls = url.protocol === 'https:' ? await loadTls(tlsSource, signal) : undefined;

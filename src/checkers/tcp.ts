@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { HealthChecker, HealthReport } from '../provider.js';
-import { abortError } from './internal/abort.js';
+import { NEVER, abortError } from './internal/abort.js';
 import { describeNetworkError } from './internal/network-error.js';
 import { assertOptionsObject, describeValue, slowThresholdOption, stringOption } from './internal/options.js';
 import { Outcome } from './internal/outcome.js';
@@ -21,7 +21,8 @@ export interface TcpCheckerOptions {
 export interface TcpChecker extends HealthChecker {
   /** `host:port`, for people. */
   readonly target: string;
-  healthCheck(signal: AbortSignal): Promise<HealthReport>;
+  /** Checks once; without a signal the check runs until the endpoint answers or fails. */
+  healthCheck(signal?: AbortSignal): Promise<HealthReport>;
 }
 
 /**
@@ -50,7 +51,7 @@ export function tcpChecker(options: TcpCheckerOptions): TcpChecker {
 
   return {
     target,
-    healthCheck(signal: AbortSignal): Promise<HealthReport> {
+    healthCheck(signal: AbortSignal = NEVER): Promise<HealthReport> {
       if (signal.aborted) return Promise.reject(abortError(signal, target));
       const outcome = new Outcome(slowThreshold);
       return new Promise<HealthReport>((resolve, reject) => {

@@ -22,3 +22,6 @@ export function abortError(signal: AbortSignal, target: string): Error {
   error.name = timeout ? 'TimeoutError' : 'AbortError';
   return error;
 }
+
+/** A signal that never aborts, for checks called without one. */
+export const NEVER: AbortSignal = new AbortController().signal;
