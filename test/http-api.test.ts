@@ -234,6 +234,48 @@ describe('JSON API over node:http', () => {
   });
 });
 
+describe('odd checker details', () => {
+  it('are served as plain JSON, never a 500', async () => {
+    const circular: Record<string, unknown> = { name: 'loop' };
+    circular.self = circular;
+    const details = {
+      big: 12345678901234567890n,
+      circular,
+      list: [1, NaN, Infinity, () => 1, Symbol('s')],
+      when: new Date(0),
+      invalid: new Date(Number.NaN),
+      fn: () => 'dropped',
+      nested: {
+        get boom(): string {
+          throw new Error('getter failed');
+        },
+      },
+      deep: { a: { b: { c: { d: { e: { f: { g: { h: { i: 1 } } } } } } } } },
+    };
+    const { cache } = await demoCache({ odd: switchable({ healthy: true, details }) });
+    const handler = createHealthHandler(cache, { metrics: false });
+    const server = await serve(handler);
+    try {
+      const res = await request(`${server.url}/api/providers/odd`);
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.json<ProviderJSON>().details, {
+        big: '12345678901234567890',
+        circular: { name: 'loop', self: '[Circular]' },
+        list: [1, null, null, null, null],
+        when: '1970-01-01T00:00:00.000Z',
+        invalid: null,
+        nested: { boom: '[Unreadable]' },
+        deep: { a: { b: { c: { d: { e: { f: { g: '[Too deep]' } } } } } } },
+      });
+      assert.equal((await request(`${server.url}/api/providers`)).status, 200);
+      assert.equal((await request(`${server.url}/api/health`)).status, 200);
+    } finally {
+      handler.close();
+      await server.close();
+    }
+  });
+});
+
 describe('handler mounting and lifecycle', () => {
   it('serves under a basePath and leaves other paths to next() or 404', async () => {
     const { cache } = await demoCache({ a: switchable() });

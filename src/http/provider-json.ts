@@ -1,6 +1,7 @@
 import type { HealthView } from '../health-view.js';
 import type { HistorySample } from '../history.js';
 import { millisToNanos, statusToJSON, type StatusJSON } from '../status.js';
+import { plainDetails } from './plain-json.js';
 
 /**
  * One provider as the HTTP API returns it: the Go wire form of
@@ -45,7 +46,9 @@ export function providerToJSON(view: HealthView, name: string): ProviderJSON {
       samples: 0,
     };
   }
-  return { ...statusToJSON(status), samples: status.history.samples };
+  const json: ProviderJSON = { ...statusToJSON(status), samples: status.history.samples };
+  if (json.details) json.details = plainDetails(json.details);
+  return json;
 }
 
 /** Every registered provider, sorted by name, in the wire form. */

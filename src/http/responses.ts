@@ -9,7 +9,8 @@ export const BASE_HEADERS = { 'X-Content-Type-Options': 'nosniff' } as const;
  * gets 304 and HEAD gets the headers only. @internal
  */
 export function sendCached(req: IncomingMessage, res: ServerResponse, cached: CachedBody): void {
-  if (etagMatches(req.headers['if-none-match'], cached.etag)) {
+  // Only a 200 is worth revalidating; a 503 from /api/health is always sent in full.
+  if (cached.status === 200 && etagMatches(req.headers['if-none-match'], cached.etag)) {
     res.writeHead(304, cached.notModifiedHeaders);
     res.end();
     return;
