@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createHealthHandler, type ProviderJSON } from '../src/http/index.js';
 import { ManualClock } from '../src/testing/index.js';
@@ -115,6 +116,41 @@ describe('GET /api/events', () => {
       await Promise.all(streams.map((s) => s.ended));
       assert.equal(handler.connections, 0);
     } finally {
+      handler.close();
+      await server.close();
+    }
+  });
+
+  it('drops a client that stops reading once 1 MiB is queued for it', async () => {
+    let round = 0;
+    const blob = 'x'.repeat(100_000);
+    const { cache } = await demoCache({
+      big: { healthCheck: async () => ({ healthy: true, message: `round ${round++}`, details: { blob } }) },
+    });
+    const handler = createHealthHandler(cache, { metrics: false });
+    const server = await serve(handler);
+    const socket = net.connect({ host: '127.0.0.1', port: server.port });
+    try {
+      await new Promise<void>((resolve) => socket.once('connect', resolve));
+      socket.on('error', () => {});
+      socket.write('GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      socket.pause(); // never reads: the kernel buffers fill, then the server's queue grows
+      await waitUntil(() => handler.connections === 1, 10_000, 'the stream to open');
+      const healthy = await openEvents(`${server.url}/api/events`);
+      // Up to ~100 MB of events, far past socket buffers plus 1 MiB, until the stalled client is dropped.
+      for (let i = 0; i < 1_000 && handler.connections > 1; i++) {
+        await cache.checkProvider('big');
+        // Let the reading client drain, so only the stalled one falls behind.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      assert.equal(handler.connections, 1, 'one client was dropped');
+      await cache.checkProvider('big');
+      const last = `round ${round - 1}`;
+      await healthy.next((e) => e.event === 'change' && e.data.includes(last));
+      assert.equal(handler.connections, 1, 'the reading client is still served');
+      healthy.close();
+    } finally {
+      socket.destroy();
       handler.close();
       await server.close();
     }

@@ -43,6 +43,8 @@ export class EventStreamHub {
     res.socket?.setNoDelay(true);
     this.#clients.add(res);
     res.once('close', () => this.#remove(res));
+    // A write racing a disconnect must not become an uncaught 'error' event.
+    res.on('error', () => this.#remove(res));
     // A reconnecting browser waits this long (ms) before retrying.
     res.write(`retry: 3000\n\n${first}`);
     this.#schedule();
@@ -61,6 +63,10 @@ export class EventStreamHub {
   }
 
   #write(res: ServerResponse, text: string): void {
+    if (res.writableEnded || res.destroyed) {
+      this.#remove(res);
+      return;
+    }
     if (res.writableLength > MAX_BUFFERED) {
       res.destroy();
       this.#remove(res);
