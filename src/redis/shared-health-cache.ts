@@ -586,10 +586,20 @@ export class SharedHealthCache implements HealthView, Disposable {
       if (this.#redisDownSince === undefined) this.#redisDownSince = this.#clock.now();
       this.#wakeUp();
     };
-    const onReady = (): void => this.#wakeUp();
-    // Updates published while the subscriber was away are missed: reload.
+    // Updates published while the subscriber was away are missed: a follower
+    // reloads, through the command connection once that one is back too.
+    let reloadWanted = false;
+    const reload = (): void => {
+      reloadWanted = false;
+      if (this.#role === 'follower') void this.#load(session);
+    };
     const onSubscriberReady = (): void => {
-      if (this.#role === 'follower' || this.#role === 'connecting') void this.#load(session);
+      if (client.status === 'ready') reload();
+      else reloadWanted = true;
+    };
+    const onReady = (): void => {
+      if (reloadWanted) reload();
+      this.#wakeUp();
     };
     subscriber.on('message', onMessage);
     subscriber.on('ready', onSubscriberReady);
