@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Disposable } from '../disposable.js';
 import type { HealthView } from '../health-view.js';
-import { createMetrics, MetricsUnavailableError, type HealthMetrics } from '../metrics/metrics.js';
+import type { HealthMetrics } from '../metrics/health-metrics.js';
+import { createMetrics, MetricsUnavailableError } from '../metrics/metrics.js';
 import { BodyCache, type CachedBody } from './body-cache.js';
 import { EventStreamHub, formatEvent } from './event-stream.js';
 import { resolveHandlerOptions, type HealthHandlerOptions, type ResolvedHandlerOptions } from './options.js';

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { HealthMetrics } from '../metrics/metrics.js';
+import type { HealthMetrics } from '../metrics/health-metrics.js';
 
 /** Options of {@link createHealthHandler}. Durations are milliseconds; `undefined` means the default. */
 export interface HealthHandlerOptions {

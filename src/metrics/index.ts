@@ -1,6 +1,7 @@
+export type { HealthMetrics } from './health-metrics.js';
 export {
   createMetrics,
   MetricsUnavailableError,
-  type HealthMetrics,
   type MetricsOptions,
+  type PrometheusMetrics,
 } from './metrics.js';

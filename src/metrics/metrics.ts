@@ -3,6 +3,7 @@ import type { Disposable } from '../disposable.js';
 import type { CheckResult } from '../health-cache.js';
 import type { HealthView } from '../health-view.js';
 import type { HealthState } from '../status.js';
+import type { HealthMetrics } from './health-metrics.js';
 
 type PromClient = typeof import('prom-client');
 
@@ -18,14 +19,10 @@ export interface MetricsOptions {
   eventStreams?: (() => number) | undefined;
 }
 
-/** Prometheus metrics of a {@link HealthView}. Disposing unsubscribes and removes them from the registry. */
-export interface HealthMetrics extends Disposable {
-  /** The `Content-Type` of {@link HealthMetrics.render}'s text. */
-  readonly contentType: string;
+/** Prometheus metrics of a {@link HealthView} in a prom-client registry. Disposing unsubscribes and removes them from the registry. */
+export interface PrometheusMetrics extends HealthMetrics {
   /** The registry holding the metrics (yours when given as an option). */
   readonly registry: Registry;
-  /** The registry's metrics in the Prometheus text exposition format. */
-  render(): Promise<string>;
 }
 
 /** Thrown by {@link createMetrics} when the optional peer dependency `prom-client` is not installed. */
@@ -59,7 +56,10 @@ const MAX_EARLY_RESULTS = 10_000;
  * @throws MetricsUnavailableError when `prom-client` is not installed;
  * TypeError/RangeError naming a bad option.
  */
-export async function createMetrics(view: HealthView, options: MetricsOptions = {}): Promise<HealthMetrics> {
+export async function createMetrics(
+  view: HealthView,
+  options: MetricsOptions = {},
+): Promise<PrometheusMetrics> {
   const resolved = resolveMetricsOptions(options);
   // Listen before the import settles so results of a sweep running meanwhile are counted.
   const early: CheckResult[] = [];
@@ -132,7 +132,7 @@ function resolveMetricsOptions(options: MetricsOptions): ResolvedMetricsOptions 
 }
 
 /** The prom-client implementation of {@link HealthMetrics}. */
-class PrometheusHealthMetrics implements HealthMetrics {
+class PrometheusHealthMetrics implements PrometheusMetrics {
   readonly registry: Registry;
   readonly #view: HealthView;
   readonly #names: string[] = [];
