@@ -46,6 +46,18 @@ describe('dockerChecker against a real Podman API service', () => {
     assert.equal(checker.target, podman.host);
   });
 
+  it('is degraded when slower than slowThreshold', async () => {
+    const report = await dockerChecker({ host: podman.host, slowThreshold: 1e-6 }).healthCheck(
+      AbortSignal.timeout(30_000),
+    );
+    assert.equal(report.healthy, true);
+    assert.equal(report.degraded, true);
+    assert.match(
+      report.message ?? '',
+      /answered \/_ping \(API [\d.]+\) \(slow: answered in \d+ ms, above the 0\.000001 ms threshold\)$/,
+    );
+  });
+
   it('reads DOCKER_HOST from the env option', async () => {
     const checker = dockerChecker({ env: { DOCKER_HOST: podman.host } });
     assert.equal(checker.target, podman.host);

@@ -165,6 +165,20 @@ describe('kubernetesChecker', () => {
     assert.equal(tokenApi.seen[0]?.authorization, `Bearer ${TOKEN}`);
   });
 
+  it('is degraded when slower than slowThreshold', async () => {
+    tokenApi.mode = 'ready';
+    // A threshold far below any real round trip makes the check "slow" deterministically.
+    const report = await kubernetesChecker({ kubeconfig: tokenConfig, slowThreshold: 1e-6 }).healthCheck(
+      AbortSignal.timeout(30_000),
+    );
+    assert.equal(report.healthy, true);
+    assert.equal(report.degraded, true);
+    assert.match(
+      report.message ?? '',
+      /is ready \(v1\.31\.2\) \(slow: answered in \d+ ms, above the 0\.000001 ms threshold\)$/,
+    );
+  });
+
   it('names the failing check after fetching /readyz?verbose once', async () => {
     tokenApi.mode = 'etcd-failing';
     tokenApi.seen.length = 0;

@@ -234,17 +234,20 @@ export function dockerChecker(options: DockerCheckerOptions = {}): DockerChecker
         ? parseHost(dockerHost, 'DOCKER_HOST', tls)
         : undefined;
 
-  // Without a configured host, look for a socket again at each check until one appears.
-  const discover = (): Endpoint => {
-    const found = dockerSocketCandidates(env).find((candidate) =>
-      isSocketSync(candidate.slice('unix://'.length)),
+  // Without a configured host, look for a socket again at each check until one appears;
+  // /var/run/docker.sock stands in (and its absence is the reason given) while none exists.
+  const socketEndpoint = (found: string | undefined): Endpoint => ({
+    kind: 'unix',
+    path: (found ?? 'unix:///var/run/docker.sock').slice('unix://'.length),
+  });
+  let endpoint =
+    fixed ??
+    socketEndpoint(
+      dockerSocketCandidates(env).find((candidate) => isSocketSync(candidate.slice('unix://'.length))),
     );
-    return { kind: 'unix', path: (found ?? 'unix:///var/run/docker.sock').slice('unix://'.length) };
-  };
-  let endpoint = fixed ?? discover();
 
   async function check(signal: AbortSignal, outcome: Outcome): Promise<HealthReport> {
-    if (fixed === undefined) endpoint = discover();
+    if (fixed === undefined) endpoint = socketEndpoint(await findDockerHost(env, signal));
     const current = endpoint;
     const target = describeEndpoint(current);
     let answer: Answer;

@@ -389,6 +389,7 @@ export function kubernetesChecker(options: KubernetesCheckerOptions = {}): Kuber
   }
 
   async function check(signal: AbortSignal): Promise<HealthReport> {
+    if (signal.aborted) throw abortError(signal, target);
     let kc: KubeConfig;
     try {
       kc = await load();
@@ -397,6 +398,8 @@ export function kubernetesChecker(options: KubernetesCheckerOptions = {}): Kuber
         return new Outcome(undefined).unhealthy(`Kubernetes: ${error.message}`);
       throw error;
     }
+    // Loading cannot be interrupted (an import, file reads), so look at the signal once it is done.
+    if (signal.aborted) throw abortError(signal, target);
     // Started after loading: the first check imports the client library, which is not the server's latency.
     const outcome = new Outcome(slowThreshold);
     const cluster = kc.getCurrentCluster();
@@ -416,6 +419,7 @@ export function kubernetesChecker(options: KubernetesCheckerOptions = {}): Kuber
       if (error instanceof CheckFailure) return outcome.unhealthy(`${what}: ${error.message}`);
       throw error;
     }
+    outcome.stop();
     if (ready.status === 200) {
       const details: Record<string, unknown> = {};
       // The version is a nice-to-have: a server that hides it is still ready.

@@ -7,15 +7,21 @@ import type { HealthReport } from '../../provider.js';
  */
 export class Outcome {
   readonly #started = performance.now();
+  #stopped: number | undefined;
   readonly #slowThreshold: number | undefined;
 
   constructor(slowThreshold: number | undefined) {
     this.#slowThreshold = slowThreshold;
   }
 
-  /** Milliseconds since construction. */
+  /** Milliseconds since construction, or until {@link Outcome.stop}. */
   elapsed(): number {
-    return performance.now() - this.#started;
+    return (this.#stopped ?? performance.now()) - this.#started;
+  }
+
+  /** Freezes the latency: what follows (fetching extra details) is not the endpoint's answer time. */
+  stop(): void {
+    this.#stopped ??= performance.now();
   }
 
   /**
