@@ -12,6 +12,7 @@ import { ProviderRegistry, type Status } from '../src/index.js';
 import { decodeStatus, encodeStatus } from '../src/redis/codec.js';
 import { Lease, sharedKeys } from '../src/redis/lease.js';
 import { SharedHealthCache, type ReplicaRole, type SharedHealthCacheOptions } from '../src/redis/index.js';
+import { CuttableProxy } from './support/redis-proxy.js';
 import { eventually } from './support/redis-replicas.js';
 import { RedisServer } from './support/redis-server.js';
 
@@ -358,6 +359,58 @@ describe('SharedHealthCache in one process (real redis-server)', () => {
     assert.match(everything, /WRONGPASS|NOAUTH|invalid|auth/i, 'the error says what went wrong');
     assert.ok(!everything.includes(password) && !everything.includes(encodeURIComponent(password)));
     assert.ok(!everything.includes(`${password}-wrong`));
+  });
+
+  test('a leader cut off from Redis is replaced within the TTL, writes nothing after, and rejoins as follower', async () => {
+    const server = await RedisServer.start();
+    const redis = await connect(server);
+    const proxy = await CuttableProxy.start(server.port);
+    cleanups.push(() => proxy.close());
+    const shared = options(server.url, { commandTimeout: 300 });
+    const viaProxy = `redis://127.0.0.1:${proxy.port}`;
+    const a = start(
+      new SharedHealthCache(countingRegistry(3, new Map()), { ...shared, redis: viaProxy, replicaId: 'a' }),
+    );
+    await eventually(() => a.cache.role === 'leader', 10_000, 'a leading');
+    const b = start(new SharedHealthCache(countingRegistry(3, new Map()), { ...shared, replicaId: 'b' }));
+    await eventually(
+      () => b.cache.role === 'follower' && b.cache.snapshot().length === 3,
+      10_000,
+      'b following',
+    );
+    const aToken = a.cache.leaseToken;
+    assert.ok(aToken !== undefined);
+
+    const cutAt = Date.now();
+    proxy.cut();
+    await eventually(() => b.cache.role === 'leader', TTL + POLL + 3_000, 'b taking over');
+    assert.ok(Date.now() - cutAt <= TTL + POLL + 3_000);
+    const bToken = b.cache.leaseToken;
+    assert.ok(bToken !== undefined && bToken > aToken);
+    // Cut off, a stops writing and polls on its own once its lease could have expired.
+    await eventually(() => a.cache.role === 'local', TTL * 3, 'a polling locally');
+    await eventually(
+      async () =>
+        Object.values(await redis.hgetall(`${shared.key}:statuses`)).every(
+          (text) => (JSON.parse(text) as { token: number }).token === bToken,
+        ),
+      POLL * 3 + 3_000,
+      'every record rewritten under b',
+    );
+
+    proxy.heal();
+    await eventually(() => a.cache.role === 'follower', TTL * 4, 'a rejoining as follower');
+    assert.equal(b.cache.role, 'leader');
+    for (const text of Object.values(await redis.hgetall(`${shared.key}:statuses`))) {
+      assert.equal(
+        (JSON.parse(text) as { token: number }).token,
+        bToken,
+        'nothing written by a after the cut',
+      );
+    }
+    assert.ok(a.errors.length > 0, 'a reported losing Redis');
+    await a.stop();
+    await b.stop();
   });
 
   test('a frozen Redis (SIGSTOP): replicas keep serving, poll locally after the TTL, and rejoin', async () => {
