@@ -396,6 +396,30 @@ describe('httpChecker over TLS', () => {
     assert.equal(skipped.healthy, true, skipped.message);
   });
 
+  it('reports unusable TLS material without quoting it', async () => {
+    const badKey = '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n';
+    const unreadable = await httpChecker({
+      url: url('good'),
+      tls: { ca: pki.ca.cert, cert: pki.client.cert, key: badKey },
+    }).healthCheck(never());
+    assert.equal(
+      unreadable.message,
+      `GET ${url('good')}: TLS setup failed: a certificate or key could not be used (ERR_OSSL_UNSUPPORTED)`,
+    );
+    const mismatched = await httpChecker({
+      url: url('good'),
+      tls: { ca: pki.ca.cert, cert: pki.client.cert, key: pki.server.key },
+    }).healthCheck(never());
+    assert.equal(
+      mismatched.message,
+      `GET ${url('good')}: TLS setup failed: the client key does not belong to the client certificate`,
+    );
+    assert.deepEqual(
+      leakedSecrets(JSON.stringify([unreadable, mismatched]), [pki.server.key, 'bm90IGEga2V5']),
+      [],
+    );
+  });
+
   it('sends a client certificate, and says when the server wants one', async () => {
     const mutual = await httpChecker({
       url: url('mutual'),

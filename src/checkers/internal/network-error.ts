@@ -40,6 +40,8 @@ const REASONS: Readonly<Record<string, string>> = {
     'TLS failure: the server does not trust the client certificate (unknown CA)',
   ERR_SSL_WRONG_VERSION_NUMBER: 'TLS failure: the server does not speak TLS on this port',
   ERR_SSL_PACKET_LENGTH_TOO_LONG: 'TLS failure: the server does not speak TLS on this port',
+  ERR_OSSL_X509_KEY_VALUES_MISMATCH:
+    'TLS setup failed: the client key does not belong to the client certificate',
   HPE_INVALID_CONSTANT: 'the server did not answer with HTTP',
   HPE_INVALID_VERSION: 'the server did not answer with HTTP',
 };
@@ -57,6 +59,8 @@ export function describeNetworkError(error: unknown): string {
     const known = REASONS[code];
     if (known !== undefined) return known;
     if (UNKNOWN_CA.has(code)) return 'TLS failure: the server certificate is signed by an unknown CA';
+    if (code.startsWith('ERR_OSSL_'))
+      return `TLS setup failed: a certificate or key could not be used (${code})`;
     if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) {
       return `TLS failure (${code})`;
     }

@@ -78,7 +78,14 @@ export function request(spec: RequestSpec): Promise<Answer> {
   }
 
   return new Promise<Answer>((resolve, reject) => {
-    const req = (secure ? https : http).request(options);
+    let req: http.ClientRequest;
+    try {
+      req = (secure ? https : http).request(options);
+    } catch (error) {
+      // Bad TLS material throws here, while the secure context is built.
+      reject(new CheckFailure(describeNetworkError(error)));
+      return;
+    }
     const onAbort = (): void => {
       req.destroy();
       reject(abortError(signal, spec.target));
