@@ -68,7 +68,11 @@ export async function runCheck(
         : { name, state: 'unknown', latency: undefined, message: 'not checked' };
     });
     const color = io.stdout.isTTY === true && io.env['NO_COLOR'] === undefined && io.env['TERM'] !== 'dumb';
-    io.stdout.write(renderTable(rows, { color, width: io.stdout.isTTY ? io.stdout.columns : undefined }));
+    // A pseudo-terminal without a size reports 0 columns: do not cut lines then.
+    const columns = io.stdout.isTTY ? io.stdout.columns : undefined;
+    io.stdout.write(
+      renderTable(rows, { color, width: columns !== undefined && columns >= 40 ? columns : undefined }),
+    );
   }
 
   const degraded = statuses.filter((status) => status.state === 'degraded');
@@ -96,7 +100,7 @@ function showProgress(cache: HealthCache, io: Io): { dispose(): void } {
         ? `${waiting.slice(0, 3).join(', ')} and ${waiting.length - 3} more`
         : waiting.join(', ');
     const line = `checking ${names.length} providers: ${done.size} done, waiting on ${list} (${formatLatency(Date.now() - started)})`;
-    const width = io.stderr.columns ?? 80;
+    const width = io.stderr.columns !== undefined && io.stderr.columns >= 40 ? io.stderr.columns : 80;
     io.stderr.write(`\r\u001b[K${line.length > width - 1 ? `${line.slice(0, width - 2)}…` : line}`);
     shown = true;
   };

@@ -12,8 +12,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The built entry point. */
-export const CLI_PATH = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+/**
+ * The built entry point; `PROVIDER_HEALTH_CLI` may name another build (a
+ * private copy, so that a concurrent `npm run build` cannot pull it away).
+ */
+export const CLI_PATH =
+  process.env['PROVIDER_HEALTH_CLI'] ?? fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 /** The repository root, the CLI's working directory in tests. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
