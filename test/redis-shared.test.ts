@@ -413,6 +413,64 @@ describe('SharedHealthCache in one process (real redis-server)', () => {
     await b.stop();
   });
 
+  test('a write delayed in the network past the lease reaches Redis late and is refused by the fence', async () => {
+    const server = await RedisServer.start();
+    const redis = await connect(server);
+    const proxy = await CuttableProxy.start(server.port);
+    cleanups.push(() => proxy.close());
+    const shared = options(server.url, { commandTimeout: 300 });
+    const viaProxy = `redis://127.0.0.1:${proxy.port}`;
+    const a = start(
+      new SharedHealthCache(countingRegistry(3, new Map()), { ...shared, redis: viaProxy, replicaId: 'a' }),
+    );
+    await eventually(() => a.cache.role === 'leader', 10_000, 'a leading');
+    const b = start(new SharedHealthCache(countingRegistry(3, new Map()), { ...shared, replicaId: 'b' }));
+    await eventually(
+      () => b.cache.role === 'follower' && b.cache.snapshot().length === 3,
+      10_000,
+      'b following',
+    );
+    const aToken = a.cache.leaseToken;
+
+    // a keeps leading and writing while its lease lasts, but nothing it sends arrives.
+    proxy.hold();
+    await eventually(() => b.cache.role === 'leader', TTL * 3, 'b taking over');
+    const bToken = b.cache.leaseToken;
+    await eventually(
+      async () =>
+        Object.values(await redis.hgetall(`${shared.key}:statuses`)).every(
+          (text) => (JSON.parse(text) as { token: number }).token === bToken,
+        ),
+      POLL * 3 + 3_000,
+      'every record rewritten under b',
+    );
+    const watcher = redis.duplicate();
+    watcher.on('error', () => {});
+    cleanups.push(() => void watcher.disconnect());
+    const published: string[] = [];
+    watcher.on('message', (_channel: string, message: string) => published.push(message));
+    await watcher.subscribe(`${shared.key}:updates`);
+    const before = await redis.hgetall(`${shared.key}:statuses`);
+
+    // The late bytes include a's fenced write (it names the updates channel) with a's lease value.
+    const delivered = proxy.release();
+    assert.ok(delivered.includes(`${shared.key}:updates`), 'a write of a was held back');
+    assert.ok(delivered.includes(`${aToken}:a`), 'sent under its old lease');
+    await redis.ping(); // after the delivered commands, on the server's single thread
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const after = await redis.hgetall(`${shared.key}:statuses`);
+    for (const [name, text] of Object.entries(after)) {
+      const record = JSON.parse(text) as { token: number; checkedAt: number };
+      const previous = JSON.parse(before[name] ?? '{}') as { checkedAt?: number };
+      assert.equal(record.token, bToken, `${name} overwritten by the late write`);
+      assert.ok(record.checkedAt >= (previous.checkedAt ?? 0), `${name} went backwards`);
+    }
+    for (const message of published)
+      assert.ok(!message.includes(`"token":${aToken},`), 'a late write was published');
+    await a.stop();
+    await b.stop();
+  });
+
   test('a frozen Redis (SIGSTOP): replicas keep serving, poll locally after the TTL, and rejoin', async () => {
     const server = await RedisServer.start();
     const calls = new Map<string, number>();

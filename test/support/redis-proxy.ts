@@ -4,12 +4,15 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
  * A TCP proxy on loopback in front of a redis-server, to cut one replica off
  * from Redis while the others still reach it. While cut, open connections
  * are destroyed and new ones are accepted but never answered, as behind a
- * network partition.
+ * network partition. While held, what the replica sends is kept back and
+ * delivered late, on release, as by a congested or stalled network.
  */
 export class CuttableProxy {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
   #cut = false;
+  #held: (() => void)[] | undefined;
+  #heldText = '';
 
   private constructor(server: Server) {
     this.#server = server;
@@ -42,6 +45,21 @@ export class CuttableProxy {
     for (const socket of this.#sockets) socket.destroy();
   }
 
+  /** Keeps back everything sent towards Redis from now on. */
+  hold(): void {
+    this.#held ??= [];
+  }
+
+  /** Delivers what was kept back, in order, and forwards as usual again. Returns what it delivered. */
+  release(): string {
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    for (const deliver of held) deliver();
+    const text = this.#heldText;
+    this.#heldText = '';
+    return text;
+  }
+
   async close(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -56,7 +74,14 @@ export class CuttableProxy {
     upstream.on('error', () => client.destroy());
     upstream.on('close', () => client.destroy());
     client.on('close', () => upstream.destroy());
-    client.pipe(upstream);
+    client.on('data', (chunk: Buffer) => {
+      if (this.#held === undefined) {
+        upstream.write(chunk);
+        return;
+      }
+      this.#heldText += chunk.toString('latin1');
+      this.#held.push(() => upstream.write(chunk));
+    });
     upstream.pipe(client);
   }
 
