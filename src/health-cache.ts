@@ -535,7 +535,7 @@ export class HealthCache implements HealthView, Disposable {
       });
       return;
     }
-    const report = parseReport(outcome.value);
+    const report = readReport(outcome.value);
     if (typeof report === 'string') {
       this.#record(name, provider, seq, {
         state: 'unhealthy',
@@ -721,4 +721,13 @@ function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
   return `${Math.round(ms / 60_000)} min`;
+}
+
+/** {@link parseReport}, also when a report's getters throw: the problem becomes the message. */
+function readReport(value: unknown): ReturnType<typeof parseReport> {
+  try {
+    return parseReport(value);
+  } catch (error) {
+    return `checker returned a health report that could not be read: ${describeFailure(error)}`;
+  }
 }

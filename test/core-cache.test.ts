@@ -255,6 +255,18 @@ describe('what checkers return', () => {
       false,
     ],
     ['a synchronous report', () => ({ healthy: true, message: 'sync' }), 'sync', true],
+    [
+      'a report whose getter throws',
+      () =>
+        Promise.resolve({
+          healthy: true,
+          get details(): never {
+            throw new Error('getter exploded');
+          },
+        }),
+      /could not be read: getter exploded/,
+      false,
+    ],
   ];
   for (const [label, healthCheck, message, healthy] of cases) {
     it(`handles ${label}`, async () => {
