@@ -64,6 +64,10 @@ function spawnService(dir: string, socketPath: string): { child: ChildProcess; o
       join(dir, 'runroot'),
       '--tmpdir',
       join(dir, 'tmp'),
+      '--network-config-dir',
+      join(dir, 'networks'),
+      '--volumepath',
+      join(dir, 'volumes'),
       // vfs works in any container; overlay on overlay often does not.
       '--storage-driver',
       'vfs',
@@ -120,6 +124,11 @@ async function waitUntilReady(
   }
 }
 
+/** Removes `dir`, retrying while files that podman was still closing disappear. */
+function removeDir(dir: string): Promise<void> {
+  return rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+}
+
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
@@ -171,7 +180,7 @@ export async function startPodmanService(options: PodmanServiceOptions = {}): Pr
   try {
     await start();
   } catch (error) {
-    await rm(dir, { recursive: true, force: true });
+    await removeDir(dir);
     throw error;
   }
   return {
@@ -194,7 +203,7 @@ export async function startPodmanService(options: PodmanServiceOptions = {}): Pr
     },
     async cleanup() {
       await stop();
-      await rm(dir, { recursive: true, force: true });
+      await removeDir(dir);
     },
   };
 }
