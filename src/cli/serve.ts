@@ -135,7 +135,9 @@ function logStart(log: Logger, setup: Setup, server: http.Server, view: HealthVi
       : '';
   const names = setup.providers.map((provider) => provider.name);
   const list =
-    names.length === 0 ? 'no providers (empty dashboard)' : `${names.length} providers: ${names.join(', ')}`;
+    names.length === 0
+      ? 'no providers (empty dashboard)'
+      : `${names.length} provider${names.length === 1 ? '' : 's'}: ${names.join(', ')}`;
   const shared = setup.redis ? `, shared through ${redactSecrets(setup.redis.url)}` : '';
   log.info(`listening on ${url} with ${list}${shared}`, {
     url,
