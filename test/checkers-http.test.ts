@@ -56,6 +56,9 @@ describe('httpChecker', () => {
       case '/redirect':
         res.writeHead(302, { Location: '/ok' }).end();
         return;
+      case '/bad-location':
+        res.writeHead(302, { Location: 'http://[not-an-ip/' }).end();
+        return;
       case '/loop':
         res.writeHead(307, { Location: '/loop' }).end();
         return;
@@ -179,6 +182,10 @@ describe('httpChecker', () => {
     const report = await httpChecker({ url: `${base}/redirect`, followRedirects: true }).healthCheck(never());
     assert.equal(report.healthy, true);
     assert.equal(report.message, `GET ${base}/ok answered 200 OK`);
+    const invalid = await httpChecker({ url: `${base}/bad-location`, followRedirects: true }).healthCheck(
+      never(),
+    );
+    assert.equal(invalid.message, `GET ${base}/bad-location: redirected to an invalid URL`);
     const loop = await httpChecker({ url: `${base}/loop`, followRedirects: 3 }).healthCheck(never());
     assert.equal(loop.healthy, false);
     assert.equal(loop.message, `GET ${base}/loop: more than 3 redirects`);
@@ -308,6 +315,10 @@ describe('httpChecker', () => {
       [{ url: 'not a url' }, /url is not a valid absolute URL/],
       [{ url: 'ftp://127.0.0.1/' }, /url must use http: or https:, got ftp:/],
       [{ url: 'http://127.0.0.1/', method: 'GE T' }, /method must be an HTTP method/],
+      [
+        { url: 'http://a:%E0%A4%A@127.0.0.1/' },
+        /url has malformed percent-encoding in its user name or password/,
+      ],
       [{ url: 'http://127.0.0.1/', expectedStatus: 99 }, /expectedStatus must be a status code.*got 99/],
       [{ url: 'http://127.0.0.1/', expectedStatus: [300, 200] }, /expectedStatus .* got an array/],
       [{ url: 'http://127.0.0.1/', expectedStatus: '2XX' }, /expectedStatus .* got "2XX"/],

@@ -167,8 +167,14 @@ export function httpChecker(options: HttpCheckerOptions): HttpChecker {
     url.username !== '' &&
     !Object.keys(baseHeaders).some((name) => name.toLowerCase() === 'authorization')
   ) {
-    const user = decodeURIComponent(url.username);
-    const password = decodeURIComponent(url.password);
+    let user: string;
+    let password: string;
+    try {
+      user = decodeURIComponent(url.username);
+      password = decodeURIComponent(url.password);
+    } catch {
+      throw new TypeError(`${CHECKER}: url has malformed percent-encoding in its user name or password`);
+    }
     baseHeaders.Authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
   }
   const target = safeUrl(url);
@@ -208,7 +214,12 @@ export function httpChecker(options: HttpCheckerOptions): HttpChecker {
         if (hop >= maxRedirects) {
           return outcome.unhealthy(`${method} ${target}: more than ${maxRedirects} redirects`);
         }
-        const next = new URL(location, current);
+        let next: URL;
+        try {
+          next = new URL(location, current);
+        } catch {
+          return outcome.unhealthy(`${currentMethod} ${where}: redirected to an invalid URL`);
+        }
         if (next.protocol !== 'http:' && next.protocol !== 'https:') {
           return outcome.unhealthy(`${method} ${target}: redirected to an unsupported ${next.protocol} URL`);
         }
