@@ -8,7 +8,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { after, afterEach, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { ProviderRegistry, type Status } from '../src/index.js';
+import { HealthCache, ProviderRegistry, type Status } from '../src/index.js';
+import { ManualClock } from '../src/testing/index.js';
 import { decodeStatus, encodeStatus } from '../src/redis/codec.js';
 import { Lease, sharedKeys } from '../src/redis/lease.js';
 import { SharedHealthCache, type ReplicaRole, type SharedHealthCacheOptions } from '../src/redis/index.js';
@@ -166,6 +167,87 @@ test('without ioredis installed: importing and constructing work, run() says wha
   assert.match(outcome.message, /optional peer dependency ioredis.*npm install ioredis/);
   assert.equal(outcome.role, 'idle');
   assert.ok(!stdout.includes('secret-pw'));
+});
+
+describe('HealthCache.restore (the core hook replicas use)', () => {
+  const at = (clock: ManualClock, name: string, state: 'healthy' | 'unhealthy', ago = 0): Status =>
+    Object.freeze({
+      name,
+      healthy: state === 'healthy',
+      message: state,
+      latency: 5,
+      checkedAt: new Date(clock.now() - ago),
+      state,
+      stale: false,
+      consecutiveFailures: state === 'healthy' ? 0 : 1,
+      consecutiveSuccesses: state === 'healthy' ? 1 : 0,
+      lastSuccessAt: undefined,
+      lastFailureAt: undefined,
+      lastTransitionAt: new Date(clock.now() - ago),
+      history: Object.freeze({ samples: 1, uptime: 1, latencyP50: 5, latencyP95: 5 }),
+      details: undefined,
+    });
+
+  test('applies newer statuses with events, ignores older ones and unknown providers', () => {
+    const clock = new ManualClock();
+    const registry = new ProviderRegistry();
+    registry.register('db', {});
+    const cache = new HealthCache(registry, { clock, pollInterval: 1_000 });
+    const events: string[] = [];
+    cache.onTransition(({ from, to }) => events.push(`${from}->${to}`));
+    cache.onResult(({ name }) => events.push(`result ${name}`));
+    const first = at(clock, 'db', 'healthy');
+    const sample = { checkedAt: first.checkedAt, latency: 5, state: 'healthy' as const };
+    assert.equal(cache.restore(first, sample), true);
+    assert.equal(cache.get('db')?.message, 'healthy');
+    assert.deepEqual(
+      cache.history('db').map((s) => s.state),
+      ['healthy'],
+    );
+    assert.equal(cache.restore(at(clock, 'db', 'unhealthy', 10)), false, 'older than held');
+    assert.equal(cache.restore(at(clock, 'ghost', 'healthy')), false, 'not registered');
+    assert.equal(cache.get('ghost'), undefined);
+    assert.equal(
+      cache.restore({ ...first, state: 'stale', stale: true }),
+      false,
+      'a stale status is no result',
+    );
+    assert.deepEqual(events, ['result db', 'unknown->healthy']);
+    assert.deepEqual(
+      cache.snapshot().map((s) => s.name),
+      ['db'],
+    );
+  });
+
+  test('an old status comes back stale, and a running cache marks a restored one stale on time', async () => {
+    const clock = new ManualClock();
+    const registry = new ProviderRegistry();
+    registry.register('db', {});
+    const idle = new HealthCache(registry, { clock, pollInterval: 1_000 });
+    idle.restore(at(clock, 'db', 'healthy', 5_000));
+    assert.equal(idle.get('db')?.state, 'stale');
+
+    // A sweep in progress (its check pending) has set no stale timer yet: only restore() can.
+    const pending = new ProviderRegistry();
+    pending.register('api', { healthCheck: () => new Promise<void>(() => {}) });
+    const running = new HealthCache(pending, {
+      clock,
+      pollInterval: 20_000,
+      checkTimeout: 15_000,
+      staleAfter: 60_000,
+    });
+    const stop = new AbortController();
+    const done = running.run(stop.signal);
+    await clock.advance(100);
+    assert.equal(running.restore(at(clock, 'api', 'healthy', 59_000)), true);
+    assert.equal(running.get('api')?.stale, false);
+    const changes: string[] = [];
+    running.onTransition(({ to }) => changes.push(to));
+    await clock.advance(1_100);
+    assert.deepEqual(changes, ['stale'], 'the stale timer fired for the restored status');
+    stop.abort();
+    await done;
+  });
 });
 
 describe('status records', () => {
