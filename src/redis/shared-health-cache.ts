@@ -158,30 +158,37 @@ export class SharedHealthCache implements HealthView, Disposable {
     return this.#active;
   }
 
+  /** Timed-out calls of this replica's own checks that have not settled yet. */
   get abandonedChecks(): number {
     return this.#inner.abandonedChecks;
   }
 
+  /** Every call of this replica's own checks given up on at its timeout. */
   get abandonedChecksTotal(): number {
     return this.#inner.abandonedChecksTotal;
   }
 
+  /** Every result: this replica's own checks and those mirrored from the leader. */
   get onResult(): HealthEvent<CheckResult> {
     return this.#inner.onResult;
   }
 
+  /** State changes, including the first out of `unknown` and into `stale`. */
   get onTransition(): HealthEvent<Transition> {
     return this.#inner.onTransition;
   }
 
+  /** Providers dropped because they were unregistered here. */
   get onRemove(): HealthEvent<Removal> {
     return this.#inner.onRemove;
   }
 
+  /** Anything that changed what `get`/`snapshot` return. */
   get onChange(): HealthEvent<StatusChange> {
     return this.#inner.onChange;
   }
 
+  /** Each sweep this replica ran itself (while leading or polling alone). */
   get onSweep(): HealthEvent<SweepSummary> {
     return this.#inner.onSweep;
   }
