@@ -197,6 +197,43 @@ describe('dockerChecker failure messages', () => {
     }
   });
 
+  it('looks for a socket again at each check until one appears', async () => {
+    const runtimeDir = join(dir, 'xdg');
+    await mkdir(runtimeDir);
+    const checker = dockerChecker({ env: { XDG_RUNTIME_DIR: runtimeDir } });
+    // A machine with a system daemon would find that one, as it should.
+    const system = SYSTEM_SOCKETS.find((path) => existsSync(path));
+    const before = `unix://${system ?? '/var/run/docker.sock'}`;
+    assert.equal(checker.target, before);
+    if (system === undefined) {
+      assert.equal((await checker.healthCheck(never())).message, `${before}: no such socket`);
+    }
+    // Rootless Docker starts later: its socket appears under XDG_RUNTIME_DIR.
+    const path = join(runtimeDir, 'docker.sock');
+    const server = http.createServer((_req, res) =>
+      res
+        .writeHead(200, { 'Api-Version': '1.47', Server: 'Docker/27.3.1 (linux)', Ostype: 'linux' })
+        .end('OK'),
+    );
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    try {
+      const report = await checker.healthCheck(never());
+      const expected = system === undefined ? `unix://${path}` : before;
+      assert.equal(checker.target, expected);
+      if (system === undefined) {
+        assert.equal(report.message, `Docker 27.3.1 at unix://${path} answered /_ping (API 1.47)`);
+        assert.deepEqual(report.details, {
+          engine: 'docker',
+          apiVersion: '1.47',
+          version: '27.3.1',
+          osType: 'linux',
+        });
+      }
+    } finally {
+      await close(server);
+    }
+  });
+
   it('validates its options and DOCKER_HOST, naming them', () => {
     assert.throws(() => dockerChecker({ host: 'ssh://me@host' }), {
       name: 'TypeError',
