@@ -62,7 +62,7 @@ export function describeDiscovery(discovery: Discovery): string[] {
   return discovery.results.map((result) =>
     result.provider
       ? `discovery: ${result.type} found: ${redactSecrets(result.detail)}`
-      : `discovery: ${result.type} not found: ${redactSecrets(result.detail)}${
+      : `discovery: ${result.type} not found: ${result.detail}${
           result.looked.length > 0 ? ` (looked at ${result.looked.join(', ')})` : ''
         }`,
   );
@@ -95,7 +95,7 @@ async function discoverKubernetes(env: Env, serviceAccountDir: string): Promise<
     let detail = 'no kubeconfig and not in a cluster (KUBERNETES_SERVICE_HOST unset)';
     if (list !== undefined) detail = 'no file that KUBECONFIG names exists';
     else if (value(env, 'KUBERNETES_SERVICE_HOST') !== undefined) {
-      detail = `KUBERNETES_SERVICE_HOST is set but ${join(serviceAccountDir, 'token')} does not exist (or KUBERNETES_SERVICE_PORT is unset)`;
+      detail = `KUBERNETES_SERVICE_HOST is set but ${join(serviceAccountDir, 'token')} is missing (or KUBERNETES_SERVICE_PORT is unset)`;
     }
     return { type: 'kubernetes', provider: undefined, detail, looked };
   }
