@@ -208,6 +208,15 @@ describe('CLI config errors', () => {
     assertConfigError(result, ['serve.yaml:2: server.port: expected a port from 0 to 65535, got 99999']);
   });
 
+  it('accepts the commented example in examples/', async () => {
+    const result = await runCli(['check', '--config', 'examples/provider-health.yaml', '--json'], {
+      env: cliEnv({ HOME: dir }),
+    });
+    assert.ok(result.code === 0 || result.code === 1, `exit ${result.code}: ${result.stderr}`);
+    const names = (JSON.parse(result.stdout) as { name: string }[]).map((status) => status.name);
+    assert.deepEqual(names, ['api', 'cluster', 'docker', 'nomad', 'postgres']);
+  });
+
   it('accepts a valid JSON config', async () => {
     const text = JSON.stringify({
       checkTimeout: 2000,
