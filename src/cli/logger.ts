@@ -18,8 +18,8 @@ export interface LineSink {
 
 /**
  * A logger writing one line per call: `text` is
- * `2026-01-01T00:00:00.000Z INFO  message key=value`, `json` one object per
- * line (`{"time", "level", "msg", ...fields}`). Every string goes through
+ * `2026-01-01T00:00:00.000Z INFO  message` (the message says it all), `json`
+ * one object per line (`{"time", "level", "msg", ...fields}`). Every string goes through
  * `redactSecrets`, a last line of defence against credentials in messages.
  */
 export function createLogger(format: LogFormat, sink: LineSink, now: () => Date = () => new Date()): Logger {
@@ -34,12 +34,8 @@ export function createLogger(format: LogFormat, sink: LineSink, now: () => Date 
       sink.write(`${JSON.stringify(record)}\n`);
       return;
     }
-    const pairs = safe.map(
-      ([key, value]) => ` ${key}=${typeof value === 'string' ? quote(redactSecrets(value)) : value}`,
-    );
-    sink.write(
-      `${time} ${level.toUpperCase().padEnd(5)} ${oneLine(redactSecrets(message))}${pairs.join('')}\n`,
-    );
+    // People read the message; the fields repeat it for machines.
+    sink.write(`${time} ${level.toUpperCase().padEnd(5)} ${oneLine(redactSecrets(message))}\n`);
   };
   return {
     info: (message, fields) => write('info', message, fields),
@@ -50,9 +46,4 @@ export function createLogger(format: LogFormat, sink: LineSink, now: () => Date 
 
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ');
-}
-
-/** Quotes a value that would not read back as one word. */
-function quote(value: string): string {
-  return value === '' || /[\s"=]/.test(value) ? JSON.stringify(value) : value;
 }

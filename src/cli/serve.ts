@@ -70,7 +70,7 @@ export async function runServe(
   }
   logStart(log, setup, server, view);
   const transitions = view.onTransition(({ name, from, to, status }) => {
-    const line = `${name}: ${from} -> ${to}: ${status.message}`;
+    const line = `${name}: ${from} -> ${to}: ${status.message} (${formatLatency(status.latency)})`;
     const fields = { provider: name, from, to, latency: formatLatency(status.latency) };
     if (to === 'healthy') log.info(line, fields);
     else log.warn(line, fields);
@@ -139,10 +139,12 @@ function logStart(log: Logger, setup: Setup, server: http.Server, view: HealthVi
       ? 'no providers (empty dashboard)'
       : `${names.length} provider${names.length === 1 ? '' : 's'}: ${names.join(', ')}`;
   const shared = setup.redis ? `, shared through ${redactSecrets(setup.redis.url)}` : '';
-  log.info(`listening on ${url} with ${list}${shared}`, {
+  const poll = formatDuration(view.options.pollInterval);
+  const from = setup.file === undefined ? 'discovery' : setup.file;
+  log.info(`listening on ${url} with ${list}${shared} (from ${from}, polling every ${poll})`, {
     url,
     providers: names.length > 0 ? names.join(',') : undefined,
-    pollInterval: formatDuration(view.options.pollInterval),
+    pollInterval: poll,
     config: setup.file,
   });
 }
