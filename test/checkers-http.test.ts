@@ -4,6 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { httpChecker } from '../src/checkers/http.js';
+import { ManualClock } from '../src/testing/manual-clock.js';
 import { close, leakedSecrets, listen, refusedPort, trackSockets } from './support/listen.js';
 import { createTestPki, type TestPki } from './support/tls.js';
 
@@ -23,6 +24,7 @@ const never = (): AbortSignal => new AbortController().signal;
 const UNRESOLVABLE = `${'x'.repeat(64)}.invalid`;
 
 describe('httpChecker', () => {
+  const clock = new ManualClock();
   const seen: http.IncomingHttpHeaders[] = [];
   const server = http.createServer((req, res) => {
     seen.push(req.headers);
@@ -66,7 +68,8 @@ describe('httpChecker', () => {
         res.writeHead(302, { Location: `http://localhost:${other}/echo-headers?token=${API_KEY}` }).end();
         return;
       case '/slow':
-        setTimeout(() => res.end('ok'), 20);
+        // The server "takes" 600 ms on the checker's clock before answering.
+        void clock.advance(600).then(() => res.end('ok'));
         return;
       case '/hang':
         return; // never answers
@@ -273,13 +276,21 @@ describe('httpChecker', () => {
     assert.match(report.message ?? '', /answered 403 Forbidden: not authorised/);
   });
 
-  it('is degraded when slower than slowThreshold', async () => {
-    const report = await httpChecker({ url: `${base}/slow`, slowThreshold: 1 }).healthCheck(never());
-    assert.equal(report.healthy, true);
-    assert.equal(report.degraded, true);
-    assert.match(
-      report.message ?? '',
-      /^GET .*\/slow answered 200 OK \(slow: answered in \d+ ms, above the 1 ms threshold\)$/,
+  it('is degraded when slower than slowThreshold, measured on the injected clock', async () => {
+    const slow = await httpChecker({ url: `${base}/slow`, slowThreshold: 500, clock }).healthCheck(never());
+    assert.deepEqual(
+      { healthy: slow.healthy, degraded: slow.degraded, latency: slow.latency, message: slow.message },
+      {
+        healthy: true,
+        degraded: true,
+        latency: 600,
+        message: `GET ${base}/slow answered 200 OK (slow: answered in 600 ms, above the 500 ms threshold)`,
+      },
+    );
+    const fine = await httpChecker({ url: `${base}/slow`, slowThreshold: 1_000, clock }).healthCheck(never());
+    assert.deepEqual(
+      { healthy: fine.healthy, degraded: fine.degraded, latency: fine.latency },
+      { healthy: true, degraded: undefined, latency: 600 },
     );
   });
 
@@ -335,6 +346,10 @@ describe('httpChecker', () => {
       [
         { url: 'http://127.0.0.1/', tls: { key: '-----BEGIN PRIVATE KEY-----' } },
         /tls\.cert and tls\.key must be given together/,
+      ],
+      [
+        { url: 'http://127.0.0.1/', clock: {} },
+        /clock must be an object with a now\(\) method, got an object/,
       ],
       [
         { url: 'http://127.0.0.1/', slowThreshold: 0 },

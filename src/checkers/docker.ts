@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { Clock } from '../clock.js';
 import type { HealthChecker, HealthReport } from '../provider.js';
 import {
   assertOptionsObject,
@@ -9,6 +10,7 @@ import {
   describeValue,
   envOption,
   envValue,
+  clockOption,
   slowThresholdOption,
   stringOption,
   type Env,
@@ -52,6 +54,8 @@ export interface DockerCheckerOptions {
   env?: Readonly<Record<string, string | undefined>> | undefined;
   /** A success slower than this many ms is reported `degraded`. Default: none. */
   slowThreshold?: number | undefined;
+  /** Source of time for the latency; default the system clock (tests inject `ManualClock`). */
+  clock?: Pick<Clock, 'now'> | undefined;
 }
 
 /** A checker that pings a Docker Engine API (Docker or Podman). */
@@ -224,6 +228,7 @@ export function dockerChecker(options: DockerCheckerOptions = {}): DockerChecker
   assertOptionsObject(CHECKER, options);
   const env = envOption(CHECKER, options.env);
   const slowThreshold = slowThresholdOption(CHECKER, options.slowThreshold);
+  const clock = clockOption(CHECKER, options.clock);
   const tls = dockerTlsOption(options.tls) ?? envTls(env);
   const host = stringOption(CHECKER, 'host', options.host);
   const dockerHost = envValue(env, 'DOCKER_HOST');
@@ -300,7 +305,7 @@ export function dockerChecker(options: DockerCheckerOptions = {}): DockerChecker
       return describeEndpoint(endpoint);
     },
     healthCheck(signal: AbortSignal = NEVER): Promise<HealthReport> {
-      return check(signal, new Outcome(slowThreshold));
+      return check(signal, new Outcome(slowThreshold, clock));
     },
   };
 }

@@ -1,5 +1,12 @@
+import type { Clock } from '../clock.js';
 import type { HealthChecker, HealthReport } from '../provider.js';
-import { assertOptionsObject, describeValue, slowThresholdOption, stringOption } from './internal/options.js';
+import {
+  assertOptionsObject,
+  describeValue,
+  clockOption,
+  slowThresholdOption,
+  stringOption,
+} from './internal/options.js';
 import { NEVER } from './internal/abort.js';
 import { Outcome } from './internal/outcome.js';
 import { CheckFailure, request, type Answer, type LoadedTls } from './internal/request.js';
@@ -41,6 +48,8 @@ export interface HttpCheckerOptions {
   followRedirects?: boolean | number | undefined;
   /** A success slower than this many ms is reported `degraded`. Default: none. */
   slowThreshold?: number | undefined;
+  /** Source of time for the latency; default the system clock (tests inject `ManualClock`). */
+  clock?: Pick<Clock, 'now'> | undefined;
 }
 
 /** A checker that requests a URL and judges the answer. */
@@ -161,6 +170,7 @@ export function httpChecker(options: HttpCheckerOptions): HttpChecker {
   const tlsSource = tlsOption(CHECKER, 'tls', options.tls);
   const maxRedirects = redirectsOption(options.followRedirects);
   const slowThreshold = slowThresholdOption(CHECKER, options.slowThreshold);
+  const clock = clockOption(CHECKER, options.clock);
 
   // Userinfo travels as Basic auth (as browsers and fetch send it) and leaves the URL we show.
   if (
@@ -275,7 +285,7 @@ export function httpChecker(options: HttpCheckerOptions): HttpChecker {
   return {
     target,
     healthCheck(signal: AbortSignal = NEVER): Promise<HealthReport> {
-      return check(signal, new Outcome(slowThreshold));
+      return check(signal, new Outcome(slowThreshold, clock));
     },
   };
 }

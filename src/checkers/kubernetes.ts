@@ -5,12 +5,14 @@ import type https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { redactSecrets } from '../messages.js';
+import type { Clock } from '../clock.js';
 import type { HealthChecker, HealthReport } from '../provider.js';
 import { NEVER, abortError } from './internal/abort.js';
 import {
   assertOptionsObject,
   envOption,
   envValue,
+  clockOption,
   slowThresholdOption,
   stringOption,
   type Env,
@@ -38,6 +40,8 @@ export interface KubernetesCheckerOptions {
   serviceAccountDir?: string | undefined;
   /** A success slower than this many ms is reported `degraded`. Default: none. */
   slowThreshold?: number | undefined;
+  /** Source of time for the latency; default the system clock (tests inject `ManualClock`). */
+  clock?: Pick<Clock, 'now'> | undefined;
 }
 
 /** A checker that asks a Kubernetes API server whether it is ready. */
@@ -334,6 +338,7 @@ export function kubernetesChecker(options: KubernetesCheckerOptions = {}): Kuber
   const serviceAccountDir =
     stringOption(CHECKER, 'serviceAccountDir', options.serviceAccountDir) ?? SERVICE_ACCOUNT_DIR;
   const slowThreshold = slowThresholdOption(CHECKER, options.slowThreshold);
+  const clock = clockOption(CHECKER, options.clock);
 
   const findSource = (): KubeconfigSource | undefined =>
     kubeconfig !== undefined
@@ -395,13 +400,13 @@ export function kubernetesChecker(options: KubernetesCheckerOptions = {}): Kuber
       kc = await load();
     } catch (error) {
       if (error instanceof CheckFailure)
-        return new Outcome(undefined).unhealthy(`Kubernetes: ${error.message}`);
+        return new Outcome(undefined, clock).unhealthy(`Kubernetes: ${error.message}`);
       throw error;
     }
     // Loading cannot be interrupted (an import, file reads), so look at the signal once it is done.
     if (signal.aborted) throw abortError(signal, target);
     // Started after loading: the first check imports the client library, which is not the server's latency.
-    const outcome = new Outcome(slowThreshold);
+    const outcome = new Outcome(slowThreshold, clock);
     const cluster = kc.getCurrentCluster();
     if (cluster !== null) target = describeServer(cluster.server);
     const what = cluster === null ? 'Kubernetes' : `Kubernetes API server at ${target}`;

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import type { HealthChecker, HealthReport } from '../provider.js';
 import {
   assertOptionsObject,
@@ -5,6 +6,7 @@ import {
   envBoolean,
   envOption,
   envValue,
+  clockOption,
   slowThresholdOption,
   stringOption,
   type Env,
@@ -44,6 +46,8 @@ export interface NomadCheckerOptions {
   env?: Readonly<Record<string, string | undefined>> | undefined;
   /** A success slower than this many ms is reported `degraded`. Default: none. */
   slowThreshold?: number | undefined;
+  /** Source of time for the latency; default the system clock (tests inject `ManualClock`). */
+  clock?: Pick<Clock, 'now'> | undefined;
 }
 
 /** A checker that asks a Nomad agent for its health. */
@@ -155,6 +159,7 @@ export function nomadChecker(options: NomadCheckerOptions = {}): NomadChecker {
   const region = stringOption(CHECKER, 'region', options.region) ?? envValue(env, 'NOMAD_REGION');
   const tlsSource = resolveTls(tlsOption(CHECKER, 'tls', options.tls), env);
   const slowThreshold = slowThresholdOption(CHECKER, options.slowThreshold);
+  const clock = clockOption(CHECKER, options.clock);
 
   const url = new URL('v1/agent/health', address.href.endsWith('/') ? address : `${address.href}/`);
   url.username = '';
@@ -210,7 +215,7 @@ export function nomadChecker(options: NomadCheckerOptions = {}): NomadChecker {
   return {
     target,
     async healthCheck(signal: AbortSignal = NEVER): Promise<HealthReport> {
-      const outcome = new Outcome(slowThreshold);
+      const outcome = new Outcome(slowThreshold, clock);
       try {
         const tls = url.protocol === 'https:' ? await loadTls(tlsSource, signal) : undefined;
         return judge(await request({ url, headers, tls, target, signal }), outcome);

@@ -1,8 +1,15 @@
 import net from 'node:net';
+import type { Clock } from '../clock.js';
 import type { HealthChecker, HealthReport } from '../provider.js';
 import { NEVER, abortError } from './internal/abort.js';
 import { describeNetworkError } from './internal/network-error.js';
-import { assertOptionsObject, describeValue, slowThresholdOption, stringOption } from './internal/options.js';
+import {
+  assertOptionsObject,
+  describeValue,
+  clockOption,
+  slowThresholdOption,
+  stringOption,
+} from './internal/options.js';
 import { Outcome } from './internal/outcome.js';
 
 const CHECKER = 'tcpChecker';
@@ -15,6 +22,8 @@ export interface TcpCheckerOptions {
   port: number;
   /** A connection slower than this many ms is reported `degraded`. Default: none. */
   slowThreshold?: number | undefined;
+  /** Source of time for the latency; default the system clock (tests inject `ManualClock`). */
+  clock?: Pick<Clock, 'now'> | undefined;
 }
 
 /** A checker that opens a TCP connection and closes it at once. */
@@ -47,13 +56,14 @@ export function tcpChecker(options: TcpCheckerOptions): TcpChecker {
   if (port < 1 || port > 65_535)
     throw new RangeError(`${CHECKER}: port must be from 1 to 65535, got ${port}`);
   const slowThreshold = slowThresholdOption(CHECKER, options.slowThreshold);
+  const clock = clockOption(CHECKER, options.clock);
   const target = net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 
   return {
     target,
     healthCheck(signal: AbortSignal = NEVER): Promise<HealthReport> {
       if (signal.aborted) return Promise.reject(abortError(signal, target));
-      const outcome = new Outcome(slowThreshold);
+      const outcome = new Outcome(slowThreshold, clock);
       return new Promise<HealthReport>((resolve, reject) => {
         const socket = net.connect({ host, port });
         const finish = (): void => {

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../clock.js';
 import { redactSecrets } from '../../messages.js';
 
 /**
@@ -94,4 +95,16 @@ export function envBoolean(checker: string, env: Env, name: string): boolean | u
   throw new TypeError(
     `${checker}: environment variable ${name} must be true or false, got ${describeValue(value)}`,
   );
+}
+
+/** The `clock` option: anything with `now()` in ms; default the system clock. */
+export function clockOption(checker: string, value: unknown): Pick<Clock, 'now'> {
+  if (value === undefined) return systemClock;
+  const now: unknown = typeof value === 'object' && value !== null ? Reflect.get(value, 'now') : undefined;
+  if (typeof now !== 'function') {
+    throw new TypeError(
+      `${checker}: clock must be an object with a now() method, got ${describeValue(value)}`,
+    );
+  }
+  return value as Pick<Clock, 'now'>;
 }

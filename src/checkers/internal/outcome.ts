@@ -1,3 +1,4 @@
+import type { Clock } from '../../clock.js';
 import type { HealthReport } from '../../provider.js';
 
 /**
@@ -6,22 +7,25 @@ import type { HealthReport } from '../../provider.js';
  * @internal
  */
 export class Outcome {
-  readonly #started = performance.now();
+  readonly #clock: Pick<Clock, 'now'>;
+  readonly #started: number;
   #stopped: number | undefined;
   readonly #slowThreshold: number | undefined;
 
-  constructor(slowThreshold: number | undefined) {
+  constructor(slowThreshold: number | undefined, clock: Pick<Clock, 'now'>) {
     this.#slowThreshold = slowThreshold;
+    this.#clock = clock;
+    this.#started = clock.now();
   }
 
   /** Milliseconds since construction, or until {@link Outcome.stop}. */
   elapsed(): number {
-    return (this.#stopped ?? performance.now()) - this.#started;
+    return (this.#stopped ?? this.#clock.now()) - this.#started;
   }
 
   /** Freezes the latency: what follows (fetching extra details) is not the endpoint's answer time. */
   stop(): void {
-    this.#stopped ??= performance.now();
+    this.#stopped ??= this.#clock.now();
   }
 
   /**
