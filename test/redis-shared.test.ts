@@ -553,6 +553,28 @@ describe('SharedHealthCache in one process (real redis-server)', () => {
     await b.stop();
   });
 
+  test('started while Redis is down: polls locally after the TTL without crashing, joins when Redis comes up', async () => {
+    const server = await RedisServer.start();
+    await server.stop();
+    const calls = new Map<string, number>();
+    const running = start(new SharedHealthCache(countingRegistry(2, calls), options(server.url)));
+    await eventually(() => running.cache.role === 'local', TTL * 3, 'polling locally');
+    await eventually(() => running.cache.snapshot().length === 2, POLL * 3, 'its own results');
+    assert.ok(
+      running.errors.length > 0 && running.errors.length < 10,
+      'the outage reported, without a flood',
+    );
+    await server.restart();
+    await eventually(() => running.cache.role === 'leader', TTL * 3, 'leading once Redis is up');
+    const redis = await connect(server);
+    await eventually(
+      async () => (await redis.hlen(`${running.cache.sharing.key}:statuses`)) === 2,
+      POLL * 3,
+      'its statuses written to the new Redis',
+    );
+    await running.stop();
+  });
+
   test('a frozen Redis (SIGSTOP): replicas keep serving, poll locally after the TTL, and rejoin', async () => {
     const server = await RedisServer.start();
     const calls = new Map<string, number>();

@@ -76,7 +76,8 @@ export class SharedHealthCache implements HealthView, Disposable {
   /** Our own bound on the lease, measured from before the renewal was sent. */
   #leaseDeadline = 0;
   #redisDownSince: number | undefined;
-  #lastReported: string | undefined;
+  /** Messages already reported during the current Redis trouble (cleared when Redis answers). */
+  readonly #reported = new Set<string>();
   #polling: { readonly controller: AbortController; readonly done: Promise<void> } | undefined;
   #pollingStopped: Promise<void> = Promise.resolve();
   readonly #pending = new Map<string, Status>();
@@ -93,8 +94,7 @@ export class SharedHealthCache implements HealthView, Disposable {
   readonly onRoleChange: HealthEvent<RoleChange> = this.#roleChanges.event;
   /**
    * Redis trouble: connection errors, failed calls, bad records. Scrubbed of
-   * credentials. Repeats of the same message are reported once until Redis
-   * answers again.
+   * credentials. Each distinct message is reported once until Redis answers again.
    */
   readonly onRedisError: HealthEvent<Error> = this.#redisErrors.event;
 
@@ -635,13 +635,14 @@ export class SharedHealthCache implements HealthView, Disposable {
 
   #redisAnswered(): void {
     this.#redisDownSince = undefined;
-    this.#lastReported = undefined;
+    this.#reported.clear();
   }
 
   #report(error: unknown): void {
     const scrubbed = scrubError(error, this.#shared.target.secrets);
-    if (scrubbed.message === this.#lastReported) return;
-    this.#lastReported = scrubbed.message;
+    // Once per distinct message per outage: reconnect attempts repeat the same few errors.
+    if (this.#reported.has(scrubbed.message) || this.#reported.size >= 32) return;
+    this.#reported.add(scrubbed.message);
     this.#redisErrors.emit(scrubbed);
   }
 
