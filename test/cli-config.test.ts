@@ -203,6 +203,33 @@ describe('CLI config errors', () => {
     assertConfigError(result, ['PROVIDER_HEALTH_TOKEN: expected a non-empty string without whitespace']);
   });
 
+  it('reports Redis option errors at the field, never echoing the URL', async () => {
+    const scheme = await runWith(
+      'redis-url.yaml',
+      `redis:\n  url: http://user:pw-77@127.0.0.1:1\nproviders:\n${tcp()}`,
+      'serve',
+    );
+    assertConfigError(scheme, [
+      'redis-url.yaml:2: redis.url: expected a redis:// or rediss:// URL, got a http: URL',
+    ]);
+    const lease = await runWith(
+      'redis-lease.yaml',
+      `redis:\n  url: redis://127.0.0.1:1\n  leaseTtl: 100ms\n`,
+      'serve',
+    );
+    assertConfigError(lease, ['redis-lease.yaml:3: redis.leaseTtl: expected at least 300, got 100']);
+    const missing = await runWith('redis-none.yaml', `redis:\n  key: shared\n`, 'serve');
+    assertConfigError(missing, [
+      'redis-none.yaml:2: redis: expected url (or the PROVIDER_HEALTH_REDIS_URL environment variable)',
+    ]);
+    const env = await runWith('redis-env.yaml', `providers:\n${tcp()}`, 'serve', {
+      PROVIDER_HEALTH_REDIS_URL: 'not a url pw-88',
+    });
+    assertConfigError(env, [
+      'PROVIDER_HEALTH_REDIS_URL: expected a redis:// or rediss:// URL, got a string that is not a URL',
+    ]);
+  });
+
   it('serve exits 2 on a bad config without listening', async () => {
     const result = await runWith('serve.yaml', `server:\n  port: 99999\nproviders:\n${tcp()}`, 'serve');
     assertConfigError(result, ['serve.yaml:2: server.port: expected a port from 0 to 65535, got 99999']);
