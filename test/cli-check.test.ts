@@ -6,7 +6,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CLI_PATH, cliEnv, REPO_ROOT, runCli, startCli } from './support/cli.js';
+import { CLI_PATH, cliEnv, REPO_ROOT, runCli, startCli, waitUntil } from './support/cli.js';
 import { close, listen, refusedPort, trackSockets } from './support/listen.js';
 import { startPodmanService, type PodmanService } from './support/podman.js';
 
@@ -198,7 +198,7 @@ describe('provider-health check', () => {
     const cli = startCli(['check', '--config', file], { env: env() });
     try {
       // Wait until the check has connected, so the signal lands mid-sweep.
-      while (hungSockets.size === before) await new Promise((resolve) => setTimeout(resolve, 20));
+      await waitUntil(() => hungSockets.size > before, 'the check to connect to the hung server');
       cli.child.kill('SIGINT');
       const result = await cli.exited;
       assert.equal(result.code, 130);

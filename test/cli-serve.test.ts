@@ -5,7 +5,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cliEnv, startCli, type CliProcess, type CliResult } from './support/cli.js';
+import { cliEnv, startCli, type CliProcess, type CliResult, waitUntil } from './support/cli.js';
 import { close, listen } from './support/listen.js';
 import { startPodmanService, type PodmanService } from './support/podman.js';
 import { RedisServer } from './support/redis-server.js';
@@ -174,7 +174,7 @@ describe('provider-health serve', () => {
       events.resume();
     });
     // The sweep is under way once the hung provider has a connection.
-    while (hungSockets.size === before) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitUntil(() => hungSockets.size > before, 'the sweep to connect to the hung provider');
     await cli.waitForLine(/web: unknown -> healthy/);
 
     const { result, ms } = await stopWith(cli, 'SIGTERM');

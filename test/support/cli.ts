@@ -184,3 +184,12 @@ export async function runCli(
     clearTimeout(timer);
   }
 }
+
+/** Polls `condition` every 20 ms until it holds; rejects naming `what` after `timeout` ms (default 30 s). */
+export async function waitUntil(condition: () => boolean, what: string, timeout = 30_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
