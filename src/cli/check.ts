@@ -33,7 +33,7 @@ export async function runCheck(
   try {
     cache = new HealthCache(setup.registry, setup.cacheOptions);
   } catch (error) {
-    throw setup.optionError(error, 'cache');
+    throw setup.optionError(error);
   }
   if (setup.registry.size === 0) {
     if (invocation.json) io.stdout.write('[]\n');

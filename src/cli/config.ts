@@ -31,8 +31,6 @@ export interface LoadedConfig {
   /** The path as given on the command line. */
   readonly file: string;
   readonly config: ConfigFile;
-  /** `file:line` of the value at `path` (or of its nearest enclosing value). */
-  where(path: ConfigPath): string;
   /** A {@link ConfigError} about the value at `path`. */
   errorAt(path: ConfigPath, message: string): ConfigError;
 }
@@ -85,13 +83,17 @@ export function parseConfig(text: string, file: string): LoadedConfig {
     throw new ConfigError(`${file}: ${(error as Error).message}`);
   }
 
-  const where = (path: ConfigPath, key = false): string => `${file}:${lineAt(doc, path, key, lineOf)}`;
+  const lineFor: LineFinder = (path, key = false) => lineAt(doc, path, key, lineOf);
+  const problem = (path: ConfigPath, message: string, key = false): Problem => {
+    const line = lineFor(path, key);
+    return { line, text: `${file}:${line}: ${formatPath(path) || '(top level)'}: ${message}` };
+  };
   const result = configSchema.safeParse(data);
   if (!result.success) {
-    const problems = result.error.issues.flatMap((issue) => describeIssue(issue, data, where));
+    const problems = result.error.issues.flatMap((issue) => describeIssue(issue, data, problem));
     // The schema checks names only once everything else is valid; say it now as well.
     const duplicates = duplicateNames(data).flatMap(({ path: at, message }) =>
-      describeIssue({ code: 'custom', path: at, message, input: undefined }, data, where),
+      describeIssue({ code: 'custom', path: at, message, input: undefined }, data, problem),
     );
     for (const duplicate of duplicates) {
       if (!problems.some((problem) => problem.text === duplicate.text)) problems.push(duplicate);
@@ -102,9 +104,7 @@ export function parseConfig(text: string, file: string): LoadedConfig {
   return {
     file,
     config: result.data,
-    where: (path) => where(path),
-    errorAt: (path, message) =>
-      new ConfigError(`${where(path)}: ${formatPath(path) || '(top level)'}: ${message}`),
+    errorAt: (path, message) => new ConfigError(problem(path, message).text),
   };
 }
 
@@ -118,26 +118,25 @@ export function formatPath(path: ConfigPath): string {
   return text;
 }
 
+/** One line of a {@link ConfigError}, with its line number for sorting. */
 interface Problem {
   readonly line: number;
   readonly text: string;
 }
 
+/** The 1-based line of the value (or, with `key`, of the key) at a path. */
+type LineFinder = (path: ConfigPath, key?: boolean) => number;
+
+/** Turns one zod issue into problems saying what was expected and what was found. */
 function describeIssue(
   issue: z.core.$ZodIssue,
   data: unknown,
-  where: (path: ConfigPath, key?: boolean) => string,
+  make: (path: ConfigPath, message: string, key?: boolean) => Problem,
 ): Problem[] {
   const path = issue.path;
-  const make = (at: ConfigPath, message: string, key = false): Problem => {
-    const location = where(at, key);
-    return {
-      line: Number(location.slice(location.lastIndexOf(':') + 1)),
-      text: `${location}: ${formatPath(at) || '(top level)'}: ${message}`,
-    };
-  };
   const value = valueAt(data, path);
-  const got = present(value) ? `, got ${describeValue(value, path)}` : '';
+  const present = value !== undefined;
+  const got = present ? `, got ${describeValue(value, path)}` : '';
   switch (issue.code) {
     case 'unrecognized_keys': {
       const parent = valueAt(data, path) as Record<string, unknown> | undefined;
@@ -152,7 +151,7 @@ function describeIssue(
       const expected = /^Invalid/.test(issue.message)
         ? `expected ${EXPECTED[issue.expected] ?? `a ${issue.expected}`}`
         : issue.message;
-      return [make(path, present(value) ? `${expected}${got}` : `missing; ${expected}`)];
+      return [make(path, present ? `${expected}${got}` : `missing; ${expected}`)];
     }
     case 'invalid_value': {
       const options = issue.values.map((option) => JSON.stringify(option)).join(', ');
@@ -161,7 +160,7 @@ function describeIssue(
     case 'invalid_union': {
       if ('discriminator' in issue && issue.discriminator === 'type') {
         const expected = `expected one of ${PROVIDER_TYPES.join(', ')}`;
-        return [make(path, present(value) ? `${expected}${got}` : `missing; ${expected}`)];
+        return [make(path, present ? `${expected}${got}` : `missing; ${expected}`)];
       }
       return [make(path, `${issue.message}${got}`)];
     }
@@ -182,10 +181,6 @@ const EXPECTED: Readonly<Record<string, string>> = {
   array: 'a list',
   record: 'a mapping',
 };
-
-function present(value: unknown): boolean {
-  return value !== undefined;
-}
 
 /** A value for an error message; never echoes a secret. */
 function describeValue(value: unknown, path: ConfigPath): string {

@@ -47,7 +47,7 @@ export async function runServe(
     });
   } catch (error) {
     await view.dispose();
-    throw setup.optionError(error, 'server');
+    throw setup.optionError(error);
   }
 
   const host = invocation.host ?? setup.server.host ?? DEFAULT_HOST;
@@ -100,7 +100,7 @@ async function createView(setup: Setup): Promise<RunnableView> {
     try {
       return new HealthCache(setup.registry, setup.cacheOptions);
     } catch (error) {
-      throw setup.optionError(error, 'cache');
+      throw setup.optionError(error);
     }
   }
   let module: typeof import('../redis/index.js');
@@ -120,10 +120,7 @@ async function createView(setup: Setup): Promise<RunnableView> {
       leaseTtl: setup.redis.leaseTtl,
     });
   } catch (error) {
-    throw setup.optionError(
-      error,
-      /`(redis|key|leaseTtl|commandTimeout)`/.test(String(error)) ? 'redis' : 'cache',
-    );
+    throw setup.optionError(error);
   }
 }
 

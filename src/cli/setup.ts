@@ -8,8 +8,18 @@ export const TOKEN_ENV = 'PROVIDER_HEALTH_TOKEN';
 /** Environment variable holding the Redis URL; overrides `redis.url` and turns shared mode on by itself. */
 export const REDIS_URL_ENV = 'PROVIDER_HEALTH_REDIS_URL';
 
-/** Where the options of each component sit in the config file. */
-export type OptionScope = 'cache' | 'server' | 'redis';
+/**
+ * Where the options of the handler and the shared cache sit in the config
+ * file; the cache's own options are top-level keys of the same name. Every
+ * name is unique across the three, so an error's option name says where it is.
+ */
+const OPTION_PATHS: Readonly<Record<string, ConfigPath>> = {
+  token: ['server', 'token'],
+  minRefreshInterval: ['server', 'minRefreshInterval'],
+  redis: ['redis', 'url'],
+  key: ['redis', 'key'],
+  leaseTtl: ['redis', 'leaseTtl'],
+};
 
 /** Everything `serve` and `check` need, validated; nothing started yet. */
 export interface Setup {
@@ -42,7 +52,7 @@ export interface Setup {
    * option (``Expected `concurrency` to be …``) into a {@link ConfigError}
    * naming the config field and line; anything else is returned as is.
    */
-  optionError(error: unknown, scope: OptionScope): unknown;
+  optionError(error: unknown): unknown;
 }
 
 /**
@@ -88,30 +98,20 @@ export async function prepare(file: string | undefined, env: Env, signal?: Abort
     throw locate(loaded, ['redis'], `expected url (or the ${REDIS_URL_ENV} environment variable)`);
   }
 
-  const optionError = (error: unknown, scope: OptionScope): unknown => {
+  const optionError = (error: unknown): unknown => {
     if (!(error instanceof TypeError || error instanceof RangeError)) return error;
     const option = /`([A-Za-z]+)[`.]/.exec(error.message)?.[1];
     if (option === undefined) return error;
     const message = error.message.replace(/^Expected `[A-Za-z]+` to be /, 'expected ').replace(/^E/, 'e');
-    if (scope === 'server' && option === 'token' && envToken !== undefined) {
-      return new ConfigError(`${TOKEN_ENV}: ${message}`);
-    }
-    if (scope === 'redis' && option === 'redis' && envRedis !== undefined) {
-      return new ConfigError(`${REDIS_URL_ENV}: ${message}`);
-    }
-    const path: ConfigPath =
-      scope === 'cache'
-        ? [option]
-        : scope === 'server'
-          ? ['server', option]
-          : ['redis', option === 'redis' ? 'url' : option];
-    return locate(loaded, path, message);
+    if (option === 'token' && envToken !== undefined) return new ConfigError(`${TOKEN_ENV}: ${message}`);
+    if (option === 'redis' && envRedis !== undefined) return new ConfigError(`${REDIS_URL_ENV}: ${message}`);
+    return locate(loaded, OPTION_PATHS[option] ?? [option], message);
   };
 
   try {
     resolveOptions(cacheOptions);
   } catch (error) {
-    throw optionError(error, 'cache');
+    throw optionError(error);
   }
 
   const registry = new ProviderRegistry();
