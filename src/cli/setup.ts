@@ -65,20 +65,6 @@ export async function prepare(file: string | undefined, env: Env, signal?: Abort
   const loaded = file === undefined ? undefined : await loadConfig(file, signal);
   const config = loaded?.config ?? {};
 
-  const providers: BuiltProvider[] = [];
-  for (const [index, entry] of (config.providers ?? []).entries()) {
-    providers.push(await buildProvider(entry, index, loaded!, env, signal));
-  }
-  let discovery: Discovery | undefined;
-  if (loaded === undefined || config.discover === true) {
-    discovery = await discover(env, signal);
-    for (const found of discovery.found) {
-      if (providers.some((provider) => provider.name === found.name)) continue;
-      providers.push(found);
-    }
-  }
-  providers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-
   const cacheOptions: HealthCacheOptions = {
     pollInterval: config.pollInterval,
     checkTimeout: config.checkTimeout,
@@ -113,6 +99,22 @@ export async function prepare(file: string | undefined, env: Env, signal?: Abort
   } catch (error) {
     throw optionError(error);
   }
+
+  const providers: BuiltProvider[] = [];
+  if (loaded) {
+    for (const [index, entry] of (config.providers ?? []).entries()) {
+      providers.push(await buildProvider(entry, index, loaded, env, signal));
+    }
+  }
+  let discovery: Discovery | undefined;
+  if (loaded === undefined || config.discover === true) {
+    discovery = await discover(env, signal);
+    for (const found of discovery.found) {
+      if (providers.some((provider) => provider.name === found.name)) continue;
+      providers.push(found);
+    }
+  }
+  providers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   const registry = new ProviderRegistry();
   for (const provider of providers) registry.register(provider.name, provider.checker);
