@@ -164,12 +164,16 @@ describe('nomadChecker over HTTP', () => {
 
   it('aborts a hanging request, leaving no socket and no listener', async () => {
     reply = () => [0, ''];
-    const signal = AbortSignal.timeout(200);
-    await assert.rejects(nomadChecker({ address, token: TOKEN }).healthCheck(signal), {
+    const controller = new AbortController();
+    const arrived = new Promise<void>((resolve) => server.once('request', () => resolve()));
+    const pending = nomadChecker({ address, token: TOKEN }).healthCheck(controller.signal);
+    await arrived;
+    controller.abort(new DOMException('check timed out after 200 ms', 'TimeoutError'));
+    await assert.rejects(pending, {
       name: 'TimeoutError',
       message: `timed out: ${address} did not answer in time`,
     });
-    assert.equal(getEventListeners(signal, 'abort').length, 0);
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
     await sockets.closed();
     assert.equal(sockets.open.size, 0);
   });
