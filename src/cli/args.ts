@@ -29,7 +29,7 @@ export class UsageError extends Error {
 }
 
 /** The help of the root command. */
-export const ROOT_HELP = `Usage: provider-health <command> [options]
+const ROOT_HELP = `Usage: provider-health <command> [options]
 
 Keeps the health of Docker, Kubernetes, Nomad, HTTP and TCP providers.
 
@@ -187,9 +187,4 @@ function parsePort(text: string): number {
     );
   }
   return port;
-}
-
-/** The help of `command`, for `--help` and after a usage error. */
-export function helpOf(command: 'serve' | 'check' | undefined): string {
-  return command === 'serve' ? SERVE_HELP : command === 'check' ? CHECK_HELP : ROOT_HELP;
 }

@@ -6,8 +6,8 @@ import { prepare } from './setup.js';
 import { formatLatency, renderTable, type TableRow } from './table.js';
 
 /** Exit codes of `check`. */
-export const EXIT_HEALTHY = 0;
-export const EXIT_UNHEALTHY = 1;
+const EXIT_HEALTHY = 0;
+const EXIT_UNHEALTHY = 1;
 
 /** How long a sweep may take before the progress line appears. */
 const PROGRESS_DELAY = 300;

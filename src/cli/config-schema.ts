@@ -120,7 +120,7 @@ const tcp = z.strictObject({
 export const PROVIDER_TYPES = ['docker', 'kubernetes', 'nomad', 'http', 'tcp'] as const;
 
 /** Each provider type's schema. */
-export const PROVIDER_SCHEMAS = { docker, kubernetes, nomad, http, tcp } as const;
+const PROVIDER_SCHEMAS = { docker, kubernetes, nomad, http, tcp } as const;
 
 const provider = z.discriminatedUnion('type', [docker, kubernetes, nomad, http, tcp]);
 
