@@ -28,6 +28,21 @@ async function stopWith(cli: CliProcess, signal: NodeJS.Signals): Promise<{ resu
   return { result, ms: performance.now() - sent };
 }
 
+/** The first chunk of an event stream (its initial snapshot); then the stream is dropped. */
+function firstEvent(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, (res) => {
+      res.setEncoding('utf8');
+      res.once('data', (chunk: string) => {
+        resolve(chunk);
+        req.destroy();
+      });
+    });
+    // After resolve, the error of the dropped connection changes nothing.
+    req.once('error', reject);
+  });
+}
+
 describe('provider-health serve', () => {
   let dir = '';
   let podman: PodmanService;
@@ -213,6 +228,9 @@ describe('provider-health serve', () => {
       for (const path of ['/', '/api/providers', '/api/health', '/api/history', '/metrics']) {
         bodies.push((await fetchText(`${url}${path}`)).body);
       }
+      const snapshot = await firstEvent(`${url}/api/events`);
+      assert.match(snapshot, /"name":"web"/, 'the stream starts with the statuses');
+      bodies.push(snapshot);
       const { result } = await stopWith(cli, 'SIGTERM');
       assert.equal(result.code, 0, result.stderr);
       for (const text of [...bodies, result.stdout, result.stderr]) {
@@ -245,6 +263,22 @@ describe('provider-health serve', () => {
       );
     } finally {
       await close(taken);
+    }
+  });
+
+  it('listens on 127.0.0.1:7070 by default, as npm start does', async () => {
+    const cli = serve([], { XDG_RUNTIME_DIR: join(dir, 'no-runtime') });
+    // Another program may hold 7070 on a shared machine: either way the default address is the one tried.
+    const outcome = await Promise.race([
+      cli.waitForLine(/listening on (http:\/\/\S+)/).then(([, url]) => url ?? ''),
+      cli.exited.then((result) => result),
+    ]);
+    if (typeof outcome === 'string') {
+      assert.equal(outcome, 'http://127.0.0.1:7070');
+      assert.equal((await stopWith(cli, 'SIGTERM')).result.code, 0);
+    } else {
+      assert.equal(outcome.code, 1);
+      assert.match(outcome.stdout, /cannot listen on 127\.0\.0\.1:7070: the address is already in use/);
     }
   });
 
