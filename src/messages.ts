@@ -3,7 +3,8 @@
  * @internal
  */
 
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi;
+// Up to the last "@" of the authority, as URL parsers read it: a password may hold a raw "@".
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi;
 const AUTH_SCHEME = /\b(bearer|basic|token)(\s+)[A-Za-z0-9._~+/=-]{4,}/gi;
 const SECRET_PARAM = /\b((?:access_?)?token|password|passwd|secret|api[_-]?key|auth)=([^\s&;,]+)/gi;
 

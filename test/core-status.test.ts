@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HealthCache, ProviderRegistry, millisToNanos, statusToJSON } from '../src/index.js';
+import { HealthCache, ProviderRegistry, millisToNanos, redactSecrets, statusToJSON } from '../src/index.js';
 import { ManualClock } from '../src/testing/index.js';
 
 // RFC 3339 as Go's time.Time.UnmarshalJSON accepts it.
@@ -48,5 +48,27 @@ describe('statusToJSON', () => {
     assert.equal(millisToNanos(0), 0);
     assert.equal(millisToNanos(5_000), 5_000_000_000);
     assert.equal(millisToNanos(0.0004), 400);
+  });
+});
+
+describe('redactSecrets', () => {
+  it('hides the whole userinfo of a URL, even a password holding "@"', () => {
+    // WHATWG and legacy URL parsers both end the userinfo at the last "@" before the host,
+    // so ioredis and fetch accept such URLs: none of the password may remain.
+    assert.equal(redactSecrets('redis://:p@ss@redis:6379/0'), 'redis://***@redis:6379/0');
+    assert.equal(redactSecrets('https://user:p@ss:w0rd@host/x'), 'https://***@host/x');
+    assert.equal(
+      redactSecrets('shared through redis://app:s3cr@t@10.0.0.5:6379 (polling)'),
+      'shared through redis://***@10.0.0.5:6379 (polling)',
+    );
+  });
+
+  it('leaves an "@" in the path or after the URL alone', () => {
+    assert.equal(redactSecrets('http://c:d@e/f@g'), 'http://***@e/f@g');
+    assert.equal(
+      redactSecrets('see http://a@b and mail me@example.org'),
+      'see http://***@b and mail me@example.org',
+    );
+    assert.equal(redactSecrets('GET http://host/path?q=a@b'), 'GET http://host/path?q=a@b');
   });
 });
