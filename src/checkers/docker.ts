@@ -2,8 +2,8 @@ import { stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Clock } from '../clock.js';
-import type { HealthChecker, HealthReport } from '../provider.js';
+import type { Checker, CheckerOptions, EnvironmentOptions } from './checker.js';
+import type { HealthReport } from '../provider.js';
 import {
   assertOptionsObject,
   booleanOption,
@@ -35,7 +35,7 @@ export interface DockerTlsOptions extends TlsOptions {
 }
 
 /** Options of {@link dockerChecker}. */
-export interface DockerCheckerOptions {
+export interface DockerCheckerOptions extends CheckerOptions, EnvironmentOptions {
   /**
    * The daemon: `unix:///path/to.sock` or `tcp://host:port` (port default 2375,
    * or 2376 with TLS). Default: `DOCKER_HOST`, else the first socket that
@@ -50,21 +50,10 @@ export interface DockerCheckerOptions {
    * from `DOCKER_CERT_PATH` (default `~/.docker`).
    */
   tls?: DockerTlsOptions | undefined;
-  /** Environment variables to read instead of `process.env`. */
-  env?: Readonly<Record<string, string | undefined>> | undefined;
-  /** A success slower than this many ms is reported `degraded`. Default: none. */
-  slowThreshold?: number | undefined;
-  /** Source of time for the latency; default the system clock (tests inject `ManualClock`). */
-  clock?: Pick<Clock, 'now'> | undefined;
 }
 
 /** A checker that pings a Docker Engine API (Docker or Podman). */
-export interface DockerChecker extends HealthChecker {
-  /** The daemon, for people: `unix:///var/run/docker.sock` or `tcp://host:2376 (TLS)`. */
-  readonly target: string;
-  /** Checks once; without a signal the check runs until the endpoint answers or fails. */
-  healthCheck(signal?: AbortSignal): Promise<HealthReport>;
-}
+export type DockerChecker = Checker;
 
 type Endpoint =
   | { readonly kind: 'unix'; readonly path: string }

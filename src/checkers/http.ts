@@ -1,5 +1,5 @@
-import type { Clock } from '../clock.js';
-import type { HealthChecker, HealthReport } from '../provider.js';
+import type { Checker, CheckerOptions } from './checker.js';
+import type { HealthReport } from '../provider.js';
 import {
   assertOptionsObject,
   describeValue,
@@ -27,7 +27,7 @@ export type ExpectedStatus =
   number | readonly [min: number, max: number] | '1xx' | '2xx' | '3xx' | '4xx' | '5xx';
 
 /** Options of {@link httpChecker}. */
-export interface HttpCheckerOptions {
+export interface HttpCheckerOptions extends CheckerOptions {
   /** `http:` or `https:` URL. Userinfo (`https://user:pass@host`) is sent as Basic auth and never shown. Required. */
   url: string | URL;
   /** HTTP method. Default `GET`. */
@@ -46,19 +46,10 @@ export interface HttpCheckerOptions {
    * credentials are dropped when a redirect leaves the URL's origin.
    */
   followRedirects?: boolean | number | undefined;
-  /** A success slower than this many ms is reported `degraded`. Default: none. */
-  slowThreshold?: number | undefined;
-  /** Source of time for the latency; default the system clock (tests inject `ManualClock`). */
-  clock?: Pick<Clock, 'now'> | undefined;
 }
 
 /** A checker that requests a URL and judges the answer. */
-export interface HttpChecker extends HealthChecker {
-  /** The URL without userinfo and with query values masked. */
-  readonly target: string;
-  /** Checks once; without a signal the check runs until the endpoint answers or fails. */
-  healthCheck(signal?: AbortSignal): Promise<HealthReport>;
-}
+export type HttpChecker = Checker;
 
 function urlOption(value: unknown): URL {
   if (value === undefined) throw new TypeError(`${CHECKER}: url is required`);

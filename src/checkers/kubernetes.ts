@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Clock } from '../clock.js';
-import type { HealthChecker, HealthReport } from '../provider.js';
+import type { Checker, CheckerOptions, EnvironmentOptions } from './checker.js';
+import type { HealthReport } from '../provider.js';
 import { NEVER, abortError } from './internal/abort.js';
 import {
   assertOptionsObject,
@@ -29,7 +29,7 @@ export { findKubeconfig, type KubeconfigSource } from './internal/find-kubeconfi
 const CHECKER = 'kubernetesChecker';
 
 /** Options of {@link kubernetesChecker}. */
-export interface KubernetesCheckerOptions {
+export interface KubernetesCheckerOptions extends CheckerOptions, EnvironmentOptions {
   /**
    * A kubeconfig file. Default: the files of `KUBECONFIG` (joined by `:`;
    * merged as kubectl does, the first to set a value wins), else
@@ -38,23 +38,12 @@ export interface KubernetesCheckerOptions {
   kubeconfig?: string | undefined;
   /** The kubeconfig context to use. Default: its `current-context`. */
   context?: string | undefined;
-  /** Environment variables to read instead of `process.env` (`KUBECONFIG`, `HOME`, `KUBERNETES_SERVICE_HOST`/`_PORT`). */
-  env?: Readonly<Record<string, string | undefined>> | undefined;
   /** Where the in-cluster service account is mounted. Default `/var/run/secrets/kubernetes.io/serviceaccount`. */
   serviceAccountDir?: string | undefined;
-  /** A success slower than this many ms is reported `degraded`. Default: none. */
-  slowThreshold?: number | undefined;
-  /** Source of time for the latency; default the system clock (tests inject `ManualClock`). */
-  clock?: Pick<Clock, 'now'> | undefined;
 }
 
 /** A checker that asks a Kubernetes API server whether it is ready. */
-export interface KubernetesChecker extends HealthChecker {
-  /** The API server's URL without credentials (or the kubeconfig source until it is known). */
-  readonly target: string;
-  /** Checks once; without a signal the check runs until the endpoint answers or fails. */
-  healthCheck(signal?: AbortSignal): Promise<HealthReport>;
-}
+export type KubernetesChecker = Checker;
 
 /** `[-]etcd failed: reason withheld` lines of a verbose `/readyz`, at most five. */
 function failingChecks(body: string): string[] {

@@ -1,5 +1,5 @@
-import type { Clock } from '../clock.js';
-import type { HealthChecker, HealthReport } from '../provider.js';
+import type { Checker, CheckerOptions, EnvironmentOptions } from './checker.js';
+import type { HealthReport } from '../provider.js';
 import {
   assertOptionsObject,
   describeValue,
@@ -29,7 +29,7 @@ const CHECKER = 'nomadChecker';
 const DEFAULT_ADDRESS = 'http://127.0.0.1:4646';
 
 /** Options of {@link nomadChecker}. Each falls back to the environment variable the nomad CLI reads. */
-export interface NomadCheckerOptions {
+export interface NomadCheckerOptions extends CheckerOptions, EnvironmentOptions {
   /** The agent's HTTP API. Default `NOMAD_ADDR`, else `http://127.0.0.1:4646`. */
   address?: string | undefined;
   /** ACL token, sent as `X-Nomad-Token`. Default `NOMAD_TOKEN`. A secret: never shown. */
@@ -42,21 +42,10 @@ export interface NomadCheckerOptions {
    * each check), `NOMAD_TLS_SERVER_NAME` and `NOMAD_SKIP_VERIFY`.
    */
   tls?: TlsOptions | undefined;
-  /** Environment variables to read instead of `process.env`. */
-  env?: Readonly<Record<string, string | undefined>> | undefined;
-  /** A success slower than this many ms is reported `degraded`. Default: none. */
-  slowThreshold?: number | undefined;
-  /** Source of time for the latency; default the system clock (tests inject `ManualClock`). */
-  clock?: Pick<Clock, 'now'> | undefined;
 }
 
 /** A checker that asks a Nomad agent for its health. */
-export interface NomadChecker extends HealthChecker {
-  /** The agent's address, without credentials. */
-  readonly target: string;
-  /** Checks once; without a signal the check runs until the endpoint answers or fails. */
-  healthCheck(signal?: AbortSignal): Promise<HealthReport>;
-}
+export type NomadChecker = Checker;
 
 interface RoleHealth {
   readonly ok: boolean;

@@ -1,6 +1,6 @@
 import net from 'node:net';
-import type { Clock } from '../clock.js';
-import type { HealthChecker, HealthReport } from '../provider.js';
+import type { Checker, CheckerOptions } from './checker.js';
+import type { HealthReport } from '../provider.js';
 import { NEVER, abortError } from './internal/abort.js';
 import { describeNetworkError } from './internal/network-error.js';
 import {
@@ -15,24 +15,15 @@ import { Outcome } from './internal/outcome.js';
 const CHECKER = 'tcpChecker';
 
 /** Options of {@link tcpChecker}. */
-export interface TcpCheckerOptions {
+export interface TcpCheckerOptions extends CheckerOptions {
   /** Host name or IP address to connect to. Required. */
   host: string;
   /** TCP port, an integer from 1 to 65535. Required. */
   port: number;
-  /** A connection slower than this many ms is reported `degraded`. Default: none. */
-  slowThreshold?: number | undefined;
-  /** Source of time for the latency; default the system clock (tests inject `ManualClock`). */
-  clock?: Pick<Clock, 'now'> | undefined;
 }
 
 /** A checker that opens a TCP connection and closes it at once. */
-export interface TcpChecker extends HealthChecker {
-  /** `host:port`, for people. */
-  readonly target: string;
-  /** Checks once; without a signal the check runs until the endpoint answers or fails. */
-  healthCheck(signal?: AbortSignal): Promise<HealthReport>;
-}
+export type TcpChecker = Checker;
 
 /**
  * Checks that `host:port` accepts TCP connections: healthy when the
