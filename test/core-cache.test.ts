@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   HealthCache,
   ProviderRegistry,
@@ -10,14 +10,9 @@ import {
 } from '../src/index.js';
 import { ManualClock } from '../src/testing/index.js';
 import { controlledChecker, countingChecker } from './support/checkers.js';
+import { failOnUnhandledRejections } from './support/unhandled.js';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-before(() => process.on('unhandledRejection', onUnhandled));
-after(() => {
-  process.off('unhandledRejection', onUnhandled);
-  assert.deepEqual(unhandled, [], 'no unhandled rejections');
-});
+failOnUnhandledRejections();
 
 function setup(options: HealthCacheOptions = {}) {
   const clock = new ManualClock();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createHealthHandler, type ProviderJSON } from '../src/http/index.js';
 import { ManualClock } from '../src/testing/index.js';
 import {
@@ -13,14 +13,9 @@ import {
   switchable,
   waitUntil,
 } from './support/http.js';
+import { failOnUnhandledRejections } from './support/unhandled.js';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-before(() => process.on('unhandledRejection', onUnhandled));
-after(() => {
-  process.off('unhandledRejection', onUnhandled);
-  assert.deepEqual(unhandled, [], 'no unhandled rejections');
-});
+failOnUnhandledRejections();
 
 describe('GET /api/events', () => {
   it('sends the full snapshot on connect, then each change, registration and removal', async () => {

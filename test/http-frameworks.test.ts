@@ -13,14 +13,9 @@ import { Hono } from 'hono';
 import { createHealthHandler, type HealthHandler, type ProviderJSON } from '../src/http/index.js';
 import { demoCache, openEvents, request, switchable } from './support/http.js';
 import { close, listen } from './support/listen.js';
+import { failOnUnhandledRejections } from './support/unhandled.js';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-before(() => process.on('unhandledRejection', onUnhandled));
-after(() => {
-  process.off('unhandledRejection', onUnhandled);
-  assert.deepEqual(unhandled, [], 'no unhandled rejections');
-});
+failOnUnhandledRejections();
 
 const BASE = '/health';
 const ODD = 'a/b ü?#';

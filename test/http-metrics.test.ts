@@ -2,21 +2,16 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { createHealthHandler } from '../src/http/index.js';
 import { createMetrics } from '../src/metrics/index.js';
 import type { HealthCache } from '../src/index.js';
 import { ManualClock } from '../src/testing/index.js';
 import { demoCache, request, serve, switchable } from './support/http.js';
+import { failOnUnhandledRejections } from './support/unhandled.js';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-before(() => process.on('unhandledRejection', onUnhandled));
-after(() => {
-  process.off('unhandledRejection', onUnhandled);
-  assert.deepEqual(unhandled, [], 'no unhandled rejections');
-});
+failOnUnhandledRejections();
 
 const WEIRD = 'quote" back\\slash\nnewline';
 

@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
 import type { RequestListener } from 'node:http';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createHealthHandler, type HealthHandlerOptions, type ProviderJSON } from '../src/http/index.js';
 import { isLoopback } from '../src/http/refresh-auth.js';
 import { ManualClock } from '../src/testing/index.js';
 import { controlledChecker } from './support/checkers.js';
 import { demoCache, request, serve, switchable, waitUntil, type TestResponse } from './support/http.js';
+import { failOnUnhandledRejections } from './support/unhandled.js';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-before(() => process.on('unhandledRejection', onUnhandled));
-after(() => {
-  process.off('unhandledRejection', onUnhandled);
-  assert.deepEqual(unhandled, [], 'no unhandled rejections');
-});
+failOnUnhandledRejections();
 
 const TOKEN = 's3cr3t-Token_value.42';
 
