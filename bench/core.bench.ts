@@ -176,9 +176,16 @@ async function benchMemory(): Promise<void> {
   );
 }
 
+const sections: Record<string, () => Promise<void>> = {
+  get: benchGet,
+  snapshot: benchSnapshot,
+  sweep: benchSweep,
+  readers: benchReadersCauseNoChecks,
+  memory: benchMemory,
+};
+// `node --import tsx bench/core.bench.ts get snapshot` runs only those sections.
+const chosen = process.argv.slice(2);
 console.log(`provider-health core benchmarks (node ${process.version})\n`);
-await benchGet();
-await benchSnapshot();
-await benchSweep();
-await benchReadersCauseNoChecks();
-await benchMemory();
+for (const [name, section] of Object.entries(sections)) {
+  if (chosen.length === 0 || chosen.includes(name)) await section();
+}

@@ -267,7 +267,7 @@ export class HealthCache implements HealthView, Disposable {
    * returned until something changes, so this is O(1) between changes.
    */
   snapshot(): readonly Status[] {
-    this.#markStale();
+    if (this.#run === undefined) this.#markStale();
     if (this.#snapshot === undefined) {
       const statuses: Status[] = [];
       for (const name of this.#registry.names()) {
