@@ -107,9 +107,13 @@ async function createView(setup: Setup): Promise<RunnableView> {
   try {
     // Loaded only in shared mode, so the CLI runs without the optional ioredis.
     module = await import('../redis/index.js');
+    // The module loads without ioredis (only run() needs it): find out now, before
+    // listening, rather than serve a dashboard whose poller never starts.
+    await (await import('../redis/connection.js')).loadIoredis();
   } catch (error) {
     throw new ConfigError(
-      `redis: shared mode needs the optional dependency ioredis (npm install ioredis): ${(error as Error).message}`,
+      `redis: shared mode needs the optional dependency ioredis (>= 5): run \`npm install ioredis\``,
+      { cause: error },
     );
   }
   try {
