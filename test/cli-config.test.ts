@@ -161,6 +161,17 @@ describe('CLI config errors', () => {
     ]);
   });
 
+  it('never echoes a tls.key that is not a readable file: it may be the key itself', async () => {
+    const key = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7-key-material-5f3c';
+    const cert = JSON.stringify('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const text = `providers:\n  - name: api\n    type: http\n    url: https://127.0.0.1:1/\n    tls:\n      cert: ${cert}\n      key: ${key}\n`;
+    const result = await runWith('tls-key.yaml', text);
+    assertConfigError(result, [
+      'tls-key.yaml:7: providers[0].tls.key: cannot read the file it names: no such file',
+    ]);
+    assert.ok(!result.stderr.includes('key-material'));
+  });
+
   it('gives JSON files line numbers too', async () => {
     const text = `{\n  "pollInterval": "10s",\n  "providers": [\n    { "name": "db", "type": "tcp", "host": "127.0.0.1", "port": 70000 }\n  ]\n}\n`;
     const result = await runWith('config.json', text);

@@ -127,7 +127,9 @@ async function readTls(
       const code = (error as { code?: unknown }).code;
       const reason =
         code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code);
-      throw loaded.errorAt([...at, field], `cannot read ${JSON.stringify(value)}: ${reason}`);
+      // A key's value is never echoed: it may be the key itself, pasted without its PEM armour.
+      const what = field === 'key' ? 'the file it names' : JSON.stringify(value);
+      throw loaded.errorAt([...at, field], `cannot read ${what}: ${reason}`);
     }
   };
   const [ca, cert, key] = await Promise.all([pem('ca'), pem('cert'), pem('key')]);
