@@ -131,6 +131,24 @@ describe('JSON API over node:http', () => {
     assert.deepEqual(unknown.json<{ unknown: string[] }>().unknown, ['ghost']);
   });
 
+  it('never mixes up the cached answers of selections whose names hold a newline', async () => {
+    // Names may hold any character: `?provider=a%0Ab` and `?provider=a&provider=b` are different questions.
+    const { cache } = await demoCache({
+      a: switchable(),
+      b: switchable(),
+      'a\nb': switchable(new Error('down')),
+    });
+    const own = await serve(createHealthHandler(cache, { metrics: false }));
+    try {
+      assert.equal((await request(`${own.url}/api/health?provider=a%0Ab`)).status, 503);
+      const pair = await request(`${own.url}/api/health?provider=a&provider=b`);
+      assert.equal(pair.status, 200, pair.text);
+      assert.equal(pair.json<{ providers: number }>().providers, 2);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('answers 304 to a matching If-None-Match and a new ETag after a change', async () => {
     const first = await request(`${server.url}/api/providers`);
     const etag = String(first.headers.etag);

@@ -316,7 +316,8 @@ class HealthServer {
       const list = unknown.map((name) => JSON.stringify(name)).join(', ');
       return sendError(req, res, 404, `No provider named ${list} is registered`, undefined, { unknown });
     }
-    const key = asked.length === 0 ? 'health' : `health:${asked.join('\n')}`;
+    // JSON, not a join: names may hold any character, the separator included.
+    const key = asked.length === 0 ? 'health' : `health:${JSON.stringify(asked)}`;
     sendCached(
       req,
       res,
