@@ -5,7 +5,7 @@ import type { HealthView } from './health-view.js';
 import { HistoryRing, type HistorySample } from './history.js';
 import { cleanMessage, describeFailure } from './messages.js';
 import { resolveOptions, type HealthCacheOptions, type ResolvedHealthCacheOptions } from './options.js';
-import { isHealthChecker, type Provider } from './provider.js';
+import { isHealthChecker, type HealthChecker, type Provider } from './provider.js';
 import { assertProviderName, reportListenerError, type ProviderRegistry } from './registry.js';
 import { parseReport } from './report.js';
 import { FrozenDate, type HealthState, type Status } from './status.js';
@@ -159,7 +159,7 @@ export class HealthCache implements HealthView, Disposable {
     this.#registrySubscription = registry.onChange((change) => {
       if (change.type === 'unregistered') this.#remove(change.name);
       // Prompt checks only while polling; a one-shot user calls checkNow itself.
-      else if (this.#run) void this.#enqueue(false, change.name, false);
+      else if (this.#run) this.#enqueue(false, change.name, false);
     });
   }
 
@@ -183,7 +183,7 @@ export class HealthCache implements HealthView, Disposable {
     return this.#abandoned;
   }
 
-  /** Calls given up on at their timeout since the cache was made. */
+  /** Calls given up on before they settled (at their timeout, or when `run` stopped) since the cache was made. */
   get abandonedChecksTotal(): number {
     return this.#abandonedTotal;
   }
@@ -211,7 +211,7 @@ export class HealthCache implements HealthView, Disposable {
     this.#disposed.signal.addEventListener('abort', stop, { once: true });
     this.#run = run;
     try {
-      void this.#enqueue(true, undefined, false);
+      this.#enqueue(true, undefined, false);
       await stopped;
     } finally {
       signal?.removeEventListener('abort', stop);
@@ -237,7 +237,7 @@ export class HealthCache implements HealthView, Disposable {
   async checkNow(signal?: AbortSignal): Promise<readonly Status[]> {
     this.#assertNotDisposed('checkNow');
     signal?.throwIfAborted();
-    await waitUnlessAborted(this.#enqueue(true, undefined, true), signal);
+    await this.#await(this.#enqueue(true, undefined, true), signal);
     return this.snapshot();
   }
 
@@ -251,7 +251,7 @@ export class HealthCache implements HealthView, Disposable {
     assertProviderName(name);
     if (!this.#registry.has(name)) throw new Error(`No provider named ${JSON.stringify(name)} is registered`);
     signal?.throwIfAborted();
-    await waitUnlessAborted(this.#enqueue(false, name, true), signal);
+    await this.#await(this.#enqueue(false, name, true), signal);
     return this.get(name);
   }
 
@@ -354,7 +354,7 @@ export class HealthCache implements HealthView, Disposable {
 
   // ---- sweep scheduling -------------------------------------------------
 
-  #enqueue(all: boolean, name: string | undefined, waiter: boolean): Promise<void> {
+  #enqueue(all: boolean, name: string | undefined, waiter: boolean): SweepRequest {
     let request = this.#queued;
     if (request === undefined) {
       let resolve!: () => void;
@@ -366,7 +366,17 @@ export class HealthCache implements HealthView, Disposable {
     else if (name !== undefined) request.names.add(name);
     if (waiter) request.waiters++;
     this.#scheduleDrain();
-    return request.done;
+    return request;
+  }
+
+  /** Waits for `request` on behalf of a caller; a caller that gives up no longer counts as waiting. */
+  async #await(request: SweepRequest, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      await waitUnlessAborted(request.done, signal);
+    } catch (error) {
+      request.waiters--;
+      throw error;
+    }
   }
 
   #scheduleDrain(): void {
@@ -389,7 +399,8 @@ export class HealthCache implements HealthView, Disposable {
       request.resolve();
       this.#watchStaleness(names === undefined);
       if (this.#queued) this.#drain();
-      else if (names === undefined) this.#scheduleTick();
+      // After a full sweep, or after partial ones that ran in its place while the tick was owed.
+      else if (names === undefined || this.#run?.tick === undefined) this.#scheduleTick();
     });
   }
 
@@ -401,7 +412,7 @@ export class HealthCache implements HealthView, Disposable {
     run.tick = this.#clock.setTimeout(
       () => {
         run.tick = undefined;
-        void this.#enqueue(true, undefined, false);
+        this.#enqueue(true, undefined, false);
       },
       pollInterval * (1 - jitter * random()),
     );
@@ -461,7 +472,21 @@ export class HealthCache implements HealthView, Disposable {
       });
       return;
     }
-    if (!isHealthChecker(provider)) {
+    let checker: HealthChecker | undefined;
+    try {
+      checker = isHealthChecker(provider) ? provider : undefined;
+    } catch (error) {
+      // A `healthCheck` getter (or a proxy) that throws is a broken checker, not a broken sweep.
+      this.#record(name, provider, seq, {
+        state: 'unhealthy',
+        message: describeFailure(error),
+        latency: 0,
+        checkedAt: clock.now(),
+        details: undefined,
+      });
+      return;
+    }
+    if (checker === undefined) {
       this.#record(name, provider, seq, {
         state: 'healthy',
         message: 'provider does not implement HealthChecker',
@@ -486,7 +511,7 @@ export class HealthCache implements HealthView, Disposable {
     try {
       let promise: Promise<unknown>;
       try {
-        promise = Promise.resolve(provider.healthCheck(controller.signal));
+        promise = Promise.resolve(checker.healthCheck(controller.signal));
       } catch (error) {
         // Whatever was thrown is kept as is; describeFailure() handles non-Errors.
         // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
@@ -552,7 +577,8 @@ export class HealthCache implements HealthView, Disposable {
         report.message ??
         (report.state === 'unhealthy' ? 'checker reported unhealthy without a message' : report.state),
       latency: report.latency ?? ended - started,
-      checkedAt: report.checkedAt ?? ended,
+      // A checker's clock may run ahead of ours; a time in the future would block every later result.
+      checkedAt: Math.min(report.checkedAt ?? ended, ended),
       details: report.details,
     });
   }

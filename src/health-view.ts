@@ -27,7 +27,7 @@ export interface HealthView {
   checkProvider(name: string, signal?: AbortSignal): Promise<Status | undefined>;
   /** Timed-out calls that have not settled yet. */
   readonly abandonedChecks: number;
-  /** Every call given up on at its timeout. */
+  /** Every call given up on before it settled (at its timeout, or when `run` stopped). */
   readonly abandonedChecksTotal: number;
   readonly onResult: HealthEvent<CheckResult>;
   readonly onTransition: HealthEvent<Transition>;

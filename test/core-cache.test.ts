@@ -79,6 +79,33 @@ describe('HealthCache.run', () => {
     await second;
   });
 
+  it('keeps polling after a partial sweep (registration or checkProvider) queued behind a full one', async () => {
+    const { clock, registry, cache, stop, start } = setup();
+    const slow = controlledChecker();
+    const fast = countingChecker();
+    registry.register('slow', slow);
+    registry.register('fast', fast);
+    const running = start();
+    await clock.advance(0);
+    // While the first full sweep waits on `slow`, a one-provider check and a registration queue up.
+    const late = countingChecker();
+    registry.register('late', late);
+    const forced = cache.checkProvider('fast');
+    await clock.advance(50);
+    slow.calls[0]!.resolve();
+    await forced;
+    assert.equal(late.calls, 1);
+    for (let sweep = 1; sweep <= 3; sweep++) {
+      await clock.advance(1_000);
+      slow.calls.at(-1)!.resolve();
+      await clock.settle();
+      assert.equal(slow.calls.length, 1 + sweep, `scheduled sweep ${sweep} ran`);
+    }
+    assert.equal(late.calls, 4);
+    stop.abort();
+    await running;
+  });
+
   it('applies jitter by shortening the wait', async () => {
     const { clock, registry, stop, start } = setup({ jitter: 0.5, random: () => 0.999_999 });
     const checker = countingChecker();
@@ -275,6 +302,21 @@ describe('what checkers return', () => {
     });
   }
 
+  it('records a provider whose healthCheck getter throws as unhealthy, and still checks the others', async () => {
+    const { registry, cache } = setup();
+    const ok = countingChecker();
+    registry.register('ok', ok);
+    registry.register('trap', {
+      get healthCheck(): never {
+        throw new Error('getter exploded');
+      },
+    });
+    await cache.checkNow();
+    assert.equal(ok.calls, 1);
+    assert.equal(cache.get('trap')?.state, 'unhealthy');
+    assert.equal(cache.get('trap')?.message, 'getter exploded');
+  });
+
   it('reports a provider without healthCheck as healthy, as the Go original did', async () => {
     const { registry, cache } = setup();
     registry.register('plain', { name: 'not a checker' });
@@ -308,7 +350,8 @@ describe('what checkers return', () => {
   });
 
   it('drops a result older than the stored one', async () => {
-    const { registry, cache } = setup();
+    const { clock, registry, cache } = setup();
+    await clock.advance(60_000);
     let reportAt = new Date('2026-01-01T00:00:10.000Z');
     registry.register('p', {
       healthCheck: async () => ({ healthy: true, message: reportAt.toISOString(), checkedAt: reportAt }),
@@ -655,5 +698,44 @@ describe('restore', () => {
     // A restored status that is already old turns stale at once.
     await clock.advance(10_000);
     assert.equal(cache.get('p')?.state, 'stale');
+  });
+});
+
+describe('callers and clocks', () => {
+  it('drops a queued sweep when every caller waiting for it gave up and the run stopped', async () => {
+    const { clock, registry, cache, stop, start } = setup();
+    const slow = controlledChecker();
+    const counter = countingChecker();
+    registry.register('slow', slow);
+    registry.register('counter', counter);
+    const running = start();
+    await clock.advance(0);
+    assert.equal(counter.calls, 1);
+    const caller = new AbortController();
+    const waiting = cache.checkNow(caller.signal);
+    caller.abort(new Error('gave up'));
+    await assert.rejects(waiting, /gave up/);
+    stop.abort();
+    await running;
+    await clock.advance(1_000);
+    assert.equal(counter.calls, 1, 'no sweep ran for a caller that left');
+  });
+
+  it('does not let a checker clock running ahead block later results', async () => {
+    const { clock, registry, cache } = setup();
+    let ahead = true;
+    registry.register('p', {
+      healthCheck: async () => ({
+        healthy: true,
+        message: ahead ? 'from the future' : 'now',
+        checkedAt: new Date(clock.now() + (ahead ? 3_600_000 : 0)),
+      }),
+    });
+    await cache.checkNow();
+    assert.equal(cache.get('p')?.checkedAt.getTime(), clock.now(), 'clamped to the time it completed');
+    ahead = false;
+    await clock.advance(10);
+    await cache.checkNow();
+    assert.equal(cache.get('p')?.message, 'now');
   });
 });
