@@ -138,6 +138,12 @@ describe('HealthCache invariants (property-based)', () => {
           hung.splice(0).forEach((release) => release());
           await clock.advance(2_000);
           await Promise.all(pending);
+          if (running) {
+            // The schedule survives whatever happened: a full sweep still comes within two intervals.
+            const fullSweeps = sweeps.filter((s) => s.full).length;
+            await clock.advance(2_500);
+            if (sweeps.filter((s) => s.full).length === fullSweeps) violations.push('polling stopped');
+          }
           stop.abort();
           await run;
           for (let i = 1; i < sweeps.length; i++) {
