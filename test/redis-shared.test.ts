@@ -343,6 +343,28 @@ describe('lease and fenced writes (real redis-server)', () => {
   });
 });
 
+/** Replica `a` leading through a proxy the test can cut or hold, replica `b` following directly. */
+async function leaderBehindProxy() {
+  const server = await RedisServer.start();
+  const redis = await connect(server);
+  const proxy = await CuttableProxy.start(server.port);
+  cleanups.push(() => proxy.close());
+  const shared = options(server.url, { commandTimeout: 300 });
+  const viaProxy = `redis://127.0.0.1:${proxy.port}`;
+  const a = start(
+    new SharedHealthCache(countingRegistry(3, new Map()), { ...shared, redis: viaProxy, replicaId: 'a' }),
+  );
+  await eventually(() => a.cache.role === 'leader', 10_000, 'a leading');
+  const b = start(new SharedHealthCache(countingRegistry(3, new Map()), { ...shared, replicaId: 'b' }));
+  await eventually(
+    () => b.cache.role === 'follower' && b.cache.snapshot().length === 3,
+    10_000,
+    'b following',
+  );
+  const aToken = a.cache.leaseToken;
+  return { redis, proxy, shared, a, b, aToken };
+}
+
 describe('SharedHealthCache in one process (real redis-server)', () => {
   test('leader and follower: reads mirror, a follower refresh is forwarded, stop releases everything', async () => {
     const server = await RedisServer.start();
@@ -444,23 +466,7 @@ describe('SharedHealthCache in one process (real redis-server)', () => {
   });
 
   test('a leader cut off from Redis is replaced within the TTL, writes nothing after, and rejoins as follower', async () => {
-    const server = await RedisServer.start();
-    const redis = await connect(server);
-    const proxy = await CuttableProxy.start(server.port);
-    cleanups.push(() => proxy.close());
-    const shared = options(server.url, { commandTimeout: 300 });
-    const viaProxy = `redis://127.0.0.1:${proxy.port}`;
-    const a = start(
-      new SharedHealthCache(countingRegistry(3, new Map()), { ...shared, redis: viaProxy, replicaId: 'a' }),
-    );
-    await eventually(() => a.cache.role === 'leader', 10_000, 'a leading');
-    const b = start(new SharedHealthCache(countingRegistry(3, new Map()), { ...shared, replicaId: 'b' }));
-    await eventually(
-      () => b.cache.role === 'follower' && b.cache.snapshot().length === 3,
-      10_000,
-      'b following',
-    );
-    const aToken = a.cache.leaseToken;
+    const { redis, proxy, shared, a, b, aToken } = await leaderBehindProxy();
     assert.ok(aToken !== undefined);
 
     const cutAt = Date.now();
@@ -496,23 +502,7 @@ describe('SharedHealthCache in one process (real redis-server)', () => {
   });
 
   test('a write delayed in the network past the lease reaches Redis late and is refused by the fence', async () => {
-    const server = await RedisServer.start();
-    const redis = await connect(server);
-    const proxy = await CuttableProxy.start(server.port);
-    cleanups.push(() => proxy.close());
-    const shared = options(server.url, { commandTimeout: 300 });
-    const viaProxy = `redis://127.0.0.1:${proxy.port}`;
-    const a = start(
-      new SharedHealthCache(countingRegistry(3, new Map()), { ...shared, redis: viaProxy, replicaId: 'a' }),
-    );
-    await eventually(() => a.cache.role === 'leader', 10_000, 'a leading');
-    const b = start(new SharedHealthCache(countingRegistry(3, new Map()), { ...shared, replicaId: 'b' }));
-    await eventually(
-      () => b.cache.role === 'follower' && b.cache.snapshot().length === 3,
-      10_000,
-      'b following',
-    );
-    const aToken = a.cache.leaseToken;
+    const { redis, proxy, shared, a, b, aToken } = await leaderBehindProxy();
 
     // a keeps leading and writing while its lease lasts, but nothing it sends arrives.
     proxy.hold();
