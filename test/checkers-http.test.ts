@@ -393,6 +393,45 @@ describe('httpChecker over TLS', () => {
 
   const url = (name: string): string => `https://127.0.0.1:${ports[name]}/`;
 
+  it('does not present its client certificate to another origin it is redirected to', async () => {
+    const presented: boolean[] = [];
+    const observer = https.createServer(
+      { cert: pki.server.cert, key: pki.server.key, requestCert: true, rejectUnauthorized: false },
+      (req, res) => {
+        presented.push(
+          Object.keys((req.socket as import('node:tls').TLSSocket).getPeerCertificate()).length > 0,
+        );
+        res.end('observed');
+      },
+    );
+    const observerPort = await listen(observer);
+    const origin = https.createServer(
+      {
+        cert: pki.server.cert,
+        key: pki.server.key,
+        ca: pki.ca.cert,
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      (req, res) => {
+        presented.push(true);
+        res.writeHead(302, { location: `https://127.0.0.1:${observerPort}/` }).end();
+      },
+    );
+    const originPort = await listen(origin);
+    try {
+      const report = await httpChecker({
+        url: `https://127.0.0.1:${originPort}/`,
+        tls: { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key },
+        followRedirects: true,
+      }).healthCheck(never());
+      assert.equal(report.healthy, true, report.message);
+      assert.deepEqual(presented, [true, false], 'the origin got the certificate, the other host did not');
+    } finally {
+      await Promise.all([close(observer), close(origin)]);
+    }
+  });
+
   it('is healthy with the right CA', async () => {
     const report = await httpChecker({ url: url('good'), tls: { ca: pki.ca.cert } }).healthCheck(never());
     assert.equal(report.healthy, true);

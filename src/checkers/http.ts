@@ -43,7 +43,8 @@ export interface HttpCheckerOptions extends CheckerOptions {
   /**
    * Follow redirects: `false` (the default) judges the 3xx answer itself;
    * `true` follows up to 5; a number follows up to that many. Headers and
-   * credentials are dropped when a redirect leaves the URL's origin.
+   * credentials (and the TLS client certificate and server name) are dropped
+   * when a redirect leaves the URL's origin.
    */
   followRedirects?: boolean | number | undefined;
 }
@@ -224,8 +225,12 @@ export function httpChecker(options: HttpCheckerOptions): HttpChecker {
         if (next.protocol !== 'http:' && next.protocol !== 'https:') {
           return outcome.unhealthy(`${method} ${target}: redirected to an unsupported ${next.protocol} URL`);
         }
-        // Secrets are meant for the origin they were configured for.
-        if (next.origin !== url.origin) headers = undefined;
+        // Secrets are meant for the origin they were configured for: headers, the client
+        // certificate and a server name override stay behind; the trusted CAs go along.
+        if (next.origin !== url.origin) {
+          headers = undefined;
+          if (tls) tls = { ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized };
+        }
         if (
           answer.status === 303 ||
           ((answer.status === 301 || answer.status === 302) && currentMethod === 'POST')
