@@ -114,7 +114,7 @@ describe('nomadChecker over HTTP', () => {
     );
   });
 
-  it('reports other statuses and non-JSON 500s as unhealthy', async () => {
+  it('reports other statuses, non-JSON 500s and non-report 200s as unhealthy', async () => {
     reply = () => [502, 'bad gateway'];
     assert.equal(
       (await check()).message,
@@ -124,6 +124,13 @@ describe('nomadChecker over HTTP', () => {
     assert.equal(
       (await check()).message,
       `Nomad agent at ${address}: /v1/agent/health answered 500 Internal Server Error`,
+    );
+    reply = () => [200, '<html>a captive portal</html>'];
+    const html = await check();
+    assert.equal(html.healthy, false);
+    assert.equal(
+      html.message,
+      `Nomad agent at ${address}: /v1/agent/health answered 200 OK, but its body is not a Nomad health report`,
     );
   });
 

@@ -166,6 +166,7 @@ export function nomadChecker(options: NomadCheckerOptions = {}): NomadChecker {
       if (answer.status === 401 || answer.status === 403)
         reason += ': the ACL token was rejected (check NOMAD_TOKEN)';
       else if (answer.status >= 300 && answer.status < 400) reason += ': a redirect, not a health answer';
+      else if (answer.status === 200) reason += ', but its body is not a Nomad health report';
       return outcome.unhealthy(`Nomad agent at ${target}: ${reason}`, { status: answer.status });
     }
     const present = (['client', 'server'] as const).flatMap((name) => {
