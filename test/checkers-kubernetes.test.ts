@@ -17,7 +17,7 @@ const EXEC_TOKEN = 'exec-plugin-token-5e6f7a8b9c';
 const VERSION = { major: '1', minor: '31', gitVersion: 'v1.31.2' };
 const never = (): AbortSignal => new AbortController().signal;
 
-type Mode = 'ready' | 'etcd-failing' | 'hang';
+type Mode = 'ready' | 'etcd-failing' | 'hang' | 'version-hangs';
 
 interface FakeApiServer {
   server: https.Server;
@@ -64,6 +64,7 @@ function fakeApiServer(
     }
     const url = new URL(req.url ?? '/', 'https://x');
     if (url.pathname === '/version') {
+      if (state.mode === 'version-hangs') return;
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(VERSION));
       return;
     }
@@ -73,7 +74,7 @@ function fakeApiServer(
     }
     if (state.mode === 'hang') return;
     const verbose = url.searchParams.has('verbose');
-    if (state.mode === 'ready') {
+    if (state.mode === 'ready' || state.mode === 'version-hangs') {
       res
         .writeHead(200, { 'Content-Type': 'text/plain' })
         .end(verbose ? `${checks(false, true)}\nreadyz check passed` : 'ok');
@@ -238,6 +239,21 @@ describe('kubernetesChecker', () => {
     });
     const report = await kubernetesChecker({ kubeconfig: config }).healthCheck(AbortSignal.timeout(30_000));
     assert.equal(report.message, `Kubernetes API server at https://127.0.0.1:${port}: connection refused`);
+  });
+
+  it('is still ready when only the /version follow-up hangs', { timeout: 30_000 }, async () => {
+    tokenApi.mode = 'version-hangs';
+    try {
+      const controller = new AbortController();
+      const report = await kubernetesChecker({ kubeconfig: tokenConfig }).healthCheck(controller.signal);
+      assert.equal(report.healthy, true, report.message);
+      assert.equal(report.message, `Kubernetes API server at ${tokenServer} is ready`);
+      assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+      await tokenSockets.closed();
+      assert.equal(tokenSockets.open.size, 0);
+    } finally {
+      tokenApi.mode = 'ready';
+    }
   });
 
   it('aborts when the server hangs, leaving no socket and no listener', async () => {

@@ -45,6 +45,19 @@ export interface KubernetesCheckerOptions extends CheckerOptions, EnvironmentOpt
 /** A checker that asks a Kubernetes API server whether it is ready. */
 export type KubernetesChecker = Checker;
 
+/** How long a follow-up request (`/version`, `/readyz?verbose`) may take, in ms. */
+const FOLLOW_UP_BUDGET = 1_000;
+
+/** The `gitVersion` of a `/version` body, if it has one. */
+function parseVersion(body: string): string | undefined {
+  try {
+    const version = (JSON.parse(body) as { gitVersion?: unknown }).gitVersion;
+    return typeof version === 'string' ? version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `[-]etcd failed: reason withheld` lines of a verbose `/readyz`, at most five. */
 function failingChecks(body: string): string[] {
   const lines = body
@@ -134,6 +147,32 @@ export function kubernetesChecker(options: KubernetesCheckerOptions = {}): Kuber
     });
   }
 
+  /**
+   * A follow-up request the verdict can do without (`/version`, `/readyz?verbose`): bounded by
+   * {@link FOLLOW_UP_BUDGET} as well as by `signal`, so a hanging follow-up cannot turn a ready
+   * server into a timeout. `undefined` when it fails or runs out of time; rejects only on `signal`.
+   */
+  async function getFollowUp(
+    connection: Connection,
+    path: string,
+    signal: AbortSignal,
+  ): Promise<Answer | undefined> {
+    const controller = new AbortController();
+    const stop = (): void => controller.abort(signal.reason);
+    signal.addEventListener('abort', stop, { once: true });
+    const timer = setTimeout(() => controller.abort(), FOLLOW_UP_BUDGET);
+    timer.unref();
+    try {
+      return await get(connection, path, controller.signal);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', stop);
+    }
+  }
+
   async function check(signal: AbortSignal): Promise<HealthReport> {
     if (signal.aborted) throw abortError(signal, target);
     let kc: KubeConfig;
@@ -169,16 +208,8 @@ export function kubernetesChecker(options: KubernetesCheckerOptions = {}): Kuber
     if (ready.status === 200) {
       const details: Record<string, unknown> = {};
       // The version is a nice-to-have: a server that hides it is still ready.
-      const version = await get(connection, 'version', signal)
-        .then((answer) =>
-          answer.status === 200
-            ? (JSON.parse(answer.body) as { gitVersion?: unknown }).gitVersion
-            : undefined,
-        )
-        .catch((error: unknown) => {
-          if (signal.aborted) throw error;
-          return undefined;
-        });
+      const answer = await getFollowUp(connection, 'version', signal);
+      const version = answer?.status === 200 ? parseVersion(answer.body) : undefined;
       if (typeof version === 'string') details.version = version;
       return outcome.healthy(
         `${what} is ready${typeof version === 'string' ? ` (${version})` : ''}`,
@@ -193,10 +224,7 @@ export function kubernetesChecker(options: KubernetesCheckerOptions = {}): Kuber
     if (ready.status === 403) {
       return outcome.unhealthy(`${what}: not authorised (403) to read /readyz: the user lacks permission`);
     }
-    const verbose = await get(connection, 'readyz?verbose', signal).catch((error: unknown) => {
-      if (signal.aborted) throw error;
-      return undefined;
-    });
+    const verbose = await getFollowUp(connection, 'readyz?verbose', signal);
     const failing = verbose === undefined ? [] : failingChecks(verbose.body);
     const status = `${ready.status}${ready.statusText ? ` ${ready.statusText}` : ''}`;
     return failing.length > 0
