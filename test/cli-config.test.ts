@@ -3,7 +3,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { cliEnv, runCli } from './support/cli.js';
 import { close, listen } from './support/listen.js';
@@ -243,25 +242,13 @@ describe('CLI config errors', () => {
   });
 
   it('serve exits 2 when shared mode is asked for but ioredis is not installed', async () => {
-    // A resolve hook in the child makes `ioredis` missing, as for a user who did not install it.
-    const hook = join(dir, 'without-ioredis.mjs');
-    const resolveHook = `export async function resolve(specifier, context, next) {
-  if (specifier === 'ioredis') {
-    const error = new Error("Cannot find package 'ioredis'");
-    error.code = 'ERR_MODULE_NOT_FOUND';
-    throw error;
-  }
-  return next(specifier, context);
-}`;
-    await writeFile(
-      hook,
-      `import { register } from 'node:module';\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(resolveHook)}`)});\n`,
-    );
+    // A preload in the child makes `ioredis` missing, as for a user who did not install it.
+    const preload = new URL('./fixtures/without-packages.mjs', import.meta.url).href;
     const result = await runWith(
       'redis-missing.yaml',
       `redis:\n  url: redis://:pw-99@127.0.0.1:1\nproviders:\n${tcp()}`,
       'serve',
-      { NODE_OPTIONS: `--import=${pathToFileURL(hook).href}` },
+      { NODE_OPTIONS: `--import=${preload}`, WITHOUT_PACKAGES: 'ioredis' },
     );
     assertConfigError(result, [
       'redis: shared mode needs the optional dependency ioredis (>= 5): run `npm install ioredis`',

@@ -187,10 +187,10 @@ describe('GET /metrics', () => {
         '--import',
         'tsx',
         '--import',
-        './test/fixtures/http-without-prom-client.mjs',
+        './test/fixtures/without-packages.mjs',
         'test/fixtures/http-metrics-missing.ts',
       ],
-      { cwd: root, timeout: 60_000 },
+      { cwd: root, timeout: 60_000, env: { ...process.env, WITHOUT_PACKAGES: 'prom-client' } },
     );
     const result = JSON.parse(stdout) as { status: number; body: string; providers: number; direct: string };
     assert.equal(result.status, 501);

@@ -159,9 +159,12 @@ function plain(status: Status): Record<string, unknown> {
 
 test('without ioredis installed: importing and constructing work, run() says what to install', async () => {
   const script = new URL('./fixtures/redis-without-ioredis.ts', import.meta.url).pathname;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], {
-    timeout: 30_000,
-  });
+  const preload = new URL('./fixtures/without-packages.mjs', import.meta.url).href;
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', '--import', preload, script],
+    { timeout: 30_000, env: { ...process.env, WITHOUT_PACKAGES: 'ioredis' } },
+  );
   const outcome = JSON.parse(stdout.trim()) as { rejected: boolean; message: string; role: string };
   assert.equal(outcome.rejected, true);
   assert.match(outcome.message, /optional peer dependency ioredis.*npm install ioredis/);
