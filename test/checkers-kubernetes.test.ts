@@ -241,6 +241,13 @@ describe('kubernetesChecker', () => {
     assert.equal(report.message, `Kubernetes API server at https://127.0.0.1:${port}: connection refused`);
   });
 
+  /** No listener stays on the check's signal and no socket stays open on the server. */
+  const assertNothingLeft = async (signal: AbortSignal): Promise<void> => {
+    assert.equal(getEventListeners(signal, 'abort').length, 0);
+    await tokenSockets.closed();
+    assert.equal(tokenSockets.open.size, 0);
+  };
+
   it('is still ready when only the /version follow-up hangs', { timeout: 30_000 }, async () => {
     tokenApi.mode = 'version-hangs';
     try {
@@ -248,9 +255,7 @@ describe('kubernetesChecker', () => {
       const report = await kubernetesChecker({ kubeconfig: tokenConfig }).healthCheck(controller.signal);
       assert.equal(report.healthy, true, report.message);
       assert.equal(report.message, `Kubernetes API server at ${tokenServer} is ready`);
-      assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
-      await tokenSockets.closed();
-      assert.equal(tokenSockets.open.size, 0);
+      await assertNothingLeft(controller.signal);
     } finally {
       tokenApi.mode = 'ready';
     }
@@ -269,9 +274,7 @@ describe('kubernetesChecker', () => {
         name: 'TimeoutError',
         message: `timed out: ${tokenServer} did not answer in time`,
       });
-      assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
-      await tokenSockets.closed();
-      assert.equal(tokenSockets.open.size, 0);
+      await assertNothingLeft(controller.signal);
     } finally {
       tokenApi.mode = 'ready';
     }

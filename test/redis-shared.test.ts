@@ -346,6 +346,22 @@ describe('lease and fenced writes (real redis-server)', () => {
   });
 });
 
+/** Waits until every stored status record carries `token`: the new leader rewrote them all. */
+async function everyRecordUnder(
+  redis: Redis,
+  shared: SharedHealthCacheOptions,
+  token: number | undefined,
+): Promise<void> {
+  await eventually(
+    async () =>
+      Object.values(await redis.hgetall(`${shared.key}:statuses`)).every(
+        (text) => (JSON.parse(text) as { token: number }).token === token,
+      ),
+    POLL * 3 + 3_000,
+    'every record rewritten under the new leader',
+  );
+}
+
 /** Replica `a` leading through a proxy the test can cut or hold, replica `b` following directly. */
 async function leaderBehindProxy() {
   const server = await RedisServer.start();
@@ -480,14 +496,7 @@ describe('SharedHealthCache in one process (real redis-server)', () => {
     assert.ok(bToken !== undefined && bToken > aToken);
     // Cut off, a stops writing and polls on its own once its lease could have expired.
     await eventually(() => a.cache.role === 'local', TTL * 3, 'a polling locally');
-    await eventually(
-      async () =>
-        Object.values(await redis.hgetall(`${shared.key}:statuses`)).every(
-          (text) => (JSON.parse(text) as { token: number }).token === bToken,
-        ),
-      POLL * 3 + 3_000,
-      'every record rewritten under b',
-    );
+    await everyRecordUnder(redis, shared, bToken);
 
     proxy.heal();
     await eventually(() => a.cache.role === 'follower', TTL * 4, 'a rejoining as follower');
@@ -511,14 +520,7 @@ describe('SharedHealthCache in one process (real redis-server)', () => {
     proxy.hold();
     await eventually(() => b.cache.role === 'leader', TTL * 3, 'b taking over');
     const bToken = b.cache.leaseToken;
-    await eventually(
-      async () =>
-        Object.values(await redis.hgetall(`${shared.key}:statuses`)).every(
-          (text) => (JSON.parse(text) as { token: number }).token === bToken,
-        ),
-      POLL * 3 + 3_000,
-      'every record rewritten under b',
-    );
+    await everyRecordUnder(redis, shared, bToken);
     const watcher = redis.duplicate();
     watcher.on('error', () => {});
     cleanups.push(() => void watcher.disconnect());
