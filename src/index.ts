@@ -1,5 +1,18 @@
-export { systemClock, type Clock, type TimerHandle } from './clock.js';
+export { systemClock, type Clock, type ClockTimerOptions, type TimerHandle } from './clock.js';
 export { toDisposable, type Disposable } from './disposable.js';
+export {
+  AlreadyRunningError,
+  DisposedError,
+  OptionRangeError,
+  OptionTypeError,
+  UnknownProviderError,
+  isAlreadyRunningError,
+  isDisposedError,
+  isOptionError,
+  isUnknownProviderError,
+  type OptionError,
+  type OptionErrorInit,
+} from './errors.js';
 export type { HealthEvent } from './events.js';
 export {
   HealthCache,
