@@ -5,7 +5,9 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
  * from Redis while the others still reach it. While cut, open connections
  * are destroyed and new ones are accepted but never answered, as behind a
  * network partition. While held, what the replica sends is kept back and
- * delivered late, on release, as by a congested or stalled network.
+ * delivered late, on release, as by a congested or stalled network; while
+ * replies are held, what Redis answers is kept back the same way, so a
+ * command reaches Redis on time and its reply arrives late.
  */
 export class CuttableProxy {
   readonly #server: Server;
@@ -13,6 +15,9 @@ export class CuttableProxy {
   #cut = false;
   #held: (() => void)[] | undefined;
   #heldText = '';
+  #heldReplies: (() => void)[] | undefined;
+  readonly #requestWatchers = new Set<(text: string) => void>();
+  #heldReplyBytes = 0;
 
   private constructor(server: Server) {
     this.#server = server;
@@ -60,6 +65,30 @@ export class CuttableProxy {
     return text;
   }
 
+  /** Calls `watcher` with each chunk sent towards Redis (as latin1 text); returns a function that stops it. */
+  watchRequests(watcher: (text: string) => void): () => void {
+    this.#requestWatchers.add(watcher);
+    return () => this.#requestWatchers.delete(watcher);
+  }
+
+  /** Keeps back everything Redis answers from now on (commands still reach it at once). */
+  holdReplies(): void {
+    this.#heldReplies ??= [];
+  }
+
+  /** Bytes of replies kept back so far (since {@link CuttableProxy.holdReplies}). */
+  get heldReplyBytes(): number {
+    return this.#heldReplyBytes;
+  }
+
+  /** Delivers the replies kept back, in order, and forwards them as usual again. */
+  releaseReplies(): void {
+    const held = this.#heldReplies ?? [];
+    this.#heldReplies = undefined;
+    this.#heldReplyBytes = 0;
+    for (const deliver of held) deliver();
+  }
+
   async close(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -75,6 +104,7 @@ export class CuttableProxy {
     upstream.on('close', () => client.destroy());
     client.on('close', () => upstream.destroy());
     client.on('data', (chunk: Buffer) => {
+      for (const watcher of this.#requestWatchers) watcher(chunk.toString('latin1'));
       if (this.#held === undefined) {
         upstream.write(chunk);
         return;
@@ -82,7 +112,14 @@ export class CuttableProxy {
       this.#heldText += chunk.toString('latin1');
       this.#held.push(() => upstream.write(chunk));
     });
-    upstream.pipe(client);
+    upstream.on('data', (chunk: Buffer) => {
+      if (this.#heldReplies === undefined) {
+        client.write(chunk);
+        return;
+      }
+      this.#heldReplyBytes += chunk.length;
+      this.#heldReplies.push(() => client.write(chunk));
+    });
   }
 
   #track(socket: Socket): void {
