@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import type { HealthState } from '../status.js';
+import type { AlertKind } from './notification.js';
+
+/**
+ * The alert engine's memory: plain JSON-serialisable data (numbers are ms
+ * since the epoch), so shared mode can keep it in Redis under the lease's
+ * fencing token and a new leader resumes from it. Nothing here holds a
+ * secret, a timer or a function.
+ */
+
+/** A provider in one of a rule's states, not yet part of an incident (waiting for `for`, or suppressed). */
+export interface PendingProvider {
+  since: number;
+  state: HealthState;
+  message: string;
+}
+
+/** A provider of an incident. */
+export interface IncidentMember {
+  /** When it entered the rule's states (or, once back, when it came back). */
+  since: number;
+  state: HealthState;
+  message: string;
+  /** Still in one of the rule's states. */
+  down: boolean;
+}
+
+/** One notification handed to the notifiers. */
+export interface SentRecord {
+  id: string;
+  type: AlertKind;
+  reminder: number;
+  at: number;
+}
+
+/** An incident: `collecting` during `groupWait`, then `firing` until every member is back. */
+export interface Incident {
+  phase: 'collecting' | 'firing';
+  /** When the first member joined: `groupWait` counts from here. */
+  openedAt: number;
+  /** The incident key, fixed when it fires. */
+  key: string | undefined;
+  /** The earliest `since` of its members. */
+  startedAt: number;
+  members: Record<string, IncidentMember>;
+  firedAt: number | undefined;
+  /** How many reminders went out. */
+  reminders: number;
+  /** The last notifications handed out (at most {@link MAX_SENT_RECORDS}). */
+  sent: SentRecord[];
+}
+
+/** One rule's state. */
+export interface RuleState {
+  pending: Record<string, PendingProvider>;
+  /** Open incidents, oldest first; at most one is `collecting`. */
+  incidents: Incident[];
+}
+
+/** Everything the engine remembers. */
+export interface AlertEngineState {
+  version: 1;
+  rules: Record<string, RuleState>;
+}
+
+/** How many sent records an incident keeps. */
+export const MAX_SENT_RECORDS = 20;
+
+/**
+ * Where the engine keeps its state. The engine mutates the object it loaded
+ * and calls `save` once per batch of changes (coalesced to one call per
+ * microtask turn); a store that persists elsewhere (Redis, a file) copies or
+ * serialises it there. `load` runs once, at construction.
+ */
+export interface AlertStateStore {
+  load(): AlertEngineState | undefined;
+  save(state: AlertEngineState): void;
+}
+
+/** A store in memory: `snapshot()` gives a deep copy of the last saved state. */
+export class MemoryAlertStore implements AlertStateStore {
+  #state: AlertEngineState | undefined;
+
+  /** @param initial A state to resume from (for example one read back from JSON). */
+  constructor(initial?: AlertEngineState) {
+    this.#state = initial === undefined ? undefined : structuredClone(initial);
+  }
+
+  load(): AlertEngineState | undefined {
+    return this.#state;
+  }
+
+  save(state: AlertEngineState): void {
+    this.#state = state;
+  }
+
+  /** A deep copy of the last saved state. */
+  snapshot(): AlertEngineState | undefined {
+    return this.#state === undefined ? undefined : structuredClone(this.#state);
+  }
+}
+
+/** An empty state. */
+export function emptyAlertState(): AlertEngineState {
+  return { version: 1, rules: {} };
+}
+
+/**
+ * The incident key: a hash of the rule, the incident's start and the sorted
+ * provider names. Every replica computing it from the same shared statuses
+ * gets the same key.
+ */
+export function incidentKey(rule: string, startedAt: number, providers: readonly string[]): string {
+  const hash = createHash('sha256').update(`${rule}\n${Math.round(startedAt)}\n`);
+  for (const name of [...providers].sort()) hash.update(`${name}\n`);
+  return `inc_${hash.digest('hex').slice(0, 40)}`;
+}
+
+/** The id of one notification of an incident: the same across retries and replicas, different per event. */
+export function notificationId(incident: string, type: AlertKind, reminder: number): string {
+  const digest = createHash('sha256').update(`${incident}\n${type}\n${reminder}`).digest('base64url');
+  return `msg_${digest.slice(0, 32)}`;
+}
