@@ -24,7 +24,7 @@ function setup(options: HealthCacheOptions = {}) {
 }
 
 describe('HealthCache.run', () => {
-  it('sweeps at once, then pollInterval after the previous sweep ended', async () => {
+  it('sweeps at once, then pollInterval after the previous sweep ended', { timeout: 10_000 }, async () => {
     const { clock, registry, stop, start } = setup();
     const slow = controlledChecker();
     registry.register('slow', slow);
@@ -43,7 +43,7 @@ describe('HealthCache.run', () => {
     await running;
   });
 
-  it('resolves after abort with in-flight checks aborted and no timer left', async () => {
+  it('resolves after abort with in-flight checks aborted and no timer left', { timeout: 10_000 }, async () => {
     const { clock, registry, cache, stop, start } = setup();
     const hung = controlledChecker();
     registry.register('hung', hung);
@@ -58,7 +58,7 @@ describe('HealthCache.run', () => {
     assert.equal(cache.running, false);
   });
 
-  it('returns at once for an already-aborted signal', async () => {
+  it('returns at once for an already-aborted signal', { timeout: 10_000 }, async () => {
     const { registry, cache } = setup();
     const checker = countingChecker();
     registry.register('a', checker);
@@ -66,7 +66,7 @@ describe('HealthCache.run', () => {
     assert.equal(checker.calls, 0);
   });
 
-  it('rejects a second concurrent run with a clear error', async () => {
+  it('rejects a second concurrent run with a clear error', { timeout: 10_000 }, async () => {
     const { cache, stop, start } = setup();
     const running = start();
     await assert.rejects(cache.run(new AbortController().signal), /already active/);
@@ -79,7 +79,7 @@ describe('HealthCache.run', () => {
     await second;
   });
 
-  it('keeps polling after a partial sweep (registration or checkProvider) queued behind a full one', async () => {
+  it('keeps polling after a partial sweep (registration or checkProvider) queued behind a full one', { timeout: 10_000 }, async () => {
     const { clock, registry, cache, stop, start } = setup();
     const slow = controlledChecker();
     const fast = countingChecker();
@@ -106,7 +106,7 @@ describe('HealthCache.run', () => {
     await running;
   });
 
-  it('applies jitter by shortening the wait', async () => {
+  it('applies jitter by shortening the wait', { timeout: 10_000 }, async () => {
     const { clock, registry, stop, start } = setup({ jitter: 0.5, random: () => 0.999_999 });
     const checker = countingChecker();
     registry.register('a', checker);
@@ -122,7 +122,7 @@ describe('HealthCache.run', () => {
 });
 
 describe('HealthCache.checkNow', () => {
-  it('is single-flight: callers during a sweep share one follow-up that includes new providers', async () => {
+  it('is single-flight: callers during a sweep share one follow-up that includes new providers', { timeout: 10_000 }, async () => {
     const { clock, registry, cache } = setup();
     const first = controlledChecker();
     registry.register('first', first);
@@ -149,7 +149,7 @@ describe('HealthCache.checkNow', () => {
     );
   });
 
-  it('stops waiting when the caller aborts, without cancelling the shared sweep', async () => {
+  it('stops waiting when the caller aborts, without cancelling the shared sweep', { timeout: 10_000 }, async () => {
     const { clock, registry, cache } = setup();
     const checker = controlledChecker();
     registry.register('a', checker);
@@ -165,7 +165,7 @@ describe('HealthCache.checkNow', () => {
     assert.equal(cache.get('a')?.message, 'fine');
   });
 
-  it('runs at most `concurrency` checks at once', async () => {
+  it('runs at most `concurrency` checks at once', { timeout: 10_000 }, async () => {
     const { clock, registry, cache } = setup({ concurrency: 3 });
     const checkers = Array.from({ length: 10 }, () => controlledChecker());
     checkers.forEach((checker, i) => registry.register(`p${i}`, checker));
@@ -182,7 +182,7 @@ describe('HealthCache.checkNow', () => {
     assert.equal(cache.snapshot().length, 10);
   });
 
-  it('checkProvider checks one provider and rejects unknown names', async () => {
+  it('checkProvider checks one provider and rejects unknown names', { timeout: 10_000 }, async () => {
     const { registry, cache } = setup();
     const a = countingChecker();
     const b = countingChecker();
@@ -198,7 +198,7 @@ describe('HealthCache.checkNow', () => {
 });
 
 describe('timeouts and hung checkers', () => {
-  it('stops waiting at checkTimeout, aborts the signal, and does not call a hung provider again', async () => {
+  it('stops waiting at checkTimeout, aborts the signal, and does not call a hung provider again', { timeout: 10_000 }, async () => {
     const { clock, registry, cache, stop, start } = setup();
     const hung = controlledChecker();
     registry.register('hung', hung);
@@ -291,7 +291,7 @@ describe('what checkers return', () => {
     ],
   ];
   for (const [label, healthCheck, message, healthy] of cases) {
-    it(`handles ${label}`, async () => {
+    it(`handles ${label}`, { timeout: 10_000 }, async () => {
       const { registry, cache } = setup();
       registry.register('p', { healthCheck });
       await cache.checkNow();
@@ -302,7 +302,7 @@ describe('what checkers return', () => {
     });
   }
 
-  it('records a provider whose healthCheck getter throws as unhealthy, and still checks the others', async () => {
+  it('records a provider whose healthCheck getter throws as unhealthy, and still checks the others', { timeout: 10_000 }, async () => {
     const { registry, cache } = setup();
     const ok = countingChecker();
     registry.register('ok', ok);
@@ -317,7 +317,7 @@ describe('what checkers return', () => {
     assert.equal(cache.get('trap')?.message, 'getter exploded');
   });
 
-  it('reports a provider without healthCheck as healthy, as the Go original did', async () => {
+  it('reports a provider without healthCheck as healthy, as the Go original did', { timeout: 10_000 }, async () => {
     const { registry, cache } = setup();
     registry.register('plain', { name: 'not a checker' });
     await cache.checkNow();
@@ -325,7 +325,7 @@ describe('what checkers return', () => {
     assert.equal(cache.get('plain')?.message, 'provider does not implement HealthChecker');
   });
 
-  it('keeps a checker-reported latency and check time, and details', async () => {
+  it('keeps a checker-reported latency and check time, and details', { timeout: 10_000 }, async () => {
     const { registry, cache } = setup();
     const at = new Date('2025-12-31T23:59:59.000Z');
     registry.register('p', {
@@ -337,7 +337,7 @@ describe('what checkers return', () => {
     assert.deepEqual(cache.get('p')?.details, { version: '1' });
   });
 
-  it('caps long messages and redacts credentials', async () => {
+  it('caps long messages and redacts credentials', { timeout: 10_000 }, async () => {
     const { registry, cache } = setup({ maxMessageLength: 40 });
     registry.register('long', { healthCheck: async () => ({ healthy: false, message: 'x'.repeat(500) }) });
     registry.register('secret', {
@@ -349,7 +349,7 @@ describe('what checkers return', () => {
     assert.doesNotMatch(cache.get('secret')!.message, /hunter2|abcdef123/);
   });
 
-  it('drops a result older than the stored one', async () => {
+  it('drops a result older than the stored one', { timeout: 10_000 }, async () => {
     const { clock, registry, cache } = setup();
     await clock.advance(60_000);
     let reportAt = new Date('2026-01-01T00:00:10.000Z');
@@ -364,7 +364,7 @@ describe('what checkers return', () => {
 });
 
 describe('registration changes', () => {
-  it('checks a newly registered provider promptly while running, coalesced with the sweep in flight', async () => {
+  it('checks a newly registered provider promptly while running, coalesced with the sweep in flight', { timeout: 10_000 }, async () => {
     const { clock, registry, cache, stop, start } = setup();
     const slow = controlledChecker();
     registry.register('slow', slow);
@@ -383,7 +383,7 @@ describe('registration changes', () => {
     await running;
   });
 
-  it('checks a replaced provider promptly and drops the old provider’s late result', async () => {
+  it('checks a replaced provider promptly and drops the old provider’s late result', { timeout: 10_000 }, async () => {
     const { clock, registry, cache, stop, start } = setup({ checkTimeout: 500 });
     const old = controlledChecker();
     registry.register('p', old);
@@ -399,7 +399,7 @@ describe('registration changes', () => {
     await running;
   });
 
-  it('does not check on registration when not running', async () => {
+  it('does not check on registration when not running', { timeout: 10_000 }, async () => {
     const { clock, registry } = setup();
     const checker = countingChecker();
     registry.register('a', checker);
@@ -407,7 +407,7 @@ describe('registration changes', () => {
     assert.equal(checker.calls, 0);
   });
 
-  it('removes an unregistered provider, emits a removal, and ignores its in-flight result', async () => {
+  it('removes an unregistered provider, emits a removal, and ignores its in-flight result', { timeout: 10_000 }, async () => {
     const { clock, registry, cache } = setup();
     const checker = controlledChecker();
     registry.register('a', checker);
@@ -437,7 +437,7 @@ describe('registration changes', () => {
 });
 
 describe('states, thresholds and staleness', () => {
-  it('reports degraded as healthy but impaired', async () => {
+  it('reports degraded as healthy but impaired', { timeout: 10_000 }, async () => {
     const { registry, cache } = setup();
     registry.register('d', { healthCheck: async () => ({ healthy: true, degraded: true, message: 'slow' }) });
     await cache.checkNow();
@@ -445,7 +445,7 @@ describe('states, thresholds and staleness', () => {
     assert.equal(cache.get('d')?.healthy, true);
   });
 
-  it('needs failureThreshold failures to turn unhealthy and successThreshold successes to recover', async () => {
+  it('needs failureThreshold failures to turn unhealthy and successThreshold successes to recover', { timeout: 10_000 }, async () => {
     const { registry, cache } = setup({ failureThreshold: 3, successThreshold: 2 });
     let healthy = true;
     registry.register('p', { healthCheck: async () => ({ healthy, message: healthy ? 'up' : 'down' }) });
@@ -470,7 +470,7 @@ describe('states, thresholds and staleness', () => {
     assert.equal(cache.get('p')?.consecutiveSuccesses, 2);
   });
 
-  it('tracks last success, last failure and last transition times', async () => {
+  it('tracks last success, last failure and last transition times', { timeout: 10_000 }, async () => {
     const { clock, registry, cache } = setup();
     let healthy = true;
     registry.register('p', { healthCheck: async () => ({ healthy }) });
@@ -491,7 +491,7 @@ describe('states, thresholds and staleness', () => {
     assert.equal(cache.get('p')?.lastTransitionAt.getTime(), t2);
   });
 
-  it('marks statuses stale once the poller stopped, and never shows them healthy', async () => {
+  it('marks statuses stale once the poller stopped, and never shows them healthy', { timeout: 10_000 }, async () => {
     const { clock, registry, cache, stop, start } = setup({ staleAfter: 3_000 });
     registry.register('p', countingChecker());
     const transitions: Transition[] = [];
@@ -510,7 +510,7 @@ describe('states, thresholds and staleness', () => {
     assert.deepEqual([transitions.at(-1)?.from, transitions.at(-1)?.to], ['healthy', 'stale']);
   });
 
-  it('marks stale through its own timer while running when results stop arriving', async () => {
+  it('marks stale through its own timer while running when results stop arriving', { timeout: 10_000 }, async () => {
     const { clock, registry, cache, stop, start } = setup({ staleAfter: 2_000 });
     let calls = 0;
     registry.register('p', {
@@ -533,7 +533,7 @@ describe('states, thresholds and staleness', () => {
     await running;
   });
 
-  it('keeps a bounded history with uptime and latency percentiles', async () => {
+  it('keeps a bounded history with uptime and latency percentiles', { timeout: 10_000 }, async () => {
     const { registry, cache } = setup({ historySize: 4 });
     const latencies = [10, 20, 30, 40, 50, 60];
     let i = 0;
@@ -563,7 +563,7 @@ describe('states, thresholds and staleness', () => {
 });
 
 describe('events', () => {
-  it('emits every result, transitions (including out of unknown) and changes', async () => {
+  it('emits every result, transitions (including out of unknown) and changes', { timeout: 10_000 }, async () => {
     const { registry, cache } = setup();
     let healthy = true;
     registry.register('p', { healthCheck: async () => ({ healthy }) });
@@ -589,7 +589,7 @@ describe('events', () => {
     assert.equal(changes, 3);
   });
 
-  it('keeps polling when a listener throws, reporting the error', async () => {
+  it('keeps polling when a listener throws, reporting the error', { timeout: 10_000 }, async () => {
     const { registry, cache } = setup();
     const checker = countingChecker();
     registry.register('p', checker);
@@ -610,7 +610,7 @@ describe('events', () => {
 });
 
 describe('reads', () => {
-  it('returns the same frozen, name-sorted snapshot until something changes', async () => {
+  it('returns the same frozen, name-sorted snapshot until something changes', { timeout: 10_000 }, async () => {
     const { registry, cache } = setup();
     for (const name of ['delta', 'alpha', 'charlie', 'bravo']) registry.register(name, countingChecker());
     assert.deepEqual(cache.snapshot(), []);
@@ -627,7 +627,7 @@ describe('reads', () => {
     assert.notEqual(cache.snapshot(), snapshot);
   });
 
-  it('cannot be corrupted through a status it handed out', async () => {
+  it('cannot be corrupted through a status it handed out', { timeout: 10_000 }, async () => {
     const { registry, cache } = setup();
     registry.register('p', countingChecker());
     await cache.checkNow();
@@ -642,7 +642,7 @@ describe('reads', () => {
     assert.equal(JSON.stringify({ at: status.checkedAt }), `{"at":"${status.checkedAt.toISOString()}"}`);
   });
 
-  it('get() is undefined until checked once', async () => {
+  it('get() is undefined until checked once', { timeout: 10_000 }, async () => {
     const { registry, cache } = setup();
     registry.register('p', countingChecker());
     assert.equal(cache.get('p'), undefined);
@@ -652,7 +652,7 @@ describe('reads', () => {
 });
 
 describe('dispose', () => {
-  it('stops a run, detaches from the registry and refuses new work', async () => {
+  it('stops a run, detaches from the registry and refuses new work', { timeout: 10_000 }, async () => {
     const { clock, registry, cache, start } = setup();
     registry.register('p', countingChecker());
     const running = start();
@@ -668,7 +668,7 @@ describe('dispose', () => {
 });
 
 describe('restore', () => {
-  it('loads a status decided elsewhere, keeps it frozen, and never goes backwards', async () => {
+  it('loads a status decided elsewhere, keeps it frozen, and never goes backwards', { timeout: 10_000 }, async () => {
     const source = setup();
     source.registry.register('p', { healthCheck: async () => ({ healthy: false, message: 'down' }) });
     await source.cache.checkNow();
@@ -702,7 +702,7 @@ describe('restore', () => {
 });
 
 describe('callers and clocks', () => {
-  it('drops a queued sweep when every caller waiting for it gave up and the run stopped', async () => {
+  it('drops a queued sweep when every caller waiting for it gave up and the run stopped', { timeout: 10_000 }, async () => {
     const { clock, registry, cache, stop, start } = setup();
     const slow = controlledChecker();
     const counter = countingChecker();
@@ -721,7 +721,7 @@ describe('callers and clocks', () => {
     assert.equal(counter.calls, 1, 'no sweep ran for a caller that left');
   });
 
-  it('does not let a checker clock running ahead block later results', async () => {
+  it('does not let a checker clock running ahead block later results', { timeout: 10_000 }, async () => {
     const { clock, registry, cache } = setup();
     let ahead = true;
     registry.register('p', {

@@ -1,5 +1,12 @@
 import type { Clock, TimerHandle } from '../clock.js';
 
+/**
+ * The most timers one `advance` fires. A timer loop that never lets time move
+ * (a zero-delay timer re-armed forever) throws instead of spinning, so the test
+ * fails fast and clearly.
+ */
+const MAX_TIMERS_PER_ADVANCE = 10_000;
+
 interface ManualTimer {
   readonly id: number;
   readonly at: number;
@@ -49,7 +56,12 @@ export class ManualClock implements Clock {
   async advance(ms: number): Promise<void> {
     const target = this.#now + ms;
     await settle();
-    for (;;) {
+    for (let fired = 0; ; fired++) {
+      if (fired === MAX_TIMERS_PER_ADVANCE) {
+        throw new Error(
+          `ManualClock.advance(${ms}) fired ${MAX_TIMERS_PER_ADVANCE} timers without reaching its target: a timer loop?`,
+        );
+      }
       const due = this.#timers
         .filter((timer) => timer.at <= target)
         .sort((a, b) => a.at - b.at || a.id - b.id)[0];
