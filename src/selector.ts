@@ -47,11 +47,20 @@ export function isSelectorError(error: unknown): error is SelectorError {
 
 type Predicate = (labels: Labels) => boolean;
 
+const SELECTIVITY: Readonly<Record<SelectorOperator, number>> = {
+  equals: 0,
+  in: 1,
+  exists: 2,
+  notEquals: 3,
+  notIn: 4,
+  doesNotExist: 5,
+};
+
 /** A parsed, compiled selector. Immutable; `matches` allocates nothing. */
 export class Selector {
   /** The requirements, in canonical order (by key, then by text). */
   readonly requirements: readonly SelectorRequirement[];
-  readonly #predicates: readonly Predicate[];
+  readonly #match: Predicate;
   readonly #text: string;
 
   /** @internal Use {@link parseSelector}. */
@@ -60,7 +69,10 @@ export class Selector {
       .map((requirement) => ({ requirement, text: requirementToString(requirement) }))
       .sort((a, b) => compare(a.requirement.key, b.requirement.key) || compare(a.text, b.text));
     this.requirements = Object.freeze(sorted.map((entry) => entry.requirement));
-    this.#predicates = Object.freeze(this.requirements.map(compile));
+    // Evaluation order is free in a conjunction: the requirements most likely to fail
+    // (a label must equal or be in something) go first, so most sets are rejected early.
+    const order = [...this.requirements].sort((a, b) => SELECTIVITY[a.operator] - SELECTIVITY[b.operator]);
+    this.#match = conjunction(order.map(compile));
     this.#text = sorted.map((entry) => entry.text).join(',');
   }
 
@@ -71,10 +83,7 @@ export class Selector {
 
   /** Whether `labels` satisfy every requirement (`undefined` counts as no labels). */
   matches(labels: Labels | undefined): boolean {
-    const predicates = this.#predicates;
-    const target = labels ?? EMPTY;
-    for (let i = 0; i < predicates.length; i++) if (!(predicates[i] as Predicate)(target)) return false;
-    return true;
+    return this.#match(labels ?? EMPTY);
   }
 
   /** The canonical form: requirements sorted by key, `=` for equality, set values sorted, no spaces but after `in`/`notin`. */
@@ -125,6 +134,19 @@ function requirementToString({ key, operator, values }: SelectorRequirement): st
     case 'doesNotExist':
       return `!${key}`;
   }
+}
+
+/** One predicate for all of `predicates`; the common short cases without a loop. */
+function conjunction(predicates: readonly Predicate[]): Predicate {
+  const [a, b, c] = predicates;
+  if (a === undefined) return () => true;
+  if (b === undefined) return a;
+  if (c === undefined) return (labels) => a(labels) && b(labels);
+  if (predicates.length === 3) return (labels) => a(labels) && b(labels) && c(labels);
+  return (labels) => {
+    for (let i = 0; i < predicates.length; i++) if (!(predicates[i] as Predicate)(labels)) return false;
+    return true;
+  };
 }
 
 /**
