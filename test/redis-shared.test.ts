@@ -11,7 +11,9 @@ import { Redis } from 'ioredis';
 import { HealthCache, ProviderRegistry, type Status } from '../src/index.js';
 import { ManualClock } from '../src/testing/index.js';
 import { decodeStatus, encodeStatus } from '../src/redis/codec.js';
-import { Lease, sharedKeys } from '../src/redis/lease.js';
+import { systemClock } from '../src/clock.js';
+import { Lease, sharedKeys, type Tenure } from '../src/redis/lease.js';
+import { StatusStore, type RecordWrite } from '../src/redis/store.js';
 import { SharedHealthCache, type ReplicaRole, type SharedHealthCacheOptions } from '../src/redis/index.js';
 import { CuttableProxy } from './support/redis-proxy.js';
 import { eventually } from './support/redis-replicas.js';
@@ -304,8 +306,20 @@ describe('lease and fenced writes (real redis-server)', () => {
     const server = await RedisServer.start();
     const redis = await connect(server);
     const keys = sharedKeys('fence');
-    const a = new Lease(redis, keys, 'replica-a', 60_000, 2_000);
-    const b = new Lease(redis, keys, 'replica-b', 60_000, 2_000);
+    // One replica's lease and its fenced writes (the status store).
+    const replica = (id: string) => {
+      const limit = { clock: systemClock, timeout: 2_000 };
+      const lease = new Lease(redis, keys, id, 60_000, limit);
+      const store = new StatusStore(redis, keys, limit);
+      return {
+        acquire: () => lease.acquire(),
+        renew: (tenure: Tenure) => lease.renew(tenure),
+        release: (tenure: Tenure) => lease.release(tenure),
+        write: (tenure: Tenure, records: RecordWrite[]) => store.write(tenure, records),
+      };
+    };
+    const a = replica('replica-a');
+    const b = replica('replica-b');
     const first = await a.acquire();
     assert.ok(first.acquired);
     const taken = await b.acquire();

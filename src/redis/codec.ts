@@ -1,17 +1,24 @@
 import type { HistorySample } from '../history.js';
+import { cleanMessage } from '../messages.js';
 import { FrozenDate, type Status } from '../status.js';
+import { MAX_DURATION } from '../validate.js';
 
 /** The raw result of one check, before thresholds. */
 type SampleState = HistorySample['state'];
 
 /**
  * One provider's status as stored in the Redis hash and published to the
- * other replicas: JSON, times as epoch milliseconds. `token` and `checkedAt`
- * are read by the write script to refuse a record from an older lease or an
- * older check. @internal
+ * other replicas: JSON, times as epoch milliseconds on the writer's clock.
+ * `token` and `checkedAt` are read by the write script to order records of
+ * one tenure; `writtenAt` (Redis's clock, stamped by the write script) and
+ * `age` let a reader date the check on its own clock. @internal
  */
 export interface StatusRecord {
   readonly v: 1;
+  /** Redis's clock when the record was written (added by the write script). */
+  readonly writtenAt?: number;
+  /** ms between the check and the write, on the writer's clock. */
+  readonly age?: number;
   /** The fencing token of the lease under which it was written. */
   readonly token: number;
   readonly name: string;
@@ -31,29 +38,47 @@ export interface StatusRecord {
   readonly details: Readonly<Record<string, unknown>> | null;
 }
 
-/** A record read back from Redis. @internal */
+/** A record read back from Redis, its times still on the writer's clock. @internal */
 export interface DecodedStatus {
   readonly status: Status;
   readonly sample: HistorySample;
   readonly token: number;
+  /** Redis's clock at the write, when the writer's version stamps it. */
+  readonly writtenAt: number | undefined;
+  /** ms between the check and the write. */
+  readonly age: number;
 }
 
+/** Bounds on what a decoded record may hold. @internal */
+export interface RecordBounds {
+  /** Longer messages are cut (as the writer would have, with the same option). */
+  readonly maxMessageLength: number;
+}
+
+/** The longest record text parsed, in characters; longer ones are refused unread. @internal */
+export const MAX_RECORD_LENGTH = 65_536;
+/** The deepest nesting of `details` accepted. @internal */
+export const MAX_DETAILS_DEPTH = 32;
+/** The latest valid `Date`, in ms. */
+const MAX_TIME = 8.64e15;
 const SAMPLE_STATES: readonly string[] = ['healthy', 'degraded', 'unhealthy'];
 
 /**
- * Encodes a fresh (not stale) status. `details` that JSON cannot carry
- * (a BigInt, a cycle) are dropped rather than failing the write. @internal
+ * Encodes a fresh (not stale) status, `now` on the writer's clock. `details`
+ * that JSON cannot carry (a BigInt, a cycle) are dropped rather than failing the write. @internal
  */
-export function encodeStatus(status: Status, token: number, sample: SampleState): string {
+export function encodeStatus(status: Status, token: number, sample: SampleState, now?: number): string {
   if (status.state === 'stale') throw new TypeError(`cannot share the stale status of ${status.name}`);
+  const checkedAt = status.checkedAt.getTime();
   const record: StatusRecord = {
     v: 1,
+    age: Math.max(0, (now ?? checkedAt) - checkedAt),
     token,
     name: status.name,
     healthy: status.healthy,
     message: status.message,
     latency: status.latency,
-    checkedAt: status.checkedAt.getTime(),
+    checkedAt,
     state: status.state,
     sample,
     consecutiveFailures: status.consecutiveFailures,
@@ -71,51 +96,86 @@ export function encodeStatus(status: Status, token: number, sample: SampleState)
   }
 }
 
+/** Parses a record's text; a message instead when it is too long or not JSON. @internal */
+export function parseRecord(text: string): unknown {
+  if (text.length > MAX_RECORD_LENGTH)
+    return new RecordError(`record is over ${MAX_RECORD_LENGTH} characters`);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return new RecordError('record is not JSON');
+  }
+}
+
+/** Why a record was refused (a value, not thrown). @internal */
+export class RecordError {
+  constructor(readonly reason: string) {}
+}
+
+type Fields = Partial<Record<keyof StatusRecord, unknown>>;
+
 /**
- * Validates a parsed record and rebuilds a frozen {@link Status}. Returns a
- * message naming the first bad field instead of throwing, so one bad record
- * never stops a replica from reading the others. @internal
+ * Validates a parsed record and rebuilds a frozen {@link Status}, times on
+ * the writer's clock. Returns a message naming the first bad field instead
+ * of throwing, so one bad record never stops a replica from reading the others. @internal
  */
-export function decodeStatus(value: unknown): DecodedStatus | string {
+export function decodeStatus(value: unknown, bounds?: RecordBounds): DecodedStatus | string {
+  if (value instanceof RecordError) return value.reason;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'record is not an object';
-  const r = value as Partial<Record<keyof StatusRecord, unknown>>;
-  if (r.v !== 1) return `unsupported record version ${JSON.stringify(r.v)}`;
+  const r = value as Fields;
+  if (r.v !== 1) return `unsupported record version ${typeof r.v === 'number' ? r.v : typeof r.v}`;
   if (typeof r.name !== 'string' || r.name.length === 0) return 'record has no name';
-  const bad = (field: string): string => `record of ${JSON.stringify(r.name)} has an invalid \`${field}\``;
-  if (!isCount(r.token)) return bad('token');
-  if (typeof r.healthy !== 'boolean') return bad('healthy');
-  if (typeof r.message !== 'string') return bad('message');
-  if (!isTime(r.latency)) return bad('latency');
-  if (!isTime(r.checkedAt)) return bad('checkedAt');
-  if (typeof r.state !== 'string' || !SAMPLE_STATES.includes(r.state)) return bad('state');
-  if (typeof r.sample !== 'string' || !SAMPLE_STATES.includes(r.sample)) return bad('sample');
-  if (!isCount(r.consecutiveFailures)) return bad('consecutiveFailures');
-  if (!isCount(r.consecutiveSuccesses)) return bad('consecutiveSuccesses');
-  if (r.lastSuccessAt !== null && !isTime(r.lastSuccessAt)) return bad('lastSuccessAt');
-  if (r.lastFailureAt !== null && !isTime(r.lastFailureAt)) return bad('lastFailureAt');
-  if (!isTime(r.lastTransitionAt)) return bad('lastTransitionAt');
+  const invalid = firstInvalid(r);
+  if (invalid !== undefined)
+    return `record of ${JSON.stringify(r.name.slice(0, 200))} has an invalid \`${invalid}\``;
+  return build(r as StatusRecord, bounds);
+}
+
+/** The first field that is missing, of the wrong type or out of bounds. */
+function firstInvalid(r: Fields): string | undefined {
+  if (r.writtenAt !== undefined && !isTime(r.writtenAt)) return 'writtenAt';
+  if (r.age !== undefined && !isDuration(r.age)) return 'age';
+  if (!isCount(r.token)) return 'token';
+  if (typeof r.healthy !== 'boolean') return 'healthy';
+  if (typeof r.message !== 'string') return 'message';
+  if (!isDuration(r.latency)) return 'latency';
+  if (!isTime(r.checkedAt)) return 'checkedAt';
+  if (typeof r.state !== 'string' || !SAMPLE_STATES.includes(r.state)) return 'state';
+  if (typeof r.sample !== 'string' || !SAMPLE_STATES.includes(r.sample)) return 'sample';
+  if (r.healthy !== (r.state !== 'unhealthy')) return 'healthy';
+  if (!isCount(r.consecutiveFailures)) return 'consecutiveFailures';
+  if (!isCount(r.consecutiveSuccesses)) return 'consecutiveSuccesses';
+  // Every other time is of an earlier (or the same) check.
+  if (r.lastSuccessAt !== null && !isTimeUpTo(r.lastSuccessAt, r.checkedAt)) return 'lastSuccessAt';
+  if (r.lastFailureAt !== null && !isTimeUpTo(r.lastFailureAt, r.checkedAt)) return 'lastFailureAt';
+  if (!isTimeUpTo(r.lastTransitionAt, r.checkedAt)) return 'lastTransitionAt';
   const history = r.history as Partial<Record<keyof Status['history'], unknown>> | undefined;
   if (
     typeof history !== 'object' ||
     history === null ||
     !isCount(history.samples) ||
-    !isTime(history.uptime) ||
-    !isTime(history.latencyP50) ||
-    !isTime(history.latencyP95)
+    typeof history.uptime !== 'number' ||
+    !(history.uptime >= 0 && history.uptime <= 1) ||
+    !isDuration(history.latencyP50) ||
+    !isDuration(history.latencyP95)
   ) {
-    return bad('history');
+    return 'history';
   }
-  if (r.details !== null && (typeof r.details !== 'object' || Array.isArray(r.details)))
-    return bad('details');
+  if (r.details !== null && !isDetails(r.details)) return 'details';
+  return undefined;
+}
 
+function build(r: StatusRecord, bounds: RecordBounds | undefined): DecodedStatus {
   const checkedAt = new FrozenDate(r.checkedAt);
+  const max = bounds?.maxMessageLength;
+  const message = max !== undefined && r.message.length > max ? cleanMessage(r.message, max) : r.message;
   const status: Status = Object.freeze({
     name: r.name,
     healthy: r.healthy,
-    message: r.message,
+    message,
     latency: r.latency,
     checkedAt,
-    state: r.state as SampleState,
+    state: r.state,
     stale: false,
     consecutiveFailures: r.consecutiveFailures,
     consecutiveSuccesses: r.consecutiveSuccesses,
@@ -123,25 +183,42 @@ export function decodeStatus(value: unknown): DecodedStatus | string {
     lastFailureAt: r.lastFailureAt === null ? undefined : new FrozenDate(r.lastFailureAt),
     lastTransitionAt: new FrozenDate(r.lastTransitionAt),
     history: Object.freeze({
-      samples: history.samples,
-      uptime: history.uptime,
-      latencyP50: history.latencyP50,
-      latencyP95: history.latencyP95,
+      samples: r.history.samples,
+      uptime: r.history.uptime,
+      latencyP50: r.history.latencyP50,
+      latencyP95: r.history.latencyP95,
     }),
-    details: r.details ? Object.freeze({ ...(r.details as Record<string, unknown>) }) : undefined,
+    details: r.details ? Object.freeze({ ...r.details }) : undefined,
   });
-  const sample: HistorySample = Object.freeze({
-    checkedAt,
-    latency: r.latency,
-    state: r.sample as SampleState,
-  });
-  return { status, sample, token: r.token };
+  const sample: HistorySample = Object.freeze({ checkedAt, latency: r.latency, state: r.sample });
+  return { status, sample, token: r.token, writtenAt: r.writtenAt, age: r.age ?? 0 };
 }
 
+/** Epoch ms a `Date` can hold. */
 function isTime(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+  return typeof value === 'number' && value >= 0 && value <= MAX_TIME;
+}
+
+function isTimeUpTo(value: unknown, limit: unknown): value is number {
+  return isTime(value) && value <= (limit as number);
+}
+
+/** ms, at most the longest timer Node.js honours. */
+function isDuration(value: unknown): value is number {
+  return typeof value === 'number' && value >= 0 && value <= MAX_DURATION;
 }
 
 function isCount(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+/** A plain object of JSON values nested at most {@link MAX_DETAILS_DEPTH} deep. */
+function isDetails(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const within = (item: unknown, depth: number): boolean => {
+    if (typeof item !== 'object' || item === null) return true;
+    if (depth > MAX_DETAILS_DEPTH) return false;
+    return Object.values(item).every((child) => within(child, depth + 1));
+  };
+  return within(value, 1);
 }

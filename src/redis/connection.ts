@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { Clock } from '../clock.js';
 import { redactSecrets } from '../messages.js';
 import type { ResolvedSharedOptions } from './options.js';
 
@@ -46,6 +47,7 @@ export function reconnectDelay(attempt: number): number {
  */
 export async function openConnections(
   options: ResolvedSharedOptions,
+  clock: Clock,
   onError: (error: Error) => void,
 ): Promise<Connections> {
   const { target } = options;
@@ -88,9 +90,9 @@ export async function openConnections(
         owned.map(async (connection) => {
           // QUIT politely when connected; otherwise (or if Redis hangs) just drop the socket.
           if (connection.status === 'ready') {
-            const timer = setTimeout(() => connection.disconnect(), options.commandTimeout).unref();
+            const timer = clock.setTimeout(() => connection.disconnect(), options.commandTimeout);
             await connection.quit().catch(() => {});
-            clearTimeout(timer);
+            clock.clearTimeout(timer);
           }
           connection.disconnect();
         }),

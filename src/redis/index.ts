@@ -1,2 +1,10 @@
-export { SharedHealthCache, type ReplicaRole, type RoleChange } from './shared-health-cache.js';
+export { SharedHealthCache } from './shared-health-cache.js';
+export {
+  BadRecordError,
+  isBadRecordError,
+  type LeaseRepair,
+  type LeaseRepairKind,
+  type ReplicaRole,
+  type RoleChange,
+} from './events.js';
 export type { SharedHealthCacheOptions } from './options.js';

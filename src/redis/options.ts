@@ -1,7 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
+import { OptionTypeError } from '../errors.js';
 import type { HealthCacheOptions, ResolvedHealthCacheOptions } from '../options.js';
+import {
+  durationOption,
+  MAX_DURATION,
+  numberOption,
+  optionRangeError,
+  optionTypeError,
+} from '../validate.js';
+
+/** The default {@link SharedHealthCacheOptions.maxClockSkew}: 5 s. */
+export const DEFAULT_MAX_CLOCK_SKEW = 5_000;
 
 /**
  * Options of a {@link SharedHealthCache}: those of `HealthCache` (every
@@ -27,6 +38,13 @@ export interface SharedHealthCacheOptions extends HealthCacheOptions {
   replicaId?: string | undefined;
   /** Limit on one Redis call, in ms; an integer >= 50 and below `leaseTtl`. Default a third of `leaseTtl`, at most 2,000. */
   commandTimeout?: number | undefined;
+  /**
+   * How far ahead a record read from Redis may be dated, in ms: of Redis's
+   * clock (records dated by the write script), or of this replica's (records
+   * without that stamp). A record dated further ahead is ignored and
+   * reported. Replicas' clocks are never compared with each other. Default 5,000.
+   */
+  maxClockSkew?: number | undefined;
 }
 
 /** Where a {@link SharedHealthCache} connects, with the URL's credentials kept apart. @internal */
@@ -41,18 +59,19 @@ export interface ResolvedSharedOptions {
   readonly leaseTtl: number;
   readonly replicaId: string;
   readonly commandTimeout: number;
+  readonly maxClockSkew: number;
 }
 
 /** The options that belong to `HealthCache`, without the Redis ones. @internal */
 export function coreOptions(options: SharedHealthCacheOptions): HealthCacheOptions {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { redis, key, leaseTtl, replicaId, commandTimeout, ...core } = options;
+  const { redis, key, leaseTtl, replicaId, commandTimeout, maxClockSkew, ...core } = options;
   return core;
 }
 
 /**
- * Validates the Redis-specific options. Errors name the option; a URL is
- * never quoted, since it may carry a password. @internal
+ * Validates the Redis-specific options. Errors are typed option errors
+ * naming the option; a URL is never quoted, since it may carry a password. @internal
  */
 export function resolveSharedOptions(
   options: SharedHealthCacheOptions,
@@ -61,32 +80,43 @@ export function resolveSharedOptions(
   const target = resolveTarget(options.redis);
   const key = options.key ?? 'provider-health';
   if (typeof key !== 'string' || key.length === 0 || /\s/.test(key)) {
-    throw new TypeError(`Expected \`key\` to be a non-empty string without spaces, got ${describe(key)}`);
+    throw optionTypeError('key', 'a non-empty string without spaces', key);
   }
-  const leaseTtl = integerOption(
+  const leaseTtl = numberOption(
     'leaseTtl',
     options.leaseTtl,
     Math.round(Math.min(15_000, Math.max(2_000, core.pollInterval))),
-    300,
+    { min: 300, max: MAX_DURATION, integer: true },
   );
-  const commandTimeout = integerOption(
+  const commandTimeout = numberOption(
     'commandTimeout',
     options.commandTimeout,
     Math.min(2_000, Math.floor(leaseTtl / 3)),
-    50,
+    { min: 50, max: MAX_DURATION, integer: true },
   );
   if (commandTimeout >= leaseTtl) {
-    throw new RangeError(
-      `Expected \`commandTimeout\` (${commandTimeout}) to be below \`leaseTtl\` (${leaseTtl}), so a renewal can finish before the lease expires`,
+    throw optionRangeError(
+      'commandTimeout',
+      `below \`leaseTtl\` (${leaseTtl}), so a renewal can finish before the lease expires`,
+      commandTimeout,
     );
   }
   const replicaId = options.replicaId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   if (typeof replicaId !== 'string' || replicaId.length === 0 || replicaId.length > 200) {
-    throw new TypeError(
-      `Expected \`replicaId\` to be a non-empty string of at most 200 characters, got ${describe(replicaId)}`,
-    );
+    throw optionTypeError('replicaId', 'a non-empty string of at most 200 characters', replicaId);
   }
-  return Object.freeze({ target, key, leaseTtl, replicaId, commandTimeout });
+  const maxClockSkew = durationOption('maxClockSkew', options.maxClockSkew, DEFAULT_MAX_CLOCK_SKEW, {
+    min: 0,
+  });
+  return Object.freeze({ target, key, leaseTtl, replicaId, commandTimeout, maxClockSkew });
+}
+
+function urlError(got: string): OptionTypeError {
+  return new OptionTypeError(`Expected \`redis\` to be a redis:// or rediss:// URL, got ${got}`, {
+    option: 'redis',
+    value: undefined,
+    secret: true,
+  });
 }
 
 function resolveTarget(redis: unknown): RedisTarget {
@@ -95,13 +125,9 @@ function resolveTarget(redis: unknown): RedisTarget {
     try {
       url = new URL(redis);
     } catch {
-      throw new TypeError(
-        'Expected `redis` to be a redis:// or rediss:// URL, got a string that is not a URL',
-      );
+      throw urlError('a string that is not a URL');
     }
-    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-      throw new TypeError(`Expected \`redis\` to be a redis:// or rediss:// URL, got a ${url.protocol} URL`);
-    }
+    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw urlError(`a ${url.protocol} URL`);
     return Object.freeze({ kind: 'url', url: redis, secrets: secretsOf(url.username, url.password) });
   }
   const client = redis as Partial<Redis> | null | undefined;
@@ -115,9 +141,7 @@ function resolveTarget(redis: unknown): RedisTarget {
     const { username, password } = client.options ?? {};
     return Object.freeze({ kind: 'client', client: client as Redis, secrets: secretsOf(username, password) });
   }
-  throw new TypeError(
-    `Expected \`redis\` to be a redis:// URL or an ioredis client, got ${redis === null ? 'null' : typeof redis}`,
-  );
+  throw optionTypeError('redis', 'a redis:// URL or an ioredis client', redis, { secret: true });
 }
 
 /** The credential strings to scrub from anything reported; URL-encoded and decoded forms both. */
@@ -134,19 +158,4 @@ function secretsOf(...values: (string | undefined)[]): readonly string[] {
     }
   }
   return Object.freeze([...secrets]);
-}
-
-function integerOption(name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new TypeError(`Expected \`${name}\` to be an integer number of ms, got ${describe(value)}`);
-  }
-  if (value < min) throw new RangeError(`Expected \`${name}\` to be at least ${min}, got ${value}`);
-  return value;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
-  return typeof value;
 }
