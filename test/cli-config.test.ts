@@ -4,12 +4,13 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cliEnv, runCli } from './support/cli.js';
+import { cliEnv, runCli, runMain } from './support/cli.js';
 import { close, listen } from './support/listen.js';
 
 /**
- * Config errors, through the real CLI: each names the file, the line, the
- * field and what was expected, exits 2 and starts nothing.
+ * Config errors, through the CLI's `main` in this process (and the built bin
+ * where only a process shows it): each names the file, the line, the field
+ * and what was expected, exits 2 and starts nothing.
  */
 describe('CLI config errors', () => {
   let dir = '';
@@ -30,12 +31,21 @@ describe('CLI config errors', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** Writes `text` as `name` in the temp dir and runs `command --config name` from there. */
-  async function runWith(name: string, text: string, command: 'check' | 'serve' = 'check', env = {}) {
+  /**
+   * Writes `text` as `name` in the temp dir and runs `command --config name`
+   * from there: in this process, or with `bin` through the built CLI.
+   */
+  async function runWith(
+    name: string,
+    text: string,
+    command: 'check' | 'serve' = 'check',
+    env = {},
+    bin = false,
+  ) {
     await writeFile(join(dir, name), text);
     const args =
       command === 'serve' ? ['serve', '--config', name, '--port', '0'] : ['check', '--config', name];
-    return runCli(args, { cwd: dir, env: cliEnv({ HOME: dir, ...env }) });
+    return (bin ? runCli : runMain)(args, { cwd: dir, env: cliEnv({ HOME: dir, ...env }) });
   }
 
   /** Asserts exit 2 with exactly `lines` on stderr, nothing on stdout, and no contact with the provider. */
@@ -180,7 +190,7 @@ describe('CLI config errors', () => {
   });
 
   it('rejects a missing, an empty and a non-mapping file', async () => {
-    const missing = await runCli(['check', '--config', 'nope.yaml'], {
+    const missing = await runMain(['check', '--config', 'nope.yaml'], {
       cwd: dir,
       env: cliEnv({ HOME: dir }),
     });
@@ -249,6 +259,7 @@ describe('CLI config errors', () => {
       `redis:\n  url: redis://:pw-99@127.0.0.1:1\nproviders:\n${tcp()}`,
       'serve',
       { NODE_OPTIONS: `--import=${preload}`, WITHOUT_PACKAGES: 'ioredis' },
+      true,
     );
     assertConfigError(result, [
       'redis: shared mode needs the optional dependency ioredis (>= 5): run `npm install ioredis`',
@@ -261,7 +272,7 @@ describe('CLI config errors', () => {
   });
 
   it('accepts the commented example in examples/', async () => {
-    const result = await runCli(['check', '--config', 'examples/provider-health.yaml', '--json'], {
+    const result = await runMain(['check', '--config', 'examples/provider-health.yaml', '--json'], {
       env: cliEnv({ HOME: dir }),
     });
     assert.ok(result.code === 0 || result.code === 1, `exit ${result.code}: ${result.stderr}`);

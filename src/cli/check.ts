@@ -25,7 +25,7 @@ export async function runCheck(
   io: Io,
   signal: AbortSignal,
 ): Promise<number> {
-  const setup = await prepare(invocation.config, io.env, signal);
+  const setup = await prepare(invocation.config, io, signal);
   if (setup.discovery) {
     for (const line of describeDiscovery(setup.discovery)) io.stderr.write(`${line}\n`);
   }

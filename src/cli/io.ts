@@ -14,4 +14,9 @@ export interface Io {
   readonly stdout: OutputStream;
   readonly stderr: OutputStream;
   readonly env: Env;
+  /**
+   * The directory relative paths (`--config`, `tls.ca` …) resolve against;
+   * default `process.cwd()`. Messages still quote paths as given.
+   */
+  readonly cwd?: string | undefined;
 }

@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { HealthChecker } from '../index.js';
 import type { ProviderEntry, TlsEntry } from './config-schema.js';
 import type { ConfigPath, LoadedConfig } from './config.js';
+import { optionProblem } from './option-errors.js';
+import { quoteString } from './quote.js';
 
 /** A provider ready to register, with what people see of it. */
 export interface BuiltProvider {
@@ -82,12 +85,12 @@ export async function buildProvider(
     })();
     return { name: entry.name, type: entry.type, target: checker.target, checker };
   } catch (error) {
-    if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
-    // "httpChecker: url must use http: or https:" → the line of providers[i].url.
-    const message = error.message.replace(/^\w+Checker: /, '');
-    const option = /^([A-Za-z]+)/.exec(message)?.[1];
-    const path = option !== undefined && option in entry ? [...at, option] : at;
-    throw loaded.errorAt(path, message);
+    const problem = optionProblem(error);
+    if (problem === undefined) throw error;
+    // `url` of httpChecker → the line of providers[i].url; an option the entry lacks → the entry's line.
+    const [first = ''] = problem.option;
+    const path = Object.hasOwn(entry, first) ? [...at, ...problem.option] : at;
+    throw loaded.errorAt(path, problem.message);
   }
 }
 
@@ -98,7 +101,12 @@ function bodyPattern(text: string, at: ConfigPath, loaded: LoadedConfig): string
   try {
     return new RegExp(match[1]!, match[2]);
   } catch (error) {
-    throw loaded.errorAt(at, `expected a valid regular expression: ${(error as Error).message}`);
+    // V8's message repeats the whole pattern: keep the reason only.
+    const reason = (error as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
+    throw loaded.errorAt(
+      at,
+      `expected a valid regular expression: ${reason.length > 100 ? `${reason.slice(0, 100)}…` : reason}`,
+    );
   }
 }
 
@@ -122,13 +130,13 @@ async function readTls(
     const value = tls[field];
     if (value === undefined || value.includes('-----BEGIN ')) return value;
     try {
-      return await readFile(value, { encoding: 'utf8', ...(signal ? { signal } : {}) });
+      return await readFile(resolve(loaded.cwd, value), { encoding: 'utf8', ...(signal ? { signal } : {}) });
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       const reason =
         code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code);
       // A key's value is never echoed: it may be the key itself, pasted without its PEM armour.
-      const what = field === 'key' ? 'the file it names' : JSON.stringify(value);
+      const what = field === 'key' ? 'the file it names' : quoteString(value);
       throw loaded.errorAt([...at, field], `cannot read ${what}: ${reason}`);
     }
   };

@@ -37,7 +37,7 @@ export async function runServe(
   stop: AbortSignal,
 ): Promise<number> {
   const log = createLogger(invocation.logFormat, io.stdout);
-  const setup = await prepare(invocation.config, io.env, stop);
+  const setup = await prepare(invocation.config, io, stop);
   const view = await createView(setup);
   let handler: HealthHandler;
   try {

@@ -1,7 +1,9 @@
 import { ProviderRegistry, resolveOptions, type HealthCacheOptions } from '../index.js';
 import { ConfigError, loadConfig, type ConfigPath, type LoadedConfig } from './config.js';
 import { discover, type Discovery } from './discovery.js';
-import { buildProvider, type BuiltProvider, type Env } from './providers.js';
+import type { Io } from './io.js';
+import { optionProblem } from './option-errors.js';
+import { buildProvider, type BuiltProvider } from './providers.js';
 
 /** Environment variable holding the refresh token; overrides `server.token`. */
 export const TOKEN_ENV = 'PROVIDER_HEALTH_TOKEN';
@@ -48,9 +50,9 @@ export interface Setup {
       }
     | undefined;
   /**
-   * Turns a TypeError/RangeError that a library constructor threw about an
-   * option (``Expected `concurrency` to be …``) into a {@link ConfigError}
-   * naming the config field and line; anything else is returned as is.
+   * Turns an option error that a library constructor threw (its `option`
+   * names the option) into a {@link ConfigError} naming the config field and
+   * line, or the environment variable it came from; anything else is returned as is.
    */
   optionError(error: unknown): unknown;
 }
@@ -61,8 +63,13 @@ export interface Setup {
  * before anything starts.
  * @throws ConfigError for any problem with the file or the environment.
  */
-export async function prepare(file: string | undefined, env: Env, signal?: AbortSignal): Promise<Setup> {
-  const loaded = file === undefined ? undefined : await loadConfig(file, signal);
+export async function prepare(
+  file: string | undefined,
+  io: Pick<Io, 'env' | 'cwd'>,
+  signal?: AbortSignal,
+): Promise<Setup> {
+  const env = io.env;
+  const loaded = file === undefined ? undefined : await loadConfig(file, signal, io.cwd);
   const config = loaded?.config ?? {};
 
   const cacheOptions: HealthCacheOptions = {
@@ -85,13 +92,14 @@ export async function prepare(file: string | undefined, env: Env, signal?: Abort
   }
 
   const optionError = (error: unknown): unknown => {
-    if (!(error instanceof TypeError || error instanceof RangeError)) return error;
-    const option = /`([A-Za-z]+)[`.]/.exec(error.message)?.[1];
-    if (option === undefined) return error;
-    const message = error.message.replace(/^Expected `[A-Za-z]+` to be /, 'expected ').replace(/^E/, 'e');
-    if (option === 'token' && envToken !== undefined) return new ConfigError(`${TOKEN_ENV}: ${message}`);
-    if (option === 'redis' && envRedis !== undefined) return new ConfigError(`${REDIS_URL_ENV}: ${message}`);
-    return locate(loaded, OPTION_PATHS[option] ?? [option], message);
+    const problem = optionProblem(error);
+    if (problem === undefined) return error;
+    const { option, message } = problem;
+    const [first = ''] = option;
+    if (first === 'token' && envToken !== undefined) return new ConfigError(`${TOKEN_ENV}: ${message}`);
+    if (first === 'redis' && envRedis !== undefined) return new ConfigError(`${REDIS_URL_ENV}: ${message}`);
+    const base = OPTION_PATHS[first];
+    return locate(loaded, base === undefined ? option : [...base, ...option.slice(1)], message);
   };
 
   try {

@@ -1,8 +1,12 @@
 /**
- * Runs the built CLI (`node dist/cli/main.js`) as a real child process:
- * `npm test` builds first; for a single file, run `npm run build` before.
+ * Runs the CLI: in this process through its exported `main` (from `src/`, no
+ * build needed: for config errors, usage errors and short checks), or the
+ * built bin (`node dist/cli/main.js`) as a real child process, for what only a
+ * process shows (signals, exit, the bin itself): `npm test` builds first; for
+ * a single file, run `npm run build` before.
  *
  * ```ts
+ * const quick = await runMain(['check', '--config', 'x.yaml'], { cwd: dir, env: cliEnv({ HOME: dir }) });
  * const result = await runCli(['check', '--config', file], { env: cliEnv({ HOME: home }) });
  * const server = startCli(['serve', '--port', '0'], { env });
  * const line = await server.waitForLine(/listening on (\S+)/);
@@ -11,6 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { main } from '../../src/cli/program.js';
 
 /**
  * The built entry point; `PROVIDER_HEALTH_CLI` may name another build (a
@@ -191,5 +196,39 @@ export async function waitUntil(condition: () => boolean, what: string, timeout 
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Runs the CLI's `main` in this process with captured stdout and stderr (not
+ * terminals) and resolves with its exit code and output; `signal` is always
+ * null. After `timeout` ms (default 30 s) it aborts the run as SIGTERM would,
+ * and rejects saying so.
+ */
+export async function runMain(
+  args: readonly string[],
+  options: CliOptions & { readonly timeout?: number } = {},
+): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort('SIGTERM'), options.timeout ?? 30_000);
+  try {
+    const code = await main(
+      args,
+      {
+        stdout: { write: (text: string) => (stdout += text) },
+        stderr: { write: (text: string) => (stderr += text) },
+        env: options.env ?? cliEnv({}),
+        cwd: options.cwd ?? REPO_ROOT,
+      },
+      stop.signal,
+    );
+    if (stop.signal.aborted) {
+      throw new Error(`the CLI did not finish in time\nstdout:\n${stdout}\nstderr:\n${stderr}`);
+    }
+    return { code, signal: null, stdout, stderr };
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,0 +1,53 @@
+/**
+ * Library option errors as config messages: the error's `option` and `scope`
+ * (see `isOptionError`) say which field it is about; the message loses the
+ * library's framing (``Expected `x` to be``, `httpChecker: `) since the config
+ * line names the field already.
+ */
+import { isOptionError } from '../index.js';
+
+/** An option error, reduced to what a config message needs. */
+export interface OptionProblem {
+  /** The option's path as the library spells it: `['concurrency']`, `['tls', 'ca']`. */
+  readonly option: readonly string[];
+  /** Who validated it (`httpChecker`); `undefined` for the core, the handler and the Redis cache. */
+  readonly scope: string | undefined;
+  /** What was expected and what was found: `expected at least 1, got 0`. */
+  readonly message: string;
+}
+
+/**
+ * The option an error is about and its message for a config line, or
+ * `undefined` when `error` is not about an option (then it is passed on as is).
+ */
+export function optionProblem(error: unknown): OptionProblem | undefined {
+  if (isOptionError(error)) {
+    let message = configMessage(error.message, error.option, error.scope);
+    // A secret's value is not kept (`value` is undefined): the CLI does not show its length either.
+    if (error.value === undefined) message = message.replace(/, got a string of \d+ characters$/, '');
+    return { option: error.option.split('.'), scope: error.scope, message };
+  }
+  return legacyOptionProblem(error);
+}
+
+/** ``Expected `concurrency` to be at least 1, got 0`` → `expected at least 1, got 0`. */
+function configMessage(message: string, option: string, scope: string | undefined): string {
+  if (scope !== undefined && message.startsWith(`${scope}: `)) return message.slice(scope.length + 2);
+  const framing = `Expected \`${option}\` to be `;
+  if (message.startsWith(framing)) return `expected ${message.slice(framing.length)}`;
+  return message.charAt(0).toLowerCase() + message.slice(1);
+}
+
+/**
+ * TypeErrors and RangeErrors of parts that do not throw option errors yet:
+ * the option is read from the message. To be removed once every part throws
+ * `OptionTypeError`/`OptionRangeError`.
+ */
+function legacyOptionProblem(error: unknown): OptionProblem | undefined {
+  if (!(error instanceof TypeError || error instanceof RangeError)) return undefined;
+  const scope = /^(\w+Checker): /.exec(error.message)?.[1];
+  const rest = scope === undefined ? error.message : error.message.slice(scope.length + 2);
+  const option = scope === undefined ? /`([A-Za-z]+)[`.]/.exec(rest)?.[1] : /^([A-Za-z]+)/.exec(rest)?.[1];
+  if (option === undefined) return undefined;
+  return { option: [option], scope, message: configMessage(error.message, option, scope) };
+}
