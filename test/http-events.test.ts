@@ -18,105 +18,122 @@ import { failOnUnhandledRejections } from './support/unhandled.js';
 failOnUnhandledRejections();
 
 describe('GET /api/events', () => {
-  it('sends the full snapshot on connect, then each change, registration and removal', async () => {
-    const docker = switchable({ healthy: true, message: 'up' });
-    const { registry, cache } = await demoCache({ docker });
-    registry.register('never', switchable());
-    const handler = createHealthHandler(cache, { metrics: false });
-    const server = await serve(handler);
-    const stream = await openEvents(`${server.url}/api/events`);
-    try {
-      assert.equal(stream.status, 200);
-      assert.equal(stream.headers['content-type'], 'text/event-stream; charset=utf-8');
-      assert.equal(stream.headers['cache-control'], 'no-cache, no-transform');
-      const snapshot = await stream.next((e) => e.event === 'snapshot');
-      const list = JSON.parse(snapshot.data) as ProviderJSON[];
-      assert.deepEqual(
-        list.map((p) => [p.name, p.state]),
-        [
-          ['docker', 'healthy'],
-          ['never', 'unknown'],
-        ],
+  it(
+    'sends the full snapshot on connect, then each change, registration and removal',
+    { timeout: 30_000 },
+    async () => {
+      const docker = switchable({ healthy: true, message: 'up' });
+      const { registry, cache } = await demoCache({ docker });
+      registry.register('never', switchable());
+      const handler = createHealthHandler(cache, { metrics: false });
+      const server = await serve(handler);
+      const stream = await openEvents(`${server.url}/api/events`);
+      try {
+        assert.equal(stream.status, 200);
+        assert.equal(stream.headers['content-type'], 'text/event-stream; charset=utf-8');
+        assert.equal(stream.headers['cache-control'], 'no-cache, no-transform');
+        const snapshot = await stream.next((e) => e.event === 'snapshot');
+        const list = JSON.parse(snapshot.data) as ProviderJSON[];
+        assert.deepEqual(
+          list.map((p) => [p.name, p.state]),
+          [
+            ['docker', 'healthy'],
+            ['never', 'unknown'],
+          ],
+        );
+        assert.equal(handler.connections, 1);
+
+        docker.report = { healthy: false, message: 'daemon gone' };
+        await cache.checkProvider('docker');
+        const change = await stream.next((e) => e.event === 'change' && e.data.includes('daemon gone'));
+        const changed = JSON.parse(change.data) as ProviderJSON;
+        assert.equal(changed.name, 'docker');
+        assert.equal(changed.state, 'unhealthy');
+        assert.ok(Number.isInteger(changed.latency));
+
+        registry.register('late', switchable());
+        const added = await stream.next((e) => e.event === 'change' && e.data.includes('"late"'));
+        assert.equal((JSON.parse(added.data) as ProviderJSON).state, 'unknown');
+
+        registry.unregister('never');
+        const removed = await stream.next((e) => e.event === 'remove');
+        assert.deepEqual(JSON.parse(removed.data), { name: 'never' });
+        assert.equal(stream.events.filter((e) => e.event === 'remove').length, 1, 'one removal event');
+
+        const ids = stream.events.map((e) => Number(e.id));
+        assert.deepEqual(
+          ids,
+          [...ids].sort((x, y) => x - y),
+          'event ids increase',
+        );
+      } finally {
+        stream.close();
+        handler.close();
+        await server.close();
+      }
+    },
+  );
+
+  it(
+    'sends heartbeats and, on them, stale transitions of a cache nobody polls',
+    { timeout: 30_000 },
+    async () => {
+      const clock = new ManualClock();
+      const { cache } = await demoCache(
+        { a: switchable() },
+        { clock, pollInterval: 1_000, checkTimeout: 100 },
       );
-      assert.equal(handler.connections, 1);
+      const handler = createHealthHandler(cache, { metrics: false, heartbeatInterval: 1_000 });
+      const server = await serve(handler);
+      const stream = await openEvents(`${server.url}/api/events`);
+      try {
+        await stream.next((e) => e.event === 'snapshot');
+        // The hub schedules its heartbeat as the stream opens (the cache may hold timers of its own).
+        await waitUntil(() => handler.connections === 1, 10_000, 'the stream and its heartbeat timer');
+        await clock.advance(1_000);
+        await stream.comment(1);
+        assert.deepEqual(stream.comments, ['ping']);
+        await clock.advance(2_000);
+        const stale = await stream.next((e) => e.event === 'change');
+        assert.equal((JSON.parse(stale.data) as ProviderJSON).state, 'stale');
+        await stream.comment(2);
+      } finally {
+        stream.close();
+        handler.close();
+        await server.close();
+      }
+      assert.equal(clock.pendingTimers, 0, 'no heartbeat timer left');
+    },
+  );
 
-      docker.report = { healthy: false, message: 'daemon gone' };
-      await cache.checkProvider('docker');
-      const change = await stream.next((e) => e.event === 'change' && e.data.includes('daemon gone'));
-      const changed = JSON.parse(change.data) as ProviderJSON;
-      assert.equal(changed.name, 'docker');
-      assert.equal(changed.state, 'unhealthy');
-      assert.ok(Number.isInteger(changed.latency));
+  it(
+    'ends every stream on close() and refuses streams beyond maxEventStreams',
+    { timeout: 30_000 },
+    async () => {
+      const { cache } = await demoCache({ a: switchable() });
+      const handler = createHealthHandler(cache, { metrics: false, maxEventStreams: 2 });
+      const server = await serve(handler);
+      try {
+        const streams = [
+          await openEvents(`${server.url}/api/events`),
+          await openEvents(`${server.url}/api/events`),
+        ];
+        await waitUntil(() => handler.connections === 2, 10_000, 'two streams');
+        // Bounded: a stream let past the limit would stay open (heartbeats keep it alive).
+        const third = await request(`${server.url}/api/events`, { timeout: 5_000 });
+        assert.equal(third.status, 503);
+        assert.ok(third.headers['retry-after']);
+        handler.close();
+        await Promise.all(streams.map((s) => s.ended));
+        assert.equal(handler.connections, 0);
+      } finally {
+        handler.close();
+        await server.close();
+      }
+    },
+  );
 
-      registry.register('late', switchable());
-      const added = await stream.next((e) => e.event === 'change' && e.data.includes('"late"'));
-      assert.equal((JSON.parse(added.data) as ProviderJSON).state, 'unknown');
-
-      registry.unregister('never');
-      const removed = await stream.next((e) => e.event === 'remove');
-      assert.deepEqual(JSON.parse(removed.data), { name: 'never' });
-      assert.equal(stream.events.filter((e) => e.event === 'remove').length, 1, 'one removal event');
-
-      const ids = stream.events.map((e) => Number(e.id));
-      assert.deepEqual(
-        ids,
-        [...ids].sort((x, y) => x - y),
-        'event ids increase',
-      );
-    } finally {
-      stream.close();
-      handler.close();
-      await server.close();
-    }
-  });
-
-  it('sends heartbeats and, on them, stale transitions of a cache nobody polls', async () => {
-    const clock = new ManualClock();
-    const { cache } = await demoCache({ a: switchable() }, { clock, pollInterval: 1_000, checkTimeout: 100 });
-    const handler = createHealthHandler(cache, { metrics: false, heartbeatInterval: 1_000 });
-    const server = await serve(handler);
-    const stream = await openEvents(`${server.url}/api/events`);
-    try {
-      await stream.next((e) => e.event === 'snapshot');
-      await waitUntil(() => clock.pendingTimers === 1, 10_000, 'the heartbeat timer');
-      await clock.advance(1_000);
-      await stream.comment(1);
-      assert.deepEqual(stream.comments, ['ping']);
-      await clock.advance(2_000);
-      const stale = await stream.next((e) => e.event === 'change');
-      assert.equal((JSON.parse(stale.data) as ProviderJSON).state, 'stale');
-      await stream.comment(2);
-    } finally {
-      stream.close();
-      handler.close();
-      await server.close();
-    }
-    assert.equal(clock.pendingTimers, 0, 'no heartbeat timer left');
-  });
-
-  it('ends every stream on close() and refuses streams beyond maxEventStreams', async () => {
-    const { cache } = await demoCache({ a: switchable() });
-    const handler = createHealthHandler(cache, { metrics: false, maxEventStreams: 2 });
-    const server = await serve(handler);
-    try {
-      const streams = [
-        await openEvents(`${server.url}/api/events`),
-        await openEvents(`${server.url}/api/events`),
-      ];
-      await waitUntil(() => handler.connections === 2, 10_000, 'two streams');
-      const third = await request(`${server.url}/api/events`);
-      assert.equal(third.status, 503);
-      assert.ok(third.headers['retry-after']);
-      handler.close();
-      await Promise.all(streams.map((s) => s.ended));
-      assert.equal(handler.connections, 0);
-    } finally {
-      handler.close();
-      await server.close();
-    }
-  });
-
-  it('drops a client that stops reading once 1 MiB is queued for it', async () => {
+  it('drops a client that stops reading once 1 MiB is queued for it', { timeout: 60_000 }, async () => {
     let round = 0;
     const blob = 'x'.repeat(100_000);
     const { cache } = await demoCache({
@@ -151,7 +168,7 @@ describe('GET /api/events', () => {
     }
   });
 
-  it('releases everything after 10,000 connects and disconnects', async () => {
+  it('releases everything after 10,000 connects and disconnects', { timeout: 120_000 }, async () => {
     const { cache } = await demoCache({ a: switchable(), b: switchable() });
     const clock = new ManualClock();
     const view = countingView(cache);

@@ -97,7 +97,7 @@ for (const [framework, mount] of Object.entries(frameworks)) {
       await mounted.close();
     });
 
-    it('GET /api/providers and /api/providers/{name}, with ETag and 304', async () => {
+    it('GET /api/providers and /api/providers/{name}, with ETag and 304', { timeout: 30_000 }, async () => {
       const res = await request(`${base}/api/providers`);
       assert.equal(res.status, 200);
       assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
@@ -124,7 +124,7 @@ for (const [framework, mount] of Object.entries(frameworks)) {
       assert.equal((await request(`${base}/api/history`)).status, 200);
     });
 
-    it('GET /api/health', async () => {
+    it('GET /api/health', { timeout: 30_000 }, async () => {
       const all = await request(`${base}/api/health`);
       assert.equal(all.status, 503);
       assert.deepEqual(
@@ -136,7 +136,7 @@ for (const [framework, mount] of Object.entries(frameworks)) {
       assert.equal(some.json<{ healthy: boolean }>().healthy, true);
     });
 
-    it('GET /api/events', async () => {
+    it('GET /api/events', { timeout: 30_000 }, async () => {
       const stream = await openEvents(`${base}/api/events`);
       try {
         assert.equal(stream.status, 200);
@@ -153,7 +153,7 @@ for (const [framework, mount] of Object.entries(frameworks)) {
       }
     });
 
-    it('POST /api/refresh', async () => {
+    it('POST /api/refresh', { timeout: 30_000 }, async () => {
       const calls = down.calls;
       const res = await request(`${base}/api/refresh`, { method: 'POST' });
       assert.equal(res.status, 200);
@@ -164,13 +164,13 @@ for (const [framework, mount] of Object.entries(frameworks)) {
       assert.equal(wrong.headers.allow, 'POST');
     });
 
-    it('GET /metrics', async () => {
+    it('GET /metrics', { timeout: 30_000 }, async () => {
       const res = await request(`${base}/metrics`);
       assert.equal(res.status, 200);
       assert.match(res.text, /^provider_health_up\{provider="up"\} 1$/m);
     });
 
-    it('GET / (the status page) and its assets, with a strict CSP', async () => {
+    it('GET / (the status page) and its assets, with a strict CSP', { timeout: 30_000 }, async () => {
       const page = await request(`${base}/`);
       assert.equal(page.status, 200);
       assert.equal(page.headers['content-type'], 'text/html; charset=utf-8');
@@ -184,12 +184,16 @@ for (const [framework, mount] of Object.entries(frameworks)) {
       }
     });
 
-    it('leaves other routes to the framework and answers unknown health paths with 404', async () => {
-      const app = await request(`${mounted.url}/app`);
-      assert.equal(app.status, 200);
-      assert.equal(app.text, 'app route');
-      assert.equal((await request(`${base}/nope`)).status, 404);
-      assert.equal((await request(`${base}/api/providers`, { method: 'DELETE' })).status, 405);
-    });
+    it(
+      'leaves other routes to the framework and answers unknown health paths with 404',
+      { timeout: 30_000 },
+      async () => {
+        const app = await request(`${mounted.url}/app`);
+        assert.equal(app.status, 200);
+        assert.equal(app.text, 'app route');
+        assert.equal((await request(`${base}/nope`)).status, 404);
+        assert.equal((await request(`${base}/api/providers`, { method: 'DELETE' })).status, 405);
+      },
+    );
   });
 }

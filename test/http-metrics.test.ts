@@ -65,81 +65,88 @@ async function everyState<T>(attach: (cache: HealthCache) => T) {
 }
 
 describe('GET /metrics', () => {
-  it('exposes every state, checks, durations and abandoned checks, and passes promtool check metrics', async () => {
-    const { cache, attached: handler } = await everyState((view) => createHealthHandler(view));
-    assert.equal(cache.get('old')?.state, 'stale');
-    assert.equal(cache.abandonedChecks, 1);
-    const server = await serve(handler);
-    try {
-      const res = await request(`${server.url}/metrics`);
-      assert.equal(res.status, 200);
-      assert.match(String(res.headers['content-type']), /^text\/plain; version=0\.0\.4/);
-      const text = res.text;
+  it(
+    'exposes every state, checks, durations and abandoned checks, and passes promtool check metrics',
+    { timeout: 60_000 },
+    async () => {
+      const { cache, attached: handler } = await everyState((view) => createHealthHandler(view));
+      assert.equal(cache.get('old')?.state, 'stale');
+      assert.equal(cache.abandonedChecks, 1);
+      const server = await serve(handler);
+      try {
+        const res = await request(`${server.url}/metrics`);
+        assert.equal(res.status, 200);
+        assert.match(String(res.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+        const text = res.text;
 
-      const lint = await promtool(text);
-      assert.equal(lint.code, 0, `promtool check metrics failed:\n${lint.output}`);
-      assert.equal(lint.output.trim(), '', 'no lint findings');
+        const lint = await promtool(text);
+        assert.equal(lint.code, 0, `promtool check metrics failed:\n${lint.output}`);
+        assert.equal(lint.output.trim(), '', 'no lint findings');
 
-      assert.equal(sample(text, 'provider_health_up{provider="up"}'), 1);
-      assert.equal(sample(text, 'provider_health_up{provider="slow"}'), 1);
-      assert.equal(sample(text, 'provider_health_up{provider="down"}'), 0);
-      assert.equal(sample(text, 'provider_health_up{provider="never"}'), 0);
-      assert.equal(sample(text, 'provider_health_up{provider="old"}'), 0);
-      const states: [string, string][] = [
-        ['up', 'healthy'],
-        ['slow', 'degraded'],
-        ['down', 'unhealthy'],
-        ['old', 'stale'],
-        ['never', 'unknown'],
-        ['hung', 'unhealthy'],
-      ];
-      for (const [provider, state] of states) {
+        assert.equal(sample(text, 'provider_health_up{provider="up"}'), 1);
+        assert.equal(sample(text, 'provider_health_up{provider="slow"}'), 1);
+        assert.equal(sample(text, 'provider_health_up{provider="down"}'), 0);
+        assert.equal(sample(text, 'provider_health_up{provider="never"}'), 0);
+        assert.equal(sample(text, 'provider_health_up{provider="old"}'), 0);
+        const states: [string, string][] = [
+          ['up', 'healthy'],
+          ['slow', 'degraded'],
+          ['down', 'unhealthy'],
+          ['old', 'stale'],
+          ['never', 'unknown'],
+          ['hung', 'unhealthy'],
+        ];
+        for (const [provider, state] of states) {
+          assert.equal(
+            sample(text, `provider_health_state{provider="${provider}",state="${state}"}`),
+            1,
+            provider,
+          );
+          assert.equal(
+            sample(
+              text,
+              `provider_health_state{provider="${provider}",state="${state === 'healthy' ? 'unhealthy' : 'healthy'}"}`,
+            ),
+            0,
+            provider,
+          );
+        }
         assert.equal(
-          sample(text, `provider_health_state{provider="${provider}",state="${state}"}`),
+          sample(text, 'provider_health_up{provider="quote\\" back\\\\slash\\nnewline"}'),
           1,
-          provider,
+          'labels escaped',
+        );
+        assert.equal(sample(text, 'provider_health_checks_total{provider="down",result="unhealthy"}'), 1);
+        assert.equal(sample(text, 'provider_health_checks_total{provider="hung",result="unhealthy"}'), 1);
+        assert.equal(sample(text, 'provider_health_check_duration_seconds_count{provider="up"}'), 1);
+        assert.equal(
+          sample(text, 'provider_health_check_duration_seconds_bucket{le="0.1",provider="hung"}'),
+          1,
+        );
+        assert.equal(sample(text, 'provider_health_abandoned_checks'), 1);
+        assert.equal(sample(text, 'provider_health_abandoned_checks_total'), 1);
+        assert.equal(sample(text, 'provider_health_providers'), 7);
+        assert.equal(sample(text, 'provider_health_event_streams'), 0);
+        assert.equal(
+          sample(text, 'provider_health_last_check_timestamp_seconds{provider="never"}'),
+          undefined,
         );
         assert.equal(
-          sample(
-            text,
-            `provider_health_state{provider="${provider}",state="${state === 'healthy' ? 'unhealthy' : 'healthy'}"}`,
-          ),
-          0,
-          provider,
+          sample(text, 'provider_health_last_check_timestamp_seconds{provider="up"}'),
+          cache.get('up')!.checkedAt.getTime() / 1000,
         );
+        // The abandoned-total counter does not double on a second scrape.
+        const again = await request(`${server.url}/metrics`);
+        assert.equal(sample(again.text, 'provider_health_abandoned_checks_total'), 1);
+        assert.equal((await request(`${server.url}/metrics`, { method: 'POST' })).status, 405);
+      } finally {
+        handler.close();
+        await server.close();
       }
-      assert.equal(
-        sample(text, 'provider_health_up{provider="quote\\" back\\\\slash\\nnewline"}'),
-        1,
-        'labels escaped',
-      );
-      assert.equal(sample(text, 'provider_health_checks_total{provider="down",result="unhealthy"}'), 1);
-      assert.equal(sample(text, 'provider_health_checks_total{provider="hung",result="unhealthy"}'), 1);
-      assert.equal(sample(text, 'provider_health_check_duration_seconds_count{provider="up"}'), 1);
-      assert.equal(
-        sample(text, 'provider_health_check_duration_seconds_bucket{le="0.1",provider="hung"}'),
-        1,
-      );
-      assert.equal(sample(text, 'provider_health_abandoned_checks'), 1);
-      assert.equal(sample(text, 'provider_health_abandoned_checks_total'), 1);
-      assert.equal(sample(text, 'provider_health_providers'), 7);
-      assert.equal(sample(text, 'provider_health_event_streams'), 0);
-      assert.equal(sample(text, 'provider_health_last_check_timestamp_seconds{provider="never"}'), undefined);
-      assert.equal(
-        sample(text, 'provider_health_last_check_timestamp_seconds{provider="up"}'),
-        cache.get('up')!.checkedAt.getTime() / 1000,
-      );
-      // The abandoned-total counter does not double on a second scrape.
-      const again = await request(`${server.url}/metrics`);
-      assert.equal(sample(again.text, 'provider_health_abandoned_checks_total'), 1);
-      assert.equal((await request(`${server.url}/metrics`, { method: 'POST' })).status, 405);
-    } finally {
-      handler.close();
-      await server.close();
-    }
-  });
+    },
+  );
 
-  it('drops the series of removed providers', async () => {
+  it('drops the series of removed providers', { timeout: 60_000 }, async () => {
     const { registry, cache } = await demoCache({ a: switchable(), b: switchable() });
     const metrics = await createMetrics(cache);
     try {
@@ -156,7 +163,7 @@ describe('GET /metrics', () => {
     }
   });
 
-  it('adds to a registry you pass and leaves it clean on dispose', async () => {
+  it('adds to a registry you pass and leaves it clean on dispose', { timeout: 60_000 }, async () => {
     const { cache } = await demoCache({ a: switchable() });
     const registry = new Registry();
     const metrics = await createMetrics(cache, { registry, prefix: 'ph_', buckets: [0.1, 1] });
@@ -170,7 +177,7 @@ describe('GET /metrics', () => {
     await assert.rejects(metrics.render(), /after dispose/);
   });
 
-  it('validates its options', async () => {
+  it('validates its options', { timeout: 60_000 }, async () => {
     const { cache } = await demoCache({}, {}, false);
     await assert.rejects(createMetrics(cache, { prefix: '1bad' }), /`prefix`.*"1bad"/);
     await assert.rejects(createMetrics(cache, { buckets: [1, 0.5] }), /`buckets`/);
@@ -179,7 +186,7 @@ describe('GET /metrics', () => {
     await assert.rejects(createMetrics(cache, { eventStreams: 3 as never }), /`eventStreams`/);
   });
 
-  it('answers 501 with a clear message when prom-client is not installed', async () => {
+  it('answers 501 with a clear message when prom-client is not installed', { timeout: 60_000 }, async () => {
     const root = fileURLToPath(new URL('..', import.meta.url));
     const { stdout } = await promisify(execFile)(
       process.execPath,
@@ -199,7 +206,7 @@ describe('GET /metrics', () => {
     assert.match(result.direct, /^MetricsUnavailableError: /);
   });
 
-  it('can be turned off (404)', async () => {
+  it('can be turned off (404)', { timeout: 60_000 }, async () => {
     const { cache } = await demoCache({ a: switchable() });
     const handler = createHealthHandler(cache, { metrics: false });
     const server = await serve(handler);

@@ -122,45 +122,49 @@ describe('status page in Chromium', () => {
     return { state: 'missing', badge: '', name: '' };
   }
 
-  it('renders every state with a text label, and hostile names and messages as text', async () => {
-    const { page, dialogs, problems } = await open();
-    try {
-      const expected: [string, string, string][] = [
-        ['k8s-api', 'healthy', 'Healthy'],
-        ['nomad', 'degraded', 'Degraded'],
-        ['registry', 'unhealthy', 'Unhealthy'],
-        ['build-cache', 'stale', 'Stale'],
-        ['edge-lb', 'unknown', 'Unknown'],
-        [XSS_NAME, 'unhealthy', 'Unhealthy'],
-      ];
-      for (const [name, state, label] of expected) {
-        const row = await rowState(page, name);
-        assert.equal(row.state, state, name);
-        assert.match(row.badge, new RegExp(label), name);
-        assert.equal(row.name, name, 'the name is shown as typed');
+  it(
+    'renders every state with a text label, and hostile names and messages as text',
+    { timeout: 60_000 },
+    async () => {
+      const { page, dialogs, problems } = await open();
+      try {
+        const expected: [string, string, string][] = [
+          ['k8s-api', 'healthy', 'Healthy'],
+          ['nomad', 'degraded', 'Degraded'],
+          ['registry', 'unhealthy', 'Unhealthy'],
+          ['build-cache', 'stale', 'Stale'],
+          ['edge-lb', 'unknown', 'Unknown'],
+          [XSS_NAME, 'unhealthy', 'Unhealthy'],
+        ];
+        for (const [name, state, label] of expected) {
+          const row = await rowState(page, name);
+          assert.equal(row.state, state, name);
+          assert.match(row.badge, new RegExp(label), name);
+          assert.equal(row.name, name, 'the name is shown as typed');
+        }
+        const hostile = {
+          messageShown: (await page.locator('td.message').allTextContents()).includes(XSS_MESSAGE),
+          images: await page.locator('tbody img').count(),
+          scripts: await page.locator('script').count(),
+        };
+        assert.deepEqual(hostile, { messageShown: true, images: 0, scripts: 1 });
+        // Sparklines come from the history: one per provider with two or more checks.
+        assert.equal(await page.locator('svg.spark').count(), 5);
+        assert.match((await page.locator('#overall').textContent()) ?? '', /4 of 7 not healthy/);
+        await page.waitForTimeout(300);
+        assert.deepEqual(dialogs, [], 'no script ran from a name or message');
+        assert.deepEqual(problems, [], 'no script errors or CSP violations');
+        await page.screenshot({
+          path: new URL('http-status-page-light.png', ARTIFACTS).pathname,
+          fullPage: true,
+        });
+      } finally {
+        await page.close();
       }
-      const hostile = {
-        messageShown: (await page.locator('td.message').allTextContents()).includes(XSS_MESSAGE),
-        images: await page.locator('tbody img').count(),
-        scripts: await page.locator('script').count(),
-      };
-      assert.deepEqual(hostile, { messageShown: true, images: 0, scripts: 1 });
-      // Sparklines come from the history: one per provider with two or more checks.
-      assert.equal(await page.locator('svg.spark').count(), 5);
-      assert.match((await page.locator('#overall').textContent()) ?? '', /4 of 7 not healthy/);
-      await page.waitForTimeout(300);
-      assert.deepEqual(dialogs, [], 'no script ran from a name or message');
-      assert.deepEqual(problems, [], 'no script errors or CSP violations');
-      await page.screenshot({
-        path: new URL('http-status-page-light.png', ARTIFACTS).pathname,
-        fullPage: true,
-      });
-    } finally {
-      await page.close();
-    }
-  });
+    },
+  );
 
-  it('shows a state change within 2 s without a reload', async () => {
+  it('shows a state change within 2 s without a reload', { timeout: 60_000 }, async () => {
     const { page, dialogs, problems, navigations } = await open();
     try {
       assert.equal((await rowState(page, 'k8s-api')).state, 'healthy');
@@ -181,7 +185,7 @@ describe('status page in Chromium', () => {
     }
   });
 
-  it('refreshes from the button and explains a 429', async () => {
+  it('refreshes from the button and explains a 429', { timeout: 60_000 }, async () => {
     const { page, problems } = await open({ colorScheme: 'dark' });
     try {
       await page.click('#refresh-all');
@@ -204,7 +208,7 @@ describe('status page in Chromium', () => {
     }
   });
 
-  it('keeps text contrast at WCAG AA (4.5:1) in light and dark', async () => {
+  it('keeps text contrast at WCAG AA (4.5:1) in light and dark', { timeout: 60_000 }, async () => {
     for (const colorScheme of ['light', 'dark'] as const) {
       const { page } = await open({ colorScheme });
       try {
@@ -220,7 +224,7 @@ describe('status page in Chromium', () => {
     }
   });
 
-  it('lays rows out as cards on a narrow screen', async () => {
+  it('lays rows out as cards on a narrow screen', { timeout: 60_000 }, async () => {
     const { page } = await open({ width: 420 });
     try {
       assert.equal(await page.locator('thead').isVisible(), false, 'no table header on a narrow screen');
@@ -234,7 +238,7 @@ describe('status page in Chromium', () => {
     }
   });
 
-  it('asks for the token on 401', async () => {
+  it('asks for the token on 401', { timeout: 60_000 }, async () => {
     const guarded = createHealthHandler(cache, { token: 'page-token-123', metrics: false });
     const local = await serve(guarded);
     const page = await browser.newPage();

@@ -23,12 +23,6 @@ const MAX_ENTRIES = 512;
  */
 export class BodyCache {
   #entries = new Map<string, CachedBody>();
-  #builds = 0;
-
-  /** How many bodies were serialised so far (for tests: once per change, not per request). */
-  get builds(): number {
-    return this.#builds;
-  }
 
   /** The cached body under `key`, or the one `build` makes now. */
   get(key: string, build: () => { status: number; value: unknown }): CachedBody {
@@ -36,7 +30,6 @@ export class BodyCache {
     if (cached) return cached;
     const { status, value } = build();
     const entry = toCachedBody(status, value);
-    this.#builds++;
     if (this.#entries.size >= MAX_ENTRIES) this.#entries.clear();
     this.#entries.set(key, entry);
     return entry;

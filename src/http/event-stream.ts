@@ -1,4 +1,5 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Clock, TimerHandle } from '../clock.js';
 
 /** A client whose unsent output grows past this is too slow to follow and is dropped. */
@@ -7,24 +8,29 @@ const MAX_BUFFERED = 1 << 20;
 /**
  * The open `/api/events` streams. Each change is serialised once by the
  * caller and written to every stream; one timer sends heartbeats to all of
- * them, and runs only while a stream is open. @internal
+ * them, and runs only while a stream is open.
+ *
+ * Streams are released when their socket closes, not only when their
+ * response does: a client that pipelines several requests on one connection
+ * has responses queued behind the first, and Node never emits `close` on a
+ * queued response when the socket dies. @internal
  */
 export class EventStreamHub {
-  readonly #clients = new Set<ServerResponse>();
+  /** Each open stream and the socket it is written to. */
+  readonly #clients = new Map<ServerResponse, Socket>();
+  /** The streams of each socket, and the one `close` listener per socket that ends them. */
+  readonly #sockets = new Map<
+    Socket,
+    { readonly streams: Set<ServerResponse>; readonly onClose: () => void }
+  >();
   readonly #clock: Clock;
   readonly #interval: number;
-  readonly #onHeartbeat: () => void;
   #timer: TimerHandle;
   #ticking = false;
 
-  /**
-   * @param onHeartbeat Called before each heartbeat (the handler polls the
-   * view there, so stale statuses reach the streams as changes).
-   */
-  constructor(clock: Clock, interval: number, onHeartbeat: () => void) {
+  constructor(clock: Clock, interval: number) {
     this.#clock = clock;
     this.#interval = interval;
-    this.#onHeartbeat = onHeartbeat;
   }
 
   /** Open streams. */
@@ -33,7 +39,7 @@ export class EventStreamHub {
   }
 
   /** Starts a stream on `res` with `first` (the snapshot) as its first event. */
-  open(res: ServerResponse, first: string): void {
+  open(req: IncomingMessage, res: ServerResponse, first: string): void {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -41,7 +47,8 @@ export class EventStreamHub {
       'X-Content-Type-Options': 'nosniff',
     });
     res.socket?.setNoDelay(true);
-    this.#clients.add(res);
+    this.#clients.set(res, req.socket);
+    this.#watch(req.socket, res);
     res.once('close', () => this.#remove(res));
     // A write racing a disconnect must not become an uncaught 'error' event.
     res.on('error', () => this.#remove(res));
@@ -52,13 +59,15 @@ export class EventStreamHub {
 
   /** Writes one serialised event to every stream. */
   broadcast(event: string): void {
-    for (const res of this.#clients) this.#write(res, event);
+    for (const res of this.#clients.keys()) this.#write(res, event);
   }
 
   /** Ends every stream and stops the heartbeat. */
   closeAll(): void {
-    for (const res of [...this.#clients]) res.end();
-    this.#clients.clear();
+    for (const res of [...this.#clients.keys()]) {
+      this.#remove(res);
+      res.end();
+    }
     this.#stop();
   }
 
@@ -75,8 +84,36 @@ export class EventStreamHub {
     res.write(text);
   }
 
+  /** Ends `res` when `socket` closes (once per socket, however many streams it carries). */
+  #watch(socket: Socket, res: ServerResponse): void {
+    const watched = this.#sockets.get(socket);
+    if (watched) {
+      watched.streams.add(res);
+      return;
+    }
+    const streams = new Set([res]);
+    const onClose = (): void => {
+      for (const stream of [...streams]) {
+        this.#remove(stream);
+        stream.destroy();
+      }
+    };
+    this.#sockets.set(socket, { streams, onClose });
+    socket.once('close', onClose);
+  }
+
   #remove(res: ServerResponse): void {
+    const socket = this.#clients.get(res);
+    if (socket === undefined) return;
     this.#clients.delete(res);
+    const watched = this.#sockets.get(socket);
+    if (watched) {
+      watched.streams.delete(res);
+      if (watched.streams.size === 0) {
+        socket.off('close', watched.onClose);
+        this.#sockets.delete(socket);
+      }
+    }
     if (this.#clients.size === 0) this.#stop();
   }
 
@@ -89,8 +126,7 @@ export class EventStreamHub {
   #beat(): void {
     this.#ticking = false;
     if (this.#clients.size === 0) return;
-    this.#onHeartbeat();
-    for (const res of this.#clients) this.#write(res, ': ping\n\n');
+    for (const res of this.#clients.keys()) this.#write(res, ': ping\n\n');
     this.#schedule();
   }
 

@@ -1,5 +1,16 @@
 import type { Clock } from '../clock.js';
 import type { HealthMetrics } from '../metrics/health-metrics.js';
+import {
+  booleanOption,
+  clockOption,
+  durationOption,
+  numberOption,
+  optionRangeError,
+  optionsObject,
+  optionTypeError,
+  stringOption,
+} from '../validate.js';
+import { hostsOption, type HostPattern } from './host-patterns.js';
 
 /** Options of {@link createHealthHandler}. Durations are milliseconds; `undefined` means the default. */
 export interface HealthHandlerOptions {
@@ -13,11 +24,11 @@ export interface HealthHandlerOptions {
   minRefreshInterval?: number | undefined;
   /** How long a refresh request waits for its sweep before answering 202 with the statuses so far. Default 10,000. */
   refreshTimeout?: number | undefined;
-  /** Interval of `: ping` comments on `/api/events`, which also let the cache notice stale statuses. Default 15,000. */
+  /** Interval of `: ping` comments on `/api/events`, which keep proxies from closing idle streams. Default 15,000. */
   heartbeatInterval?: number | undefined;
   /** The path the handler is mounted under, such as `/health`; `""` for the root. Default `""`. */
   basePath?: string | undefined;
-  /** Time source for the refresh limiter and heartbeats. Default: the view's clock. */
+  /** Time source for the refresh limiter, refresh timeouts and heartbeats. Default: the view's clock. */
   clock?: Clock | undefined;
   /** Heading and `<title>` of the status page. Default `"Provider health"`. */
   title?: string | undefined;
@@ -29,12 +40,21 @@ export interface HealthHandlerOptions {
    * turns the endpoint off (404), or pass metrics you made. Default `true`.
    */
   metrics?: boolean | HealthMetrics | undefined;
-  /** Longer request targets get 414. Default 4,096. */
+  /** Longer request targets get 414. Default 4,096 (64 to 65,536). */
   maxUrlLength?: number | undefined;
-  /** Larger request bodies get 413 (no endpoint takes a body). Default 1,024 bytes. */
+  /** Larger request bodies get 413 (no endpoint takes a body). Default 1,024 bytes (0 to 1 MiB). */
   maxBodySize?: number | undefined;
-  /** Concurrent `/api/events` streams; beyond it 503. Default 1,000. */
+  /** Concurrent `/api/events` streams; beyond it 503. Default 1,000 (1 to 100,000). */
   maxEventStreams?: number | undefined;
+  /**
+   * Host names (the `Host` header, port ignored) the handler answers besides
+   * the ones always allowed: `localhost`, `*.localhost` and IP literals.
+   * Other hosts get 403, so a DNS-rebinding page cannot read the API.
+   * Entries are names (`health.example.com`), `*.example.com` for every
+   * subdomain, or `*` for any host (when a proxy in front checks it).
+   * Default `[]` (at most 1,000 entries).
+   */
+  allowedHosts?: readonly string[] | undefined;
 }
 
 /** {@link HealthHandlerOptions} with defaults applied. @internal */
@@ -51,92 +71,76 @@ export interface ResolvedHandlerOptions {
   readonly maxUrlLength: number;
   readonly maxBodySize: number;
   readonly maxEventStreams: number;
+  readonly allowedHosts: readonly HostPattern[];
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
-  return typeof value;
-}
-
-function numberOption(name: string, value: unknown, fallback: number, min: number, integer = false): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new TypeError(`Expected \`${name}\` to be a number, got ${describe(value)}`);
-  }
-  if (!Number.isFinite(value)) throw new RangeError(`Expected \`${name}\` to be finite, got ${value}`);
-  if (integer && !Number.isInteger(value)) {
-    throw new RangeError(`Expected \`${name}\` to be an integer, got ${value}`);
-  }
-  if (value < min) throw new RangeError(`Expected \`${name}\` to be at least ${min}, got ${value}`);
-  return value;
-}
-
-function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean')
-    throw new TypeError(`Expected \`${name}\` to be a boolean, got ${describe(value)}`);
-  return value;
-}
+const BASE_PATH = /^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/;
 
 function basePathOption(value: unknown): string {
   if (value === undefined) return '';
-  if (typeof value !== 'string')
-    throw new TypeError(`Expected \`basePath\` to be a string, got ${describe(value)}`);
+  if (typeof value !== 'string') throw optionTypeError('basePath', 'a string', value);
   const trimmed = value.replace(/\/+$/, '');
-  if (trimmed !== '' && !/^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/.test(trimmed)) {
-    throw new RangeError(
-      `Expected \`basePath\` to be a path such as "/health" (starting with "/", no "?", "#" or empty segments), got ${describe(value)}`,
+  if (trimmed !== '' && (trimmed.length > 1_000 || !BASE_PATH.test(trimmed))) {
+    throw optionRangeError(
+      'basePath',
+      'a path such as "/health" (starting with "/", no "?", "#" or empty segments)',
+      value,
     );
   }
   return trimmed;
 }
 
+function tokenOption(value: unknown): string | undefined {
+  // The value itself is never echoed: it is a secret.
+  const token = stringOption('token', value, undefined, { secret: true });
+  if (token !== undefined && /\s/.test(token)) {
+    throw optionRangeError('token', 'a non-empty string without whitespace', token, { secret: true });
+  }
+  return token;
+}
+
+function titleOption(value: unknown): string {
+  const title = stringOption('title', value, 'Provider health');
+  if (title.length > 200) throw optionRangeError('title', 'a string of 1 to 200 characters', title);
+  return title;
+}
+
+function metricsOption(value: unknown): boolean | HealthMetrics {
+  if (value === undefined) return true;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'object' && value !== null && typeof Reflect.get(value, 'render') === 'function') {
+    return value as HealthMetrics;
+  }
+  throw optionTypeError('metrics', 'a boolean or the result of createMetrics()', value);
+}
+
 /** Applies defaults and validates; errors name the option and the value. @internal */
 export function resolveHandlerOptions(
-  options: HealthHandlerOptions,
+  options: HealthHandlerOptions | undefined,
   viewClock: Clock,
 ): ResolvedHandlerOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`Expected handler options to be an object, got ${describe(options)}`);
-  }
-  const { token, title, clock = viewClock, metrics = true } = options;
-  if (token !== undefined) {
-    // The value itself is never echoed: it is a secret.
-    if (typeof token !== 'string')
-      throw new TypeError(`Expected \`token\` to be a string, got ${typeof token}`);
-    if (token.length === 0 || /\s/.test(token)) {
-      throw new RangeError('Expected `token` to be a non-empty string without whitespace');
-    }
-  }
-  if (title !== undefined && (typeof title !== 'string' || title.length === 0 || title.length > 200)) {
-    throw new TypeError(`Expected \`title\` to be a string of 1 to 200 characters, got ${describe(title)}`);
-  }
-  for (const method of ['now', 'setTimeout', 'clearTimeout'] as const) {
-    if (typeof (clock as unknown as Record<string, unknown>)[method] !== 'function') {
-      throw new TypeError(`Expected \`clock.${method}\` to be a function`);
-    }
-  }
-  if (
-    typeof metrics !== 'boolean' &&
-    (typeof metrics !== 'object' || metrics === null || typeof metrics.render !== 'function')
-  ) {
-    throw new TypeError(
-      `Expected \`metrics\` to be a boolean or the result of createMetrics(), got ${describe(metrics)}`,
-    );
-  }
+  const o = optionsObject(options);
   return Object.freeze({
-    token,
-    minRefreshInterval: numberOption('minRefreshInterval', options.minRefreshInterval, 5_000, 0),
-    refreshTimeout: numberOption('refreshTimeout', options.refreshTimeout, 10_000, 1),
-    heartbeatInterval: numberOption('heartbeatInterval', options.heartbeatInterval, 15_000, 10),
-    basePath: basePathOption(options.basePath),
-    clock,
-    title: title ?? 'Provider health',
-    page: booleanOption('page', options.page, true),
-    metrics,
-    maxUrlLength: numberOption('maxUrlLength', options.maxUrlLength, 4_096, 64, true),
-    maxBodySize: numberOption('maxBodySize', options.maxBodySize, 1_024, 0, true),
-    maxEventStreams: numberOption('maxEventStreams', options.maxEventStreams, 1_000, 1, true),
+    token: tokenOption(o.token),
+    minRefreshInterval: durationOption('minRefreshInterval', o.minRefreshInterval, 5_000, { min: 0 }),
+    refreshTimeout: durationOption('refreshTimeout', o.refreshTimeout, 10_000, { min: 1 }),
+    heartbeatInterval: durationOption('heartbeatInterval', o.heartbeatInterval, 15_000, { min: 10 }),
+    basePath: basePathOption(o.basePath),
+    clock: o.clock === undefined ? viewClock : clockOption(o.clock),
+    title: titleOption(o.title),
+    page: booleanOption('page', o.page, true),
+    metrics: metricsOption(o.metrics),
+    maxUrlLength: numberOption('maxUrlLength', o.maxUrlLength, 4_096, {
+      min: 64,
+      max: 65_536,
+      integer: true,
+    }),
+    maxBodySize: numberOption('maxBodySize', o.maxBodySize, 1_024, { min: 0, max: 1 << 20, integer: true }),
+    maxEventStreams: numberOption('maxEventStreams', o.maxEventStreams, 1_000, {
+      min: 1,
+      max: 100_000,
+      integer: true,
+    }),
+    allowedHosts: hostsOption(o.allowedHosts),
   });
 }

@@ -53,9 +53,18 @@ export function providerToJSON(view: HealthView, name: string): ProviderJSON {
 
 /** Every registered provider, sorted by name, in the wire form. */
 export function providersToJSON(view: HealthView): ProviderJSON[] {
-  // snapshot() first: it is where the cache notices staleness.
-  view.snapshot();
   return view.registry.names().map((name) => providerToJSON(view, name));
+}
+
+/**
+ * The recent results of every provider, keyed by name. A null-prototype
+ * object, so a provider named `__proto__` is an ordinary key (on a plain
+ * object the assignment would set the prototype and the name would vanish).
+ */
+export function allHistoryToJSON(view: HealthView): Record<string, HistorySampleJSON[]> {
+  const all = Object.create(null) as Record<string, HistorySampleJSON[]>;
+  for (const name of view.registry.names()) all[name] = historyToJSON(view, name);
+  return all;
 }
 
 /** The recent results of `name`, oldest first, in the wire form. */

@@ -2,8 +2,6 @@
 export interface RequestTarget {
   /** Decoded segments after the base path; `[]` for the base path itself. */
   readonly segments: readonly string[];
-  /** Whether the path ended with "/" (the page is served at `<base>/`). */
-  readonly trailingSlash: boolean;
   /** Decoded query parameters, in order; repeated keys repeat. */
   readonly query: readonly (readonly [string, string])[];
 }
@@ -40,8 +38,8 @@ export function parseTarget(raw: string, basePath: string): RequestTarget | Targ
   if (path !== basePath && !path.startsWith(`${basePath}/`)) return undefined;
   const rest = path.slice(basePath.length);
   const rawSegments = rest.split('/').slice(1);
-  const trailingSlash = rest.endsWith('/');
-  if (trailingSlash) rawSegments.pop();
+  // A trailing "/" names the same resource (the page is served at `<base>/` too).
+  if (rest.endsWith('/')) rawSegments.pop();
   const segments: string[] = [];
   const query: (readonly [string, string])[] = [];
   try {
@@ -58,7 +56,7 @@ export function parseTarget(raw: string, basePath: string): RequestTarget | Targ
   } catch {
     return { status: 400, message: 'Malformed percent-encoding in the request target' };
   }
-  return { segments, trailingSlash, query };
+  return { segments, query };
 }
 
 function decodeQuery(text: string): string {

@@ -1,7 +1,3 @@
 export type { HealthMetrics } from './health-metrics.js';
-export {
-  createMetrics,
-  MetricsUnavailableError,
-  type MetricsOptions,
-  type PrometheusMetrics,
-} from './metrics.js';
+export { createMetrics, MetricsUnavailableError, type PrometheusMetrics } from './metrics.js';
+export type { MetricsOptions } from './metrics-options.js';

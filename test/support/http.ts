@@ -38,7 +38,12 @@ export interface TestResponse {
   json<T = unknown>(): T;
 }
 
-/** Sends one request over a fresh connection (no keep-alive); any method or header goes. */
+/**
+ * Sends one request over a fresh connection (no keep-alive); any method or
+ * header goes. `timeout` (default 30 s) bounds the whole exchange, not only
+ * idle time: an answer that never ends (an event stream let through by
+ * mistake, kept alive by heartbeats) fails the test instead of hanging it.
+ */
 export function request(
   url: string,
   options: {
@@ -54,13 +59,22 @@ export function request(
       headers: options.headers,
       agent: false,
     });
-    req.setTimeout(options.timeout ?? 30_000, () => req.destroy(new Error(`request to ${url} timed out`)));
-    req.once('error', reject);
+    const timeout = options.timeout ?? 30_000;
+    const deadline = setTimeout(
+      () => req.destroy(new Error(`request to ${url} got no complete answer within ${timeout} ms`)),
+      timeout,
+    );
+    const fail = (error: Error): void => {
+      clearTimeout(deadline);
+      reject(error);
+    };
+    req.once('error', fail);
     req.once('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.once('error', reject);
+      res.once('error', fail);
       res.once('end', () => {
+        clearTimeout(deadline);
         const text = Buffer.concat(chunks).toString();
         resolve({
           status: res.statusCode ?? 0,
@@ -96,12 +110,20 @@ export interface EventReader {
   close(): void;
 }
 
-/** Opens an SSE stream at `url` and parses it as a browser would. */
-export function openEvents(url: string): Promise<EventReader> {
+/** Opens an SSE stream at `url` and parses it as a browser would; fails if no answer starts within `timeout` ms. */
+export function openEvents(url: string, timeout = 10_000): Promise<EventReader> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { agent: false, headers: { Accept: 'text/event-stream' } });
-    req.once('error', reject);
+    const opening = setTimeout(
+      () => req.destroy(new Error(`no event stream answer from ${url} within ${timeout} ms`)),
+      timeout,
+    );
+    req.once('error', (error) => {
+      clearTimeout(opening);
+      reject(error);
+    });
     req.once('response', (res) => {
+      clearTimeout(opening);
       const events: ServerEvent[] = [];
       const comments: string[] = [];
       const waiters = new Set<() => void>();

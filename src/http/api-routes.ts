@@ -1,0 +1,52 @@
+import type { HealthView } from '../health-view.js';
+import type { ApiBodies } from './api-bodies.js';
+import type { RequestTarget } from './request-target.js';
+import { sendCached, sendError, sendUnknownProvider } from './responses.js';
+import { NAME, READ, type Route } from './route-table.js';
+
+/** The read API: providers, one provider, histories, aggregate health. @internal */
+export function apiRoutes(view: HealthView, bodies: ApiBodies): Route[] {
+  const has = (name: string): boolean => view.registry.has(name);
+  return [
+    {
+      path: ['api', 'providers'],
+      methods: READ,
+      serve: (req, res) => sendCached(req, res, bodies.providers()),
+    },
+    {
+      path: ['api', 'providers', NAME],
+      methods: READ,
+      serve: (req, res, name) =>
+        has(name) ? sendCached(req, res, bodies.provider(name)) : sendUnknownProvider(req, res, name),
+    },
+    {
+      path: ['api', 'providers', NAME, 'history'],
+      methods: READ,
+      serve: (req, res, name) =>
+        has(name) ? sendCached(req, res, bodies.history(name)) : sendUnknownProvider(req, res, name),
+    },
+    {
+      path: ['api', 'history'],
+      methods: READ,
+      serve: (req, res) => sendCached(req, res, bodies.allHistory()),
+    },
+    {
+      path: ['api', 'health'],
+      methods: READ,
+      serve: (req, res, _name, target) => {
+        const asked = askedProviders(target);
+        const unknown = asked.filter((name) => !has(name));
+        if (unknown.length > 0) {
+          const list = unknown.map((name) => JSON.stringify(name)).join(', ');
+          return sendError(req, res, 404, `No provider named ${list} is registered`, undefined, { unknown });
+        }
+        sendCached(req, res, bodies.health(asked));
+      },
+    },
+  ];
+}
+
+/** The `provider` query parameters of a health request, unique and sorted. */
+function askedProviders(target: RequestTarget): string[] {
+  return [...new Set(target.query.filter(([key]) => key === 'provider').map(([, value]) => value))].sort();
+}

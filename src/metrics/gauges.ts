@@ -1,0 +1,129 @@
+import type { Gauge, Registry } from 'prom-client';
+import type { HealthView } from '../health-view.js';
+import type { HealthState } from '../status.js';
+
+type PromClient = typeof import('prom-client');
+
+const STATES: readonly HealthState[] = ['healthy', 'degraded', 'unhealthy', 'stale', 'unknown'];
+
+/**
+ * The per-provider gauges (`up`, `state`, `last_check_timestamp_seconds`,
+ * `consecutive_failures`, `uptime_ratio`) and `providers`, each read from the
+ * view when scraped. Their names go to `names` (removed on dispose). @internal
+ */
+export function registerStatusGauges(
+  prom: PromClient,
+  view: HealthView,
+  p: string,
+  registers: Registry[],
+  names: string[],
+): void {
+  const perProvider = (
+    name: string,
+    help: string,
+    value: (providerName: string) => number | undefined,
+  ): Gauge<'provider'> => {
+    names.push(p + name);
+    return new prom.Gauge({
+      name: p + name,
+      help,
+      labelNames: ['provider'],
+      registers,
+      collect() {
+        this.reset();
+        for (const provider of view.registry.names()) {
+          const v = value(provider);
+          if (v !== undefined) this.set({ provider }, v);
+        }
+      },
+    });
+  };
+
+  perProvider('up', 'Whether the provider is healthy or degraded (1) or not (0); 0 until checked.', (name) =>
+    view.get(name)?.healthy === true ? 1 : 0,
+  );
+  names.push(`${p}state`);
+  new prom.Gauge({
+    name: `${p}state`,
+    help: 'The provider state: 1 for the current one (healthy, degraded, unhealthy, stale, unknown), 0 for the others.',
+    labelNames: ['provider', 'state'],
+    registers,
+    collect() {
+      this.reset();
+      for (const provider of view.registry.names()) {
+        const current = view.get(provider)?.state ?? 'unknown';
+        for (const state of STATES) this.set({ provider, state }, state === current ? 1 : 0);
+      }
+    },
+  });
+  perProvider(
+    'last_check_timestamp_seconds',
+    'When the provider was last checked, in seconds since the Unix epoch.',
+    (name) => {
+      const status = view.get(name);
+      return status === undefined ? undefined : status.checkedAt.getTime() / 1000;
+    },
+  );
+  perProvider(
+    'consecutive_failures',
+    'Failed checks of the provider in a row.',
+    (name) => view.get(name)?.consecutiveFailures,
+  );
+  perProvider(
+    'uptime_ratio',
+    'Share of the recent checks of the provider that were healthy or degraded.',
+    (name) => view.get(name)?.history.uptime,
+  );
+  names.push(`${p}providers`);
+  new prom.Gauge({
+    name: `${p}providers`,
+    help: 'Registered providers.',
+    registers,
+    collect() {
+      this.set(view.registry.size);
+    },
+  });
+}
+
+/** `abandoned_checks`, `abandoned_checks_total` and, when given, `event_streams`. @internal */
+export function registerServiceGauges(
+  prom: PromClient,
+  view: HealthView,
+  p: string,
+  registers: Registry[],
+  names: string[],
+  eventStreams: (() => number) | undefined,
+): void {
+  names.push(`${p}abandoned_checks`);
+  new prom.Gauge({
+    name: `${p}abandoned_checks`,
+    help: 'Checks that timed out and have not settled yet (hung checkers).',
+    registers,
+    collect() {
+      this.set(view.abandonedChecks);
+    },
+  });
+  names.push(`${p}abandoned_checks_total`);
+  let abandonedSeen = 0;
+  new prom.Counter({
+    name: `${p}abandoned_checks_total`,
+    help: 'Checks given up on at their timeout.',
+    registers,
+    collect() {
+      const total = view.abandonedChecksTotal;
+      if (total > abandonedSeen) this.inc(total - abandonedSeen);
+      abandonedSeen = total;
+    },
+  });
+  if (eventStreams) {
+    names.push(`${p}event_streams`);
+    new prom.Gauge({
+      name: `${p}event_streams`,
+      help: 'Open server-sent event streams of the HTTP handler.',
+      registers,
+      collect() {
+        this.set(eventStreams());
+      },
+    });
+  }
+}
