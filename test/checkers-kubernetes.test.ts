@@ -158,7 +158,11 @@ describe('kubernetesChecker', () => {
     const report = await checker.healthCheck(AbortSignal.timeout(30_000));
     assert.equal(report.healthy, true, report.message);
     assert.equal(report.message, `Kubernetes API server at ${tokenServer} is ready (v1.31.2)`);
-    assert.deepEqual(report.details, { version: 'v1.31.2' });
+    // The server certificate's notAfter joined the details with certificate expiry (issue 14).
+    assert.deepEqual(report.details, {
+      version: 'v1.31.2',
+      serverCertificateNotAfter: '2099-12-31T00:00:00.000Z',
+    });
     assert.deepEqual(
       tokenApi.seen.map((request) => request.path),
       ['/readyz', '/version'],
@@ -191,7 +195,10 @@ describe('kubernetesChecker', () => {
       report.message,
       `Kubernetes API server at ${tokenServer} is not ready (500 Internal Server Error): [-]etcd failed: reason withheld`,
     );
-    assert.deepEqual(report.details, { failing: ['[-]etcd failed: reason withheld'] });
+    assert.deepEqual(report.details, {
+      failing: ['[-]etcd failed: reason withheld'],
+      serverCertificateNotAfter: '2099-12-31T00:00:00.000Z',
+    });
     assert.deepEqual(
       tokenApi.seen.map((request) => request.path),
       ['/readyz', '/readyz?verbose'],

@@ -1,25 +1,25 @@
-import { stat } from 'node:fs/promises';
-import { statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import type { Checker, CheckerOptions, EnvironmentOptions } from './checker.js';
+import type { CertExpiryOptions, Checker, CheckerOptions, EnvironmentOptions } from './checker.js';
 import type { HealthReport } from '../provider.js';
-import {
-  assertOptionsObject,
-  booleanOption,
-  describeValue,
-  envOption,
-  envValue,
-  clockOption,
-  slowThresholdOption,
-  stringOption,
-  type Env,
-} from './internal/options.js';
+import { booleanOption, optionsObject, stringOption } from '../validate.js';
 import { NEVER } from './internal/abort.js';
+import { applyExpiries, certExpiryWarningOption, pemNotAfter } from './internal/cert-expiry.js';
+import {
+  describeEndpoint,
+  dockerSocketCandidates,
+  dockerTlsOption,
+  envTls,
+  findDockerHost,
+  isSocketSync,
+  parseHost,
+  type Endpoint,
+} from './internal/docker-endpoint.js';
+import { MAX_INFO_BYTES, judgeInfo } from './internal/docker-info.js';
+import { checkerClockOption, envOption, envValue, slowThresholdOption } from './internal/options.js';
 import { Outcome } from './internal/outcome.js';
 import { CheckFailure, request, type Answer, type LoadedTls } from './internal/request.js';
-import { loadTls, tlsOption, type TlsOptions, type TlsSource } from './internal/tls.js';
+import { loadTls, type TlsOptions } from './internal/tls.js';
 
+export { dockerSocketCandidates, findDockerHost } from './internal/docker-endpoint.js';
 export type { TlsOptions } from './internal/tls.js';
 
 const CHECKER = 'dockerChecker';
@@ -35,7 +35,7 @@ export interface DockerTlsOptions extends TlsOptions {
 }
 
 /** Options of {@link dockerChecker}. */
-export interface DockerCheckerOptions extends CheckerOptions, EnvironmentOptions {
+export interface DockerCheckerOptions extends CheckerOptions, EnvironmentOptions, CertExpiryOptions {
   /**
    * The daemon: `unix:///path/to.sock` or `tcp://host:port` (port default 2375,
    * or 2376 with TLS). Default: `DOCKER_HOST`, else the first socket that
@@ -50,135 +50,15 @@ export interface DockerCheckerOptions extends CheckerOptions, EnvironmentOptions
    * from `DOCKER_CERT_PATH` (default `~/.docker`).
    */
   tls?: DockerTlsOptions | undefined;
+  /**
+   * Also read `GET /info` (one request more) and report the daemon's
+   * `Warnings` as `degraded` (in `details.warnings`). Default `false`.
+   */
+  info?: boolean | undefined;
 }
 
 /** A checker that pings a Docker Engine API (Docker or Podman). */
 export type DockerChecker = Checker;
-
-type Endpoint =
-  | { readonly kind: 'unix'; readonly path: string }
-  | {
-      readonly kind: 'tcp';
-      readonly hostname: string;
-      readonly port: number;
-      readonly tls: TlsSource | undefined;
-    };
-
-/**
- * Where a Docker Engine API may listen, in the order the checker tries them:
- * `DOCKER_HOST` (when set), `/var/run/docker.sock`, the rootless socket
- * `$XDG_RUNTIME_DIR/docker.sock`, then the Podman sockets
- * `/run/podman/podman.sock` and `$XDG_RUNTIME_DIR/podman/podman.sock`.
- */
-export function dockerSocketCandidates(
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): string[] {
-  const candidates: string[] = [];
-  const dockerHost = envValue(env, 'DOCKER_HOST');
-  if (dockerHost !== undefined) candidates.push(dockerHost);
-  candidates.push('unix:///var/run/docker.sock');
-  const runtimeDir = envValue(env, 'XDG_RUNTIME_DIR');
-  if (runtimeDir !== undefined) candidates.push(`unix://${join(runtimeDir, 'docker.sock')}`);
-  candidates.push('unix:///run/podman/podman.sock');
-  if (runtimeDir !== undefined) candidates.push(`unix://${join(runtimeDir, 'podman', 'podman.sock')}`);
-  return [...new Set(candidates)];
-}
-
-/**
- * The Docker host the checker would use: `DOCKER_HOST` when set (not probed),
- * else the first candidate socket that exists, else `undefined`.
- */
-export async function findDockerHost(
-  env: Readonly<Record<string, string | undefined>> = process.env,
-  signal?: AbortSignal,
-): Promise<string | undefined> {
-  const dockerHost = envValue(env, 'DOCKER_HOST');
-  if (dockerHost !== undefined) return dockerHost;
-  for (const candidate of dockerSocketCandidates(env)) {
-    signal?.throwIfAborted();
-    if (await isSocket(candidate.slice('unix://'.length))) return candidate;
-  }
-  return undefined;
-}
-
-async function isSocket(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isSocket();
-  } catch {
-    return false;
-  }
-}
-
-function isSocketSync(path: string): boolean {
-  try {
-    return statSync(path).isSocket();
-  } catch {
-    return false;
-  }
-}
-
-function envTls(env: Env): TlsSource | undefined {
-  const verify = envValue(env, 'DOCKER_TLS_VERIFY') !== undefined;
-  if (!verify && envValue(env, 'DOCKER_TLS') === undefined) return undefined;
-  const certPath = envValue(env, 'DOCKER_CERT_PATH') ?? join(envValue(env, 'HOME') ?? homedir(), '.docker');
-  const file = (name: string, optional: boolean) => ({
-    path: join(certPath, name),
-    from: `DOCKER_CERT_PATH/${name}`,
-    optional,
-  });
-  return {
-    ca: file('ca.pem', !verify),
-    cert: file('cert.pem', true),
-    key: file('key.pem', true),
-    rejectUnauthorized: verify,
-  };
-}
-
-function parseHost(host: string, from: string, tls: TlsSource | undefined): Endpoint {
-  const scheme = /^([a-z]+):\/\//i.exec(host)?.[1]?.toLowerCase();
-  if (scheme === 'unix') {
-    const path = host.slice('unix://'.length);
-    if (!path.startsWith('/'))
-      throw new TypeError(`${CHECKER}: ${from} must be unix:///absolute/path, got ${describeValue(host)}`);
-    return { kind: 'unix', path };
-  }
-  if (scheme === 'tcp' || scheme === 'http' || scheme === 'https') {
-    let url: URL;
-    try {
-      url = new URL(`http://${host.slice(scheme.length + 3)}`);
-    } catch {
-      throw new TypeError(`${CHECKER}: ${from} is not a valid tcp://host:port address`);
-    }
-    const secure = tls !== undefined || scheme === 'https';
-    const effectiveTls = tls ?? (scheme === 'https' ? { rejectUnauthorized: true } : undefined);
-    return {
-      kind: 'tcp',
-      hostname: url.hostname,
-      port: url.port === '' ? (secure ? 2376 : 2375) : Number(url.port),
-      tls: effectiveTls,
-    };
-  }
-  throw new TypeError(
-    `${CHECKER}: ${from} must start with unix:// or tcp:// (ssh:// and npipe:// are not supported), got ${scheme === undefined ? 'no scheme' : `${scheme}://`}`,
-  );
-}
-
-function describeEndpoint(endpoint: Endpoint): string {
-  return endpoint.kind === 'unix'
-    ? `unix://${endpoint.path}`
-    : `tcp://${endpoint.hostname}:${endpoint.port}${endpoint.tls ? ' (TLS)' : ''}`;
-}
-
-function dockerTlsOption(value: unknown): TlsSource | undefined {
-  if (value === undefined) return undefined;
-  const source = tlsOption(CHECKER, 'tls', value);
-  const verify = booleanOption(CHECKER, 'tls.verify', (value as { verify?: unknown }).verify);
-  if (source === undefined || verify === undefined) return source;
-  if ((value as { skipVerify?: unknown }).skipVerify === verify) {
-    throw new TypeError(`${CHECKER}: tls.verify and tls.skipVerify contradict each other; set only one`);
-  }
-  return { ...source, rejectUnauthorized: verify };
-}
 
 /** Facts from the `/_ping` headers: the API version and whether Podman answered. */
 function describeDaemon(answer: Answer): { name: string; details: Record<string, unknown> } {
@@ -214,12 +94,15 @@ function describeDaemon(answer: Answer): { name: string; details: Record<string,
  * @throws TypeError or RangeError naming a bad option (or a bad `DOCKER_HOST`).
  */
 export function dockerChecker(options: DockerCheckerOptions = {}): DockerChecker {
-  assertOptionsObject(CHECKER, options);
+  const scope = { scope: CHECKER };
+  optionsObject(options, scope);
   const env = envOption(CHECKER, options.env);
   const slowThreshold = slowThresholdOption(CHECKER, options.slowThreshold);
-  const clock = clockOption(CHECKER, options.clock);
+  const clock = checkerClockOption(CHECKER, options.clock);
+  const certExpiryWarning = certExpiryWarningOption(CHECKER, options.certExpiryWarning);
+  const info = booleanOption('info', options.info, false, scope);
   const tls = dockerTlsOption(options.tls) ?? envTls(env);
-  const host = stringOption(CHECKER, 'host', options.host);
+  const host = stringOption('host', options.host, undefined, scope);
   const dockerHost = envValue(env, 'DOCKER_HOST');
   const fixed =
     host !== undefined
@@ -240,23 +123,33 @@ export function dockerChecker(options: DockerCheckerOptions = {}): DockerChecker
       dockerSocketCandidates(env).find((candidate) => isSocketSync(candidate.slice('unix://'.length))),
     );
 
+  function get(
+    current: Endpoint,
+    path: string,
+    loaded: LoadedTls | undefined,
+    signal: AbortSignal,
+    maxBodyBytes?: number,
+  ): Promise<Answer> {
+    const authority = current.kind === 'tcp' ? `${current.hostname}:${current.port}` : 'localhost';
+    return request({
+      url: new URL(`${loaded ? 'https' : 'http'}://${authority}${path}`),
+      socketPath: current.kind === 'unix' ? current.path : undefined,
+      tls: loaded,
+      maxBodyBytes,
+      target: describeEndpoint(current),
+      signal,
+    });
+  }
+
   async function check(signal: AbortSignal, outcome: Outcome): Promise<HealthReport> {
     if (fixed === undefined) endpoint = socketEndpoint(await findDockerHost(env, signal));
     const current = endpoint;
     const target = describeEndpoint(current);
     let answer: Answer;
+    let loaded: LoadedTls | undefined;
     try {
-      const loaded: LoadedTls | undefined =
-        current.kind === 'tcp' && current.tls ? await loadTls(current.tls, signal) : undefined;
-      answer = await request({
-        url: new URL(
-          `${loaded ? 'https' : 'http'}://${current.kind === 'tcp' ? `${current.hostname}:${current.port}` : 'localhost'}/_ping`,
-        ),
-        socketPath: current.kind === 'unix' ? current.path : undefined,
-        tls: loaded,
-        target,
-        signal,
-      });
+      loaded = current.kind === 'tcp' && current.tls ? await loadTls(current.tls, signal) : undefined;
+      answer = await get(current, '/_ping', loaded, signal);
     } catch (error) {
       if (!(error instanceof CheckFailure)) throw error;
       const hint =
@@ -265,28 +158,25 @@ export function dockerChecker(options: DockerCheckerOptions = {}): DockerChecker
           : '';
       return outcome.unhealthy(`${target}: ${error.message}${hint}`);
     }
-    const { name, details } = describeDaemon(answer);
-    if (answer.status === 401 || answer.status === 403) {
-      return outcome.unhealthy(
-        `${target}: /_ping answered ${answer.status}: ${answer.status === 401 ? 'authentication' : 'authorisation'} failed`,
-        details,
-      );
+    applyExpiries(
+      outcome,
+      { server: answer.serverCertificateNotAfter, client: pemNotAfter(loaded?.cert) },
+      certExpiryWarning,
+      clock.now(),
+    );
+    const verdict = judgePing(answer, target);
+    if (!verdict.healthy || !info) return verdict.report(outcome);
+    outcome.stop();
+    let degraded: string | undefined;
+    try {
+      const infoVerdict = judgeInfo(await get(current, '/info', loaded, signal, MAX_INFO_BYTES));
+      outcome.addDetails(infoVerdict.details);
+      degraded = infoVerdict.degraded;
+    } catch (error) {
+      if (!(error instanceof CheckFailure)) throw error;
+      degraded = `/info failed: ${error.message}`;
     }
-    if (answer.status !== 200) {
-      return outcome.unhealthy(
-        `${target}: /_ping answered ${answer.status} ${answer.statusText}`.trimEnd(),
-        details,
-      );
-    }
-    if (answer.body.trim() !== 'OK') {
-      return outcome.unhealthy(
-        `${target}: /_ping answered 200 but not "OK": not a Docker Engine API?`,
-        details,
-      );
-    }
-    const apiVersion = answer.headers['api-version'];
-    const api = typeof apiVersion === 'string' && apiVersion !== '' ? ` (API ${apiVersion})` : '';
-    return outcome.healthy(`${name} at ${target} answered /_ping${api}`, details);
+    return verdict.report(outcome, degraded);
   }
 
   return {
@@ -296,5 +186,34 @@ export function dockerChecker(options: DockerCheckerOptions = {}): DockerChecker
     healthCheck(signal: AbortSignal = NEVER): Promise<HealthReport> {
       return check(signal, new Outcome(slowThreshold, clock));
     },
+  };
+}
+
+/** The verdict on a `/_ping` answer, built into a report once the optional `/info` is read. */
+function judgePing(
+  answer: Answer,
+  target: string,
+): { healthy: boolean; report(outcome: Outcome, degraded?: string): HealthReport } {
+  const { name, details } = describeDaemon(answer);
+  const failed = (message: string) => ({
+    healthy: false,
+    report: (outcome: Outcome) => outcome.unhealthy(`${target}: ${message}`, details),
+  });
+  if (answer.status === 401 || answer.status === 403) {
+    return failed(
+      `/_ping answered ${answer.status}: ${answer.status === 401 ? 'authentication' : 'authorisation'} failed`,
+    );
+  }
+  if (answer.status !== 200) {
+    return failed(`/_ping answered ${answer.status} ${answer.statusText}`.trimEnd());
+  }
+  if (answer.body.trim() !== 'OK')
+    return failed('/_ping answered 200 but not "OK": not a Docker Engine API?');
+  const apiVersion = answer.headers['api-version'];
+  const api = typeof apiVersion === 'string' && apiVersion !== '' ? ` (API ${apiVersion})` : '';
+  return {
+    healthy: true,
+    report: (outcome, degraded) =>
+      outcome.healthy(`${name} at ${target} answered /_ping${api}`, details, degraded),
   };
 }

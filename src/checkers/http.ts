@@ -1,13 +1,10 @@
-import type { Checker, CheckerOptions } from './checker.js';
+import type { CertExpiryOptions, Checker, CheckerOptions } from './checker.js';
 import type { HealthReport } from '../provider.js';
-import {
-  assertOptionsObject,
-  describeValue,
-  clockOption,
-  slowThresholdOption,
-  stringOption,
-} from './internal/options.js';
+import { optionTypeError, optionsObject, stringOption } from '../validate.js';
+import { checkerClockOption, optionFailure, slowThresholdOption } from './internal/options.js';
+import { headersOption, redirectsOption, statusRangeOption, urlOption } from './internal/http-options.js';
 import { NEVER } from './internal/abort.js';
+import { applyExpiries, certExpiryWarningOption, earlier, pemNotAfter } from './internal/cert-expiry.js';
 import { Outcome } from './internal/outcome.js';
 import { CheckFailure, request, type Answer, type LoadedTls } from './internal/request.js';
 import { safeUrl } from './internal/safe-url.js';
@@ -16,7 +13,6 @@ import { loadTls, tlsOption, type TlsOptions } from './internal/tls.js';
 export type { TlsOptions } from './internal/tls.js';
 
 const CHECKER = 'httpChecker';
-const DEFAULT_REDIRECTS = 5;
 const MAX_BODY = 1024 * 1024;
 
 /**
@@ -27,7 +23,7 @@ export type ExpectedStatus =
   number | readonly [min: number, max: number] | '1xx' | '2xx' | '3xx' | '4xx' | '5xx';
 
 /** Options of {@link httpChecker}. */
-export interface HttpCheckerOptions extends CheckerOptions {
+export interface HttpCheckerOptions extends CheckerOptions, CertExpiryOptions {
   /** `http:` or `https:` URL. Userinfo (`https://user:pass@host`) is sent as Basic auth and never shown. Required. */
   url: string | URL;
   /** HTTP method. Default `GET`. */
@@ -52,74 +48,6 @@ export interface HttpCheckerOptions extends CheckerOptions {
 /** A checker that requests a URL and judges the answer. */
 export type HttpChecker = Checker;
 
-function urlOption(value: unknown): URL {
-  if (value === undefined) throw new TypeError(`${CHECKER}: url is required`);
-  if (typeof value !== 'string' && !(value instanceof URL)) {
-    throw new TypeError(`${CHECKER}: url must be a string or URL, got ${describeValue(value)}`);
-  }
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new TypeError(`${CHECKER}: url is not a valid absolute URL`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new TypeError(`${CHECKER}: url must use http: or https:, got ${url.protocol}`);
-  }
-  return url;
-}
-
-function statusRangeOption(value: unknown): readonly [number, number] {
-  if (value === undefined) return [200, 299];
-  const isCode = (code: unknown): code is number =>
-    typeof code === 'number' && Number.isInteger(code) && code >= 100 && code <= 599;
-  if (isCode(value)) return [value, value];
-  if (typeof value === 'string' && /^[1-5]xx$/.test(value)) {
-    const base = Number(value[0]) * 100;
-    return [base, base + 99];
-  }
-  if (
-    Array.isArray(value) &&
-    value.length === 2 &&
-    isCode(value[0]) &&
-    isCode(value[1]) &&
-    value[0] <= value[1]
-  ) {
-    return [value[0], value[1]];
-  }
-  throw new TypeError(
-    `${CHECKER}: expectedStatus must be a status code (100-599), a range [min, max] or a class like '2xx', got ${describeValue(value)}`,
-  );
-}
-
-function headersOption(value: unknown): Record<string, string> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new TypeError(`${CHECKER}: headers must be an object of strings, got ${describeValue(value)}`);
-  }
-  const headers: Record<string, string> = {};
-  for (const [name, headerValue] of Object.entries(value as Record<string, unknown>)) {
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-      throw new TypeError(`${CHECKER}: headers has an invalid header name ${describeValue(name)}`);
-    }
-    // The value is a secret: name the header, never the value.
-    if (typeof headerValue !== 'string' || /[\r\n\0]/.test(headerValue)) {
-      throw new TypeError(`${CHECKER}: headers.${name} must be a string without line breaks`);
-    }
-    headers[name] = headerValue;
-  }
-  return headers;
-}
-
-function redirectsOption(value: unknown): number {
-  if (value === undefined || value === false) return 0;
-  if (value === true) return DEFAULT_REDIRECTS;
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 100) return value;
-  throw new TypeError(
-    `${CHECKER}: followRedirects must be a boolean or an integer from 0 to 100, got ${describeValue(value)}`,
-  );
-}
-
 function describeStatus(answer: Answer): string {
   return `${answer.status}${answer.statusText ? ` ${answer.statusText}` : ''}`;
 }
@@ -135,6 +63,20 @@ function describePattern(pattern: string | RegExp): string {
   return text.length > 80 ? `${text.slice(0, 79)}…` : text;
 }
 
+/** The URL a `Location` leads to, or `undefined` when it does not parse. */
+function redirectTo(location: string, current: URL): URL | undefined {
+  try {
+    return new URL(location, current);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The method after a redirect: 303, and 301/302 after a POST, turn into GET (as browsers do). */
+function redirectMethod(status: number, method: string): string {
+  return status === 303 || ((status === 301 || status === 302) && method === 'POST') ? 'GET' : method;
+}
+
 /**
  * Requests `url` and checks the status code (and optionally the body):
  * healthy when it is expected, unhealthy with the reason otherwise (refused,
@@ -148,21 +90,21 @@ function describePattern(pattern: string | RegExp): string {
  * @throws TypeError or RangeError naming a bad option.
  */
 export function httpChecker(options: HttpCheckerOptions): HttpChecker {
-  assertOptionsObject(CHECKER, options, true);
+  const scope = { scope: CHECKER };
+  optionsObject(options, { ...scope, required: true });
   const url = urlOption(options.url);
-  const method = (stringOption(CHECKER, 'method', options.method) ?? 'GET').toUpperCase();
-  if (!/^[A-Z]+$/.test(method))
-    throw new TypeError(`${CHECKER}: method must be an HTTP method, got ${describeValue(method)}`);
+  const method = stringOption('method', options.method, 'GET', scope).toUpperCase();
+  if (!/^[A-Z]+$/.test(method)) throw optionTypeError('method', 'an HTTP method', method, scope);
   const expected = statusRangeOption(options.expectedStatus);
   const bodyMatch = options.bodyMatch;
-  if (bodyMatch !== undefined && typeof bodyMatch !== 'string' && !(bodyMatch instanceof RegExp)) {
-    throw new TypeError(`${CHECKER}: bodyMatch must be a string or RegExp, got ${describeValue(bodyMatch)}`);
-  }
+  if (bodyMatch !== undefined && typeof bodyMatch !== 'string' && !(bodyMatch instanceof RegExp))
+    throw optionTypeError('bodyMatch', 'a string or RegExp', bodyMatch, scope);
   const baseHeaders = headersOption(options.headers);
   const tlsSource = tlsOption(CHECKER, 'tls', options.tls);
   const maxRedirects = redirectsOption(options.followRedirects);
   const slowThreshold = slowThresholdOption(CHECKER, options.slowThreshold);
-  const clock = clockOption(CHECKER, options.clock);
+  const clock = checkerClockOption(CHECKER, options.clock);
+  const certExpiryWarning = certExpiryWarningOption(CHECKER, options.certExpiryWarning);
 
   // Userinfo travels as Basic auth (as browsers and fetch send it) and leaves the URL we show.
   if (
@@ -175,7 +117,8 @@ export function httpChecker(options: HttpCheckerOptions): HttpChecker {
       user = decodeURIComponent(url.username);
       password = decodeURIComponent(url.password);
     } catch {
-      throw new TypeError(`${CHECKER}: url has malformed percent-encoding in its user name or password`);
+      const text = 'url has malformed percent-encoding in its user name or password';
+      throw optionFailure(CHECKER, 'url', text, undefined, { secret: true });
     }
     baseHeaders.Authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
   }
@@ -191,6 +134,11 @@ export function httpChecker(options: HttpCheckerOptions): HttpChecker {
     }
     let current = url;
     let currentMethod = method;
+    let serverNotAfter: Date | undefined;
+    // The client certificate is presented to the configured origin only.
+    const client = url.protocol === 'https:' ? pemNotAfter(tls?.cert) : undefined;
+    const expire = (): void =>
+      applyExpiries(outcome, { server: serverNotAfter, client }, certExpiryWarning, clock.now());
     let headers: Record<string, string> | undefined = baseHeaders;
     for (let hop = 0; ; hop += 1) {
       const where = safeUrl(current);
@@ -211,17 +159,16 @@ export function httpChecker(options: HttpCheckerOptions): HttpChecker {
           return outcome.unhealthy(`${currentMethod} ${where}: ${error.message}`);
         throw error;
       }
+      serverNotAfter = earlier(serverNotAfter, answer.serverCertificateNotAfter);
       const location = answer.headers.location;
       if (answer.status >= 300 && answer.status < 400 && location !== undefined && maxRedirects > 0) {
+        expire();
         if (hop >= maxRedirects) {
           return outcome.unhealthy(`${method} ${target}: more than ${maxRedirects} redirects`);
         }
-        let next: URL;
-        try {
-          next = new URL(location, current);
-        } catch {
+        const next = redirectTo(location, current);
+        if (next === undefined)
           return outcome.unhealthy(`${currentMethod} ${where}: redirected to an invalid URL`);
-        }
         if (next.protocol !== 'http:' && next.protocol !== 'https:') {
           return outcome.unhealthy(`${method} ${target}: redirected to an unsupported ${next.protocol} URL`);
         }
@@ -231,15 +178,11 @@ export function httpChecker(options: HttpCheckerOptions): HttpChecker {
           headers = undefined;
           if (tls) tls = { ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized };
         }
-        if (
-          answer.status === 303 ||
-          ((answer.status === 301 || answer.status === 302) && currentMethod === 'POST')
-        ) {
-          currentMethod = 'GET';
-        }
+        currentMethod = redirectMethod(answer.status, currentMethod);
         current = next;
         continue;
       }
+      expire();
       return judge(answer, where, location, outcome);
     }
   }

@@ -1,16 +1,27 @@
 import { statSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Checker, CheckerOptions, EnvironmentOptions } from './checker.js';
+import type { CertExpiryOptions, Checker, CheckerOptions, EnvironmentOptions } from './checker.js';
 import type { HealthReport } from '../provider.js';
+import { timeoutSignal } from '../async.js';
+import { booleanOption, optionsObject, stringOption } from '../validate.js';
 import { NEVER, abortError } from './internal/abort.js';
 import {
-  assertOptionsObject,
-  envOption,
-  clockOption,
-  slowThresholdOption,
-  stringOption,
-} from './internal/options.js';
-import { Outcome } from './internal/outcome.js';
+  applyExpiries,
+  bearerToken,
+  certExpiryWarningOption,
+  jwtExpiry,
+  pemNotAfter,
+} from './internal/cert-expiry.js';
+import {
+  MAX_NODES_BYTES,
+  NODES_PATH,
+  extra,
+  failingChecks,
+  judgeLivez,
+  judgeNodes,
+} from './internal/kube-extra.js';
+import { checkerClockOption, envOption, slowThresholdOption, timerClock } from './internal/options.js';
+import { Outcome, type ExtraVerdict } from './internal/outcome.js';
 import { SERVICE_ACCOUNT_DIR, findKubeconfig, type KubeconfigSource } from './internal/find-kubeconfig.js';
 import {
   connect,
@@ -29,7 +40,7 @@ export { findKubeconfig, type KubeconfigSource } from './internal/find-kubeconfi
 const CHECKER = 'kubernetesChecker';
 
 /** Options of {@link kubernetesChecker}. */
-export interface KubernetesCheckerOptions extends CheckerOptions, EnvironmentOptions {
+export interface KubernetesCheckerOptions extends CheckerOptions, EnvironmentOptions, CertExpiryOptions {
   /**
    * A kubeconfig file. Default: the files of `KUBECONFIG` (joined by `:`;
    * merged as kubectl does, the first to set a value wins), else
@@ -40,6 +51,17 @@ export interface KubernetesCheckerOptions extends CheckerOptions, EnvironmentOpt
   context?: string | undefined;
   /** Where the in-cluster service account is mounted. Default `/var/run/secrets/kubernetes.io/serviceaccount`. */
   serviceAccountDir?: string | undefined;
+  /**
+   * Also read `GET /livez?verbose` (one request more): a failing liveness
+   * check makes the check unhealthy, naming it. Default `false`.
+   */
+  livez?: boolean | undefined;
+  /**
+   * Also list the nodes, `GET /api/v1/nodes` (one request more; needs `list`
+   * on `nodes`): NotReady nodes make the check `degraded`, naming them
+   * (`details.nodes`). Default `false`.
+   */
+  nodes?: boolean | undefined;
 }
 
 /** A checker that asks a Kubernetes API server whether it is ready. */
@@ -56,16 +78,6 @@ function parseVersion(body: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** `[-]etcd failed: reason withheld` lines of a verbose `/readyz`, at most five. */
-function failingChecks(body: string): string[] {
-  const lines = body
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line.startsWith('[-]'))
-    .map((line) => (line.length > 120 ? `${line.slice(0, 119)}…` : line));
-  return lines.length > 5 ? [...lines.slice(0, 5), `and ${lines.length - 5} more`] : lines;
 }
 
 /**
@@ -85,14 +97,22 @@ function failingChecks(body: string): string[] {
  * @throws TypeError or RangeError naming a bad option.
  */
 export function kubernetesChecker(options: KubernetesCheckerOptions = {}): KubernetesChecker {
-  assertOptionsObject(CHECKER, options);
+  const scope = { scope: CHECKER };
+  optionsObject(options, scope);
   const env = envOption(CHECKER, options.env);
-  const kubeconfig = stringOption(CHECKER, 'kubeconfig', options.kubeconfig);
-  const context = stringOption(CHECKER, 'context', options.context);
-  const serviceAccountDir =
-    stringOption(CHECKER, 'serviceAccountDir', options.serviceAccountDir) ?? SERVICE_ACCOUNT_DIR;
+  const kubeconfig = stringOption('kubeconfig', options.kubeconfig, undefined, scope);
+  const context = stringOption('context', options.context, undefined, scope);
+  const serviceAccountDir = stringOption(
+    'serviceAccountDir',
+    options.serviceAccountDir,
+    SERVICE_ACCOUNT_DIR,
+    scope,
+  );
   const slowThreshold = slowThresholdOption(CHECKER, options.slowThreshold);
-  const clock = clockOption(CHECKER, options.clock);
+  const clock = checkerClockOption(CHECKER, options.clock);
+  const certExpiryWarning = certExpiryWarningOption(CHECKER, options.certExpiryWarning);
+  const livez = booleanOption('livez', options.livez, false, scope);
+  const nodes = booleanOption('nodes', options.nodes, false, scope);
 
   const findSource = (): KubeconfigSource | undefined =>
     kubeconfig !== undefined
@@ -135,13 +155,19 @@ export function kubernetesChecker(options: KubernetesCheckerOptions = {}): Kuber
     return kc;
   }
 
-  async function get(connection: Connection, path: string, signal: AbortSignal): Promise<Answer> {
+  async function get(
+    connection: Connection,
+    path: string,
+    signal: AbortSignal,
+    maxBodyBytes?: number,
+  ): Promise<Answer> {
     const base = connection.server.href.endsWith('/') ? connection.server.href : `${connection.server.href}/`;
     return request({
       url: new URL(path, base),
       headers: connection.headers,
       tls: connection.tls,
       agent: connection.agent,
+      maxBodyBytes,
       target,
       signal,
     });
@@ -157,20 +183,52 @@ export function kubernetesChecker(options: KubernetesCheckerOptions = {}): Kuber
     path: string,
     signal: AbortSignal,
   ): Promise<Answer | undefined> {
-    const controller = new AbortController();
-    const stop = (): void => controller.abort(signal.reason);
-    signal.addEventListener('abort', stop, { once: true });
-    const timer = setTimeout(() => controller.abort(), FOLLOW_UP_BUDGET);
-    timer.unref();
+    // Awaited by the check, so it keeps the process alive until it fires.
+    const budget = timeoutSignal(timerClock(clock), FOLLOW_UP_BUDGET, [signal], { keepAlive: true });
     try {
-      return await get(connection, path, controller.signal);
+      return await get(connection, path, budget.signal);
     } catch (error) {
       if (signal.aborted) throw error;
       return undefined;
     } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', stop);
+      budget.dispose();
     }
+  }
+
+  /** The opt-in checks, one request each, in order. */
+  async function extras(connection: Connection, signal: AbortSignal): Promise<ExtraVerdict[]> {
+    const verdicts: ExtraVerdict[] = [];
+    if (livez) {
+      const run = () => get(connection, 'livez?verbose', signal);
+      verdicts.push(await extra('livez', run, judgeLivez));
+    }
+    if (nodes) {
+      const run = () => get(connection, NODES_PATH, signal, MAX_NODES_BYTES);
+      verdicts.push(await extra('nodes', run, judgeNodes));
+    }
+    return verdicts;
+  }
+
+  /** The report of a ready server: the opt-in checks, then the version. */
+  async function judgeReady(
+    connection: Connection,
+    what: string,
+    signal: AbortSignal,
+    outcome: Outcome,
+  ): Promise<HealthReport> {
+    const verdicts = await extras(connection, signal);
+    for (const verdict of verdicts) {
+      outcome.addDetails(verdict.details);
+      if (verdict.degraded !== undefined) outcome.warn(verdict.degraded);
+    }
+    const failed = verdicts.flatMap((verdict) => verdict.unhealthy ?? []);
+    if (failed.length > 0) return outcome.unhealthy(`${what}: ${failed.join('; ')}`);
+    const details: Record<string, unknown> = {};
+    // The version is a nice-to-have: a server that hides it is still ready.
+    const answer = await getFollowUp(connection, 'version', signal);
+    const version = answer?.status === 200 ? parseVersion(answer.body) : undefined;
+    if (typeof version === 'string') details.version = version;
+    return outcome.healthy(`${what} is ready${typeof version === 'string' ? ` (${version})` : ''}`, details);
   }
 
   async function check(signal: AbortSignal): Promise<HealthReport> {
@@ -205,17 +263,13 @@ export function kubernetesChecker(options: KubernetesCheckerOptions = {}): Kuber
       throw error;
     }
     outcome.stop();
-    if (ready.status === 200) {
-      const details: Record<string, unknown> = {};
-      // The version is a nice-to-have: a server that hides it is still ready.
-      const answer = await getFollowUp(connection, 'version', signal);
-      const version = answer?.status === 200 ? parseVersion(answer.body) : undefined;
-      if (typeof version === 'string') details.version = version;
-      return outcome.healthy(
-        `${what} is ready${typeof version === 'string' ? ` (${version})` : ''}`,
-        details,
-      );
-    }
+    const expiries = {
+      server: ready.serverCertificateNotAfter,
+      client: pemNotAfter(connection.tls.cert),
+      token: jwtExpiry(bearerToken(connection.headers)),
+    };
+    applyExpiries(outcome, expiries, certExpiryWarning, clock.now());
+    if (ready.status === 200) return judgeReady(connection, what, signal, outcome);
     if (ready.status === 401) {
       return outcome.unhealthy(
         `${what}: authentication failed (401): the credentials of the kubeconfig were rejected`,

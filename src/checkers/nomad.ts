@@ -1,19 +1,25 @@
-import type { Checker, CheckerOptions, EnvironmentOptions } from './checker.js';
+import type { CertExpiryOptions, Checker, CheckerOptions, EnvironmentOptions } from './checker.js';
 import type { HealthReport } from '../provider.js';
+import { booleanOption, optionTypeError, optionsObject, stringOption } from '../validate.js';
 import {
-  assertOptionsObject,
-  describeValue,
+  checkerClockOption,
   envBoolean,
   envOption,
   envValue,
-  clockOption,
+  optionFailure,
   slowThresholdOption,
-  stringOption,
   type Env,
 } from './internal/options.js';
 import { NEVER } from './internal/abort.js';
+import { applyExpiries, certExpiryWarningOption, pemNotAfter } from './internal/cert-expiry.js';
+import {
+  AUTOPILOT_PATH,
+  MAX_AUTOPILOT_BYTES,
+  judgeAutopilot,
+  type AutopilotVerdict,
+} from './internal/nomad-autopilot.js';
 import { Outcome } from './internal/outcome.js';
-import { CheckFailure, request, type Answer } from './internal/request.js';
+import { CheckFailure, request, type Answer, type LoadedTls } from './internal/request.js';
 import {
   assertCertAndKey,
   loadTls,
@@ -29,7 +35,7 @@ const CHECKER = 'nomadChecker';
 const DEFAULT_ADDRESS = 'http://127.0.0.1:4646';
 
 /** Options of {@link nomadChecker}. Each falls back to the environment variable the nomad CLI reads. */
-export interface NomadCheckerOptions extends CheckerOptions, EnvironmentOptions {
+export interface NomadCheckerOptions extends CheckerOptions, EnvironmentOptions, CertExpiryOptions {
   /** The agent's HTTP API. Default `NOMAD_ADDR`, else `http://127.0.0.1:4646`. */
   address?: string | undefined;
   /** ACL token, sent as `X-Nomad-Token`. Default `NOMAD_TOKEN`. A secret: never shown. */
@@ -42,6 +48,13 @@ export interface NomadCheckerOptions extends CheckerOptions, EnvironmentOptions 
    * each check), `NOMAD_TLS_SERVER_NAME` and `NOMAD_SKIP_VERIFY`.
    */
   tls?: TlsOptions | undefined;
+  /**
+   * Also read `GET /v1/operator/autopilot/health` (one request more; the token
+   * needs `operator:read`): servers reported unhealthy make the check
+   * unhealthy, a failure tolerance of 0 makes it `degraded` (in
+   * `details.autopilot`). Default `false`.
+   */
+  autopilot?: boolean | undefined;
 }
 
 /** A checker that asks a Nomad agent for its health. */
@@ -57,12 +70,20 @@ function addressOption(value: string, from: string): URL {
   try {
     url = new URL(value);
   } catch {
-    throw new TypeError(
-      `${CHECKER}: ${from} must be an http:// or https:// URL, got ${describeValue(value)}`,
-    );
+    // A URL may carry a password: then it is not quoted.
+    throw optionTypeError(from, 'an http:// or https:// URL', value, {
+      scope: CHECKER,
+      secret: value.includes('@'),
+    });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new TypeError(`${CHECKER}: ${from} must be an http:// or https:// URL, got ${url.protocol}//`);
+    throw optionFailure(
+      CHECKER,
+      from,
+      `${from} must be an http:// or https:// URL, got ${url.protocol}//`,
+      value,
+      { secret: value.includes('@') },
+    );
   }
   return url;
 }
@@ -130,76 +151,76 @@ function parseHealth(body: string): { client?: RoleHealth; server?: RoleHealth }
  * @throws TypeError or RangeError naming a bad option or environment variable.
  */
 export function nomadChecker(options: NomadCheckerOptions = {}): NomadChecker {
-  assertOptionsObject(CHECKER, options);
+  const scope = { scope: CHECKER };
+  optionsObject(options, scope);
   const env = envOption(CHECKER, options.env);
-  const addressText = stringOption(CHECKER, 'address', options.address);
+  const addressText = stringOption('address', options.address, undefined, { ...scope, secret: true });
+  const fromEnv = addressText === undefined && envValue(env, 'NOMAD_ADDR') !== undefined;
   const address = addressOption(
     addressText ?? envValue(env, 'NOMAD_ADDR') ?? DEFAULT_ADDRESS,
-    addressText !== undefined
-      ? 'address'
-      : envValue(env, 'NOMAD_ADDR') !== undefined
-        ? 'NOMAD_ADDR'
-        : 'address',
+    fromEnv ? 'NOMAD_ADDR' : 'address',
   );
-  const token = stringOption(CHECKER, 'token', options.token) ?? envValue(env, 'NOMAD_TOKEN');
+  const token =
+    stringOption('token', options.token, undefined, { ...scope, secret: true }) ??
+    envValue(env, 'NOMAD_TOKEN');
   if (token !== undefined && /[\r\n\0]/.test(token)) {
-    throw new TypeError(`${CHECKER}: token (or NOMAD_TOKEN) must not contain line breaks`);
+    throw optionFailure(CHECKER, 'token', 'token (or NOMAD_TOKEN) must not contain line breaks', token, {
+      secret: true,
+    });
   }
-  const region = stringOption(CHECKER, 'region', options.region) ?? envValue(env, 'NOMAD_REGION');
+  const region = stringOption('region', options.region, undefined, scope) ?? envValue(env, 'NOMAD_REGION');
   const tlsSource = resolveTls(tlsOption(CHECKER, 'tls', options.tls), env);
   const slowThreshold = slowThresholdOption(CHECKER, options.slowThreshold);
-  const clock = clockOption(CHECKER, options.clock);
+  const clock = checkerClockOption(CHECKER, options.clock);
+  const certExpiryWarning = certExpiryWarningOption(CHECKER, options.certExpiryWarning);
+  const autopilot = booleanOption('autopilot', options.autopilot, false, scope);
 
-  const url = new URL('v1/agent/health', address.href.endsWith('/') ? address : `${address.href}/`);
-  url.username = '';
-  url.password = '';
-  if (region !== undefined) url.searchParams.set('region', region);
+  const endpoint = (path: string): URL => {
+    const url = new URL(path, address.href.endsWith('/') ? address : `${address.href}/`);
+    url.username = '';
+    url.password = '';
+    if (region !== undefined) url.searchParams.set('region', region);
+    return url;
+  };
+  const url = endpoint('v1/agent/health');
+  const autopilotUrl = endpoint(AUTOPILOT_PATH);
   // The origin alone: no userinfo, no path or query that might carry a secret.
   const target = address.origin;
   const headers: Record<string, string> = {};
   if (token !== undefined) headers['X-Nomad-Token'] = token;
 
-  function judge(answer: Answer, outcome: Outcome): HealthReport {
-    const roles = answer.status === 200 || answer.status === 500 ? parseHealth(answer.body) : undefined;
-    if (roles === undefined) {
-      let reason = `/v1/agent/health answered ${answer.status}${answer.statusText ? ` ${answer.statusText}` : ''}`;
-      if (answer.status === 401 || answer.status === 403)
-        reason += ': the ACL token was rejected (check NOMAD_TOKEN)';
-      else if (answer.status >= 300 && answer.status < 400) reason += ': a redirect, not a health answer';
-      else if (answer.status === 200) reason += ', but its body is not a Nomad health report';
-      return outcome.unhealthy(`Nomad agent at ${target}: ${reason}`, { status: answer.status });
+  async function readAutopilot(tls: LoadedTls | undefined, signal: AbortSignal): Promise<AutopilotVerdict> {
+    try {
+      const answer = await request({
+        url: autopilotUrl,
+        headers,
+        tls,
+        target,
+        signal,
+        maxBodyBytes: MAX_AUTOPILOT_BYTES,
+      });
+      return judgeAutopilot(answer);
+    } catch (error) {
+      if (error instanceof CheckFailure) return { details: {}, degraded: `autopilot: ${error.message}` };
+      throw error;
     }
-    const present = (['client', 'server'] as const).flatMap((name) => {
-      const role = roles[name];
-      return role === undefined ? [] : [{ name, ...role }];
-    });
-    const details: Record<string, unknown> = { status: answer.status };
-    for (const role of present) details[role.name] = { ok: role.ok, message: role.message };
-    const failing = present.filter((role) => !role.ok);
-    const passing = present.filter((role) => role.ok);
-    const failures = failing.map((role) => `${role.name}: ${role.message}`).join('; ');
-    if (present.length === 0) {
-      return answer.status === 200
-        ? outcome.healthy(`Nomad agent at ${target} is up (it reports no client or server role)`, details)
-        : outcome.unhealthy(
-            `Nomad agent at ${target}: /v1/agent/health answered 500 without a reason`,
-            details,
-          );
+  }
+
+  async function check(signal: AbortSignal, outcome: Outcome): Promise<HealthReport> {
+    const tls = url.protocol === 'https:' ? await loadTls(tlsSource, signal) : undefined;
+    const answer = await request({ url, headers, tls, target, signal });
+    outcome.stop();
+    const expiries = { server: answer.serverCertificateNotAfter, client: pemNotAfter(tls?.cert) };
+    applyExpiries(outcome, expiries, certExpiryWarning, clock.now());
+    const pilot = autopilot && answer.status === 200 ? await readAutopilot(tls, signal) : undefined;
+    if (pilot !== undefined) {
+      outcome.addDetails(pilot.details);
+      if (pilot.degraded !== undefined) outcome.warn(pilot.degraded);
     }
-    if (failing.length === 0) {
-      return outcome.healthy(
-        `Nomad agent at ${target}: ${passing.map((role) => `${role.name} ok`).join(', ')}`,
-        details,
-      );
-    }
-    if (passing.length > 0) {
-      return outcome.healthy(
-        `Nomad agent at ${target}: ${passing.map((role) => `${role.name} ok`).join(', ')}`,
-        details,
-        failures,
-      );
-    }
-    return outcome.unhealthy(`Nomad agent at ${target}: ${failures}`, details);
+    const report = judge(answer, outcome, target);
+    return pilot?.unhealthy !== undefined && report.healthy
+      ? outcome.unhealthy(`Nomad agent at ${target}: ${pilot.unhealthy}`, report.details)
+      : report;
   }
 
   return {
@@ -207,8 +228,7 @@ export function nomadChecker(options: NomadCheckerOptions = {}): NomadChecker {
     async healthCheck(signal: AbortSignal = NEVER): Promise<HealthReport> {
       const outcome = new Outcome(slowThreshold, clock);
       try {
-        const tls = url.protocol === 'https:' ? await loadTls(tlsSource, signal) : undefined;
-        return judge(await request({ url, headers, tls, target, signal }), outcome);
+        return await check(signal, outcome);
       } catch (error) {
         if (error instanceof CheckFailure)
           return outcome.unhealthy(`Nomad agent at ${target}: ${error.message}`);
@@ -216,4 +236,48 @@ export function nomadChecker(options: NomadCheckerOptions = {}): NomadChecker {
       }
     },
   };
+}
+
+/** The verdict on a `/v1/agent/health` answer: each role the agent reports decides. */
+function judge(answer: Answer, outcome: Outcome, target: string): HealthReport {
+  const roles = answer.status === 200 || answer.status === 500 ? parseHealth(answer.body) : undefined;
+  if (roles === undefined) {
+    let reason = `/v1/agent/health answered ${answer.status}${answer.statusText ? ` ${answer.statusText}` : ''}`;
+    if (answer.status === 401 || answer.status === 403)
+      reason += ': the ACL token was rejected (check NOMAD_TOKEN)';
+    else if (answer.status >= 300 && answer.status < 400) reason += ': a redirect, not a health answer';
+    else if (answer.status === 200) reason += ', but its body is not a Nomad health report';
+    return outcome.unhealthy(`Nomad agent at ${target}: ${reason}`, { status: answer.status });
+  }
+  const present = (['client', 'server'] as const).flatMap((name) => {
+    const role = roles[name];
+    return role === undefined ? [] : [{ name, ...role }];
+  });
+  const details: Record<string, unknown> = { status: answer.status };
+  for (const role of present) details[role.name] = { ok: role.ok, message: role.message };
+  const failing = present.filter((role) => !role.ok);
+  const passing = present.filter((role) => role.ok);
+  const failures = failing.map((role) => `${role.name}: ${role.message}`).join('; ');
+  if (present.length === 0) {
+    return answer.status === 200
+      ? outcome.healthy(`Nomad agent at ${target} is up (it reports no client or server role)`, details)
+      : outcome.unhealthy(
+          `Nomad agent at ${target}: /v1/agent/health answered 500 without a reason`,
+          details,
+        );
+  }
+  if (failing.length === 0) {
+    return outcome.healthy(
+      `Nomad agent at ${target}: ${passing.map((role) => `${role.name} ok`).join(', ')}`,
+      details,
+    );
+  }
+  if (passing.length > 0) {
+    return outcome.healthy(
+      `Nomad agent at ${target}: ${passing.map((role) => `${role.name} ok`).join(', ')}`,
+      details,
+      failures,
+    );
+  }
+  return outcome.unhealthy(`Nomad agent at ${target}: ${failures}`, details);
 }

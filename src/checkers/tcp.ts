@@ -3,13 +3,8 @@ import type { Checker, CheckerOptions } from './checker.js';
 import type { HealthReport } from '../provider.js';
 import { NEVER, abortError } from './internal/abort.js';
 import { describeNetworkError } from './internal/network-error.js';
-import {
-  assertOptionsObject,
-  describeValue,
-  clockOption,
-  slowThresholdOption,
-  stringOption,
-} from './internal/options.js';
+import { checkerClockOption, optionFailure, slowThresholdOption } from './internal/options.js';
+import { optionTypeError, optionsObject, stringOption } from '../validate.js';
 import { Outcome } from './internal/outcome.js';
 
 const CHECKER = 'tcpChecker';
@@ -37,17 +32,18 @@ export type TcpChecker = Checker;
  * @throws TypeError or RangeError naming a bad option.
  */
 export function tcpChecker(options: TcpCheckerOptions): TcpChecker {
-  assertOptionsObject(CHECKER, options, true);
-  const host = stringOption(CHECKER, 'host', options.host);
-  if (host === undefined) throw new TypeError(`${CHECKER}: host is required (a host name or IP address)`);
+  const scope = { scope: CHECKER };
+  optionsObject(options, { ...scope, required: true });
+  const host = stringOption('host', options.host, undefined, scope);
+  if (host === undefined)
+    throw optionFailure(CHECKER, 'host', 'host is required (a host name or IP address)', host);
   const { port } = options;
-  if (typeof port !== 'number' || !Number.isInteger(port)) {
-    throw new TypeError(`${CHECKER}: port must be an integer, got ${describeValue(port)}`);
-  }
+  if (typeof port !== 'number' || !Number.isInteger(port))
+    throw optionTypeError('port', 'an integer', port, scope);
   if (port < 1 || port > 65_535)
-    throw new RangeError(`${CHECKER}: port must be from 1 to 65535, got ${port}`);
+    throw optionFailure(CHECKER, 'port', `port must be from 1 to 65535, got ${port}`, port, { range: true });
   const slowThreshold = slowThresholdOption(CHECKER, options.slowThreshold);
-  const clock = clockOption(CHECKER, options.clock);
+  const clock = checkerClockOption(CHECKER, options.clock);
   const target = net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 
   return {

@@ -9,6 +9,7 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import type https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { raceAbort } from '../../async.js';
 import { redactSecrets } from '../../messages.js';
 import { abortError } from './abort.js';
 import type { KubeconfigSource } from './find-kubeconfig.js';
@@ -184,21 +185,12 @@ export async function connect(kc: KubeConfig, signal: AbortSignal, target: strin
   }
   const options: https.RequestOptions = {};
   // Exec plugins and token files run here; an exec plugin cannot be cancelled, but the check stops waiting.
-  let onAbort: (() => void) | undefined;
   try {
-    await Promise.race([
-      kc.applyToHTTPSOptions(options),
-      new Promise<never>((_, reject) => {
-        onAbort = () => reject(abortError(signal, target));
-        if (signal.aborted) onAbort();
-        else signal.addEventListener('abort', onAbort, { once: true });
-      }),
-    ]);
+    await raceAbort(kc.applyToHTTPSOptions(options), signal);
   } catch (error) {
-    if (signal.aborted || error instanceof CheckFailure) throw error;
+    if (signal.aborted) throw abortError(signal, target);
+    if (error instanceof CheckFailure) throw error;
     throw new CheckFailure(`cannot apply the kubeconfig credentials: ${firstLine(error)}`);
-  } finally {
-    if (onAbort) signal.removeEventListener('abort', onAbort);
   }
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(options.headers ?? {})) {

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { abortError } from './abort.js';
+import { peerNotAfter } from './cert-expiry.js';
 import { describeNetworkError, errorCode } from './network-error.js';
 
 /** TLS settings for one request, already loaded. @internal */
@@ -37,6 +38,10 @@ export interface Answer {
   readonly headers: http.IncomingHttpHeaders;
   /** The body as UTF-8, cut at `maxBodyBytes`. */
   readonly body: string;
+  /** Whether `maxBodyBytes` were reached (the body may go on). */
+  readonly truncated: boolean;
+  /** Over TLS: when the certificate the server presented expires. */
+  readonly serverCertificateNotAfter: Date | undefined;
 }
 
 /** A failure whose message is a safe, short reason (without the target, which the caller adds). @internal */
@@ -103,11 +108,13 @@ export function request(spec: RequestSpec): Promise<Answer> {
       reject(new CheckFailure(reason));
     });
     req.on('response', (res) => {
+      // Read now: the socket is gone once the answer is complete.
+      const notAfter = secure ? peerNotAfter(res.socket) : undefined;
       const chunks: Buffer[] = [];
       let kept = 0;
       let settled = false;
       // Enough has been read once the cap is reached: an endless body (a stream) must not hold the check.
-      const finish = (): void => {
+      const finish = (truncated: boolean): void => {
         if (settled) return;
         settled = true;
         cleanUp();
@@ -116,15 +123,17 @@ export function request(spec: RequestSpec): Promise<Answer> {
           statusText: res.statusMessage ?? '',
           headers: res.headers,
           body: Buffer.concat(chunks).toString('utf8'),
+          truncated,
+          serverCertificateNotAfter: notAfter,
         });
         req.destroy();
       };
       res.on('data', (chunk: Buffer) => {
         chunks.push(chunk.subarray(0, maxBody - kept));
         kept += Math.min(chunk.length, maxBody - kept);
-        if (kept >= maxBody) finish();
+        if (kept >= maxBody) finish(true);
       });
-      res.on('end', finish);
+      res.on('end', () => finish(false));
       res.on('error', (error) => {
         if (settled) return;
         settled = true;
@@ -135,7 +144,7 @@ export function request(spec: RequestSpec): Promise<Answer> {
             : new CheckFailure(`the answer was cut off (${describeNetworkError(error)})`),
         );
       });
-      if (maxBody === 0) finish();
+      if (maxBody === 0) finish(false);
     });
     req.end();
   });

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { booleanOption, describeValue, stringOption } from './options.js';
+import { booleanOption, optionTypeError, stringOption } from '../../validate.js';
+import { optionFailure } from './options.js';
 import { CheckFailure, type LoadedTls } from './request.js';
 
 /**
@@ -41,15 +42,16 @@ export interface TlsSource {
 function pemOption(checker: string, name: string, value: unknown): PemSource | undefined {
   if (value === undefined) return undefined;
   if (Buffer.isBuffer(value)) return { pem: value };
-  if (typeof value !== 'string') {
-    throw new TypeError(
-      `${checker}: ${name} must be PEM text (a string or Buffer), got ${describeValue(value)}`,
-    );
-  }
+  // Never echo the value: it may be a key.
+  if (typeof value !== 'string')
+    throw optionTypeError(name, 'PEM text (a string or Buffer)', value, { scope: checker, secret: true });
   if (!value.includes('-----BEGIN ')) {
-    // Never echo the value: it may be a key.
-    throw new TypeError(
-      `${checker}: ${name} must be PEM text starting with "-----BEGIN"; to use a file, pass readFileSync(path, 'utf8')`,
+    throw optionFailure(
+      checker,
+      name,
+      `${name} must be PEM text starting with "-----BEGIN"; to use a file, pass readFileSync(path, 'utf8')`,
+      value,
+      { secret: true },
     );
   }
   return { pem: value };
@@ -59,17 +61,15 @@ function pemOption(checker: string, name: string, value: unknown): PemSource | u
 export function tlsOption(checker: string, name: string, value: unknown): TlsSource | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'object' || value === null || Array.isArray(value) || Buffer.isBuffer(value)) {
-    throw new TypeError(
-      `${checker}: ${name} must be an object ({ ca?, cert?, key?, ... }), got ${describeValue(value)}`,
-    );
+    throw optionTypeError(name, 'an object ({ ca?, cert?, key?, ... })', value, { scope: checker });
   }
   const tls = value as Record<string, unknown>;
   const source: TlsSource = {
     ca: pemOption(checker, `${name}.ca`, tls.ca),
     cert: pemOption(checker, `${name}.cert`, tls.cert),
     key: pemOption(checker, `${name}.key`, tls.key),
-    serverName: stringOption(checker, `${name}.serverName`, tls.serverName),
-    rejectUnauthorized: !(booleanOption(checker, `${name}.skipVerify`, tls.skipVerify) ?? false),
+    serverName: stringOption(`${name}.serverName`, tls.serverName, undefined, { scope: checker }),
+    rejectUnauthorized: !booleanOption(`${name}.skipVerify`, tls.skipVerify, false, { scope: checker }),
   };
   assertCertAndKey(checker, name, source);
   return source;
@@ -78,8 +78,12 @@ export function tlsOption(checker: string, name: string, value: unknown): TlsSou
 /** Throws unless a client certificate and key come together. @internal */
 export function assertCertAndKey(checker: string, name: string, source: TlsSource): void {
   if ((source.cert === undefined) !== (source.key === undefined)) {
-    throw new TypeError(
-      `${checker}: ${name}.cert and ${name}.key must be given together (a client certificate needs its key)`,
+    throw optionFailure(
+      checker,
+      `${name}.key`,
+      `${name}.cert and ${name}.key must be given together (a client certificate needs its key)`,
+      undefined,
+      { secret: true },
     );
   }
 }
