@@ -51,7 +51,7 @@ export class RuleTracker {
   readonly #context: TrackerContext;
   /** Which incident each member belongs to (rebuilt from state, never persisted). */
   readonly #memberOf = new Map<string, Incident>();
-  #timer: TimerHandle | undefined;
+  #timer: TimerHandle;
   #timerAt = Infinity;
 
   constructor(rule: AlertRule, state: RuleState, context: TrackerContext) {
