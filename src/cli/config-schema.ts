@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DURATION_HINT, parseDuration } from './duration.js';
+import { quoteString } from './quote.js';
 
 /**
  * The config file's schema. Every object is strict: an unknown key is an
@@ -181,7 +182,7 @@ export function duplicateNames(data: unknown): { path: (string | number)[]; mess
     else {
       issues.push({
         path: ['providers', index, 'name'],
-        message: `duplicate provider name ${JSON.stringify(name)} (also used by providers[${first}])`,
+        message: `duplicate provider name ${quoteString(name)} (also used by providers[${first}])`,
       });
     }
   });

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import {
   isMap,
   isNode,
@@ -11,7 +12,7 @@ import {
   type Node,
 } from 'yaml';
 import type { z } from 'zod';
-import { redactSecrets } from '../index.js';
+import { quoteKey, quoteString } from './quote.js';
 import { configSchema, duplicateNames, knownKeys, PROVIDER_TYPES, type ConfigFile } from './config-schema.js';
 
 /** A path into the config file, e.g. `['providers', 1, 'type']`. */
@@ -26,10 +27,23 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/**
+ * The largest config file read: 256 KiB (about 2,500 provider entries). Real
+ * files are a few kilobytes; the bound keeps a mistaken or hostile file (a
+ * 20 MB key) from costing seconds and gigabytes before it is rejected: the
+ * YAML parser takes about 1 ms per flow-style entry.
+ */
+export const MAX_CONFIG_BYTES = 262_144;
+
+/** At most this many problems are listed; the rest are counted. */
+export const MAX_PROBLEMS = 20;
+
 /** A validated config file that can still say where each value came from. */
 export interface LoadedConfig {
   /** The path as given on the command line. */
   readonly file: string;
+  /** The directory relative paths in the file (`tls.ca` …) resolve against. */
+  readonly cwd: string;
   readonly config: ConfigFile;
   /** A {@link ConfigError} about the value at `path`. */
   errorAt(path: ConfigPath, message: string): ConfigError;
@@ -37,14 +51,21 @@ export interface LoadedConfig {
 
 /**
  * Reads and validates a YAML or JSON config file (JSON is read as YAML, of
- * which it is a subset, so both get line numbers).
- * @throws ConfigError when the file cannot be read, parsed or validated.
+ * which it is a subset, so both get line numbers). A relative `file` is
+ * resolved against `cwd` (default `process.cwd()`).
+ * @throws ConfigError when the file cannot be read, is larger than
+ * {@link MAX_CONFIG_BYTES}, or cannot be parsed or validated.
  */
-export async function loadConfig(file: string, signal?: AbortSignal): Promise<LoadedConfig> {
+export async function loadConfig(
+  file: string,
+  signal?: AbortSignal,
+  cwd = process.cwd(),
+): Promise<LoadedConfig> {
   let text: string;
   try {
-    text = await readFile(file, { encoding: 'utf8', ...(signal ? { signal } : {}) });
+    text = await readBounded(resolve(cwd, file), MAX_CONFIG_BYTES, signal);
   } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(`${file}: ${error.message}`);
     const code = (error as { code?: unknown }).code;
     const reason =
       code === 'ENOENT'
@@ -56,22 +77,59 @@ export async function loadConfig(file: string, signal?: AbortSignal): Promise<Lo
             : (error as Error).message;
     throw new ConfigError(`${file}: cannot read the config file: ${reason}`);
   }
-  return parseConfig(text, file);
+  return parseConfig(text, file, cwd);
+}
+
+/** Reads at most `limit` bytes of `path` as UTF-8; a longer file is a ConfigError (a pipe is read the same way). */
+async function readBounded(path: string, limit: number, signal: AbortSignal | undefined): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(limit + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      signal?.throwIfAborted();
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    if (length > limit) {
+      throw new ConfigError(
+        `the file is larger than ${limit} bytes (256 KiB): not a config file this tool reads`,
+      );
+    }
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
  * Validates config text; `file` labels the error messages.
  * @throws ConfigError listing every problem found.
  */
-export function parseConfig(text: string, file: string): LoadedConfig {
+export function parseConfig(text: string, file: string, cwd = process.cwd()): LoadedConfig {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const lineOf = (offset: number): number => lineCounter.linePos(offset).line;
-  if (doc.errors.length > 0) {
-    const lines = doc.errors.map(
-      (error) => `${file}:${lineOf(error.pos[0])}: ${syntaxMessage(error.message)}`,
+  const deep = tooDeep(text);
+  if (deep !== undefined) {
+    const line = text.slice(0, deep).split('\n').length;
+    throw new ConfigError(
+      `${file}:${line}: invalid YAML: nested deeper than ${MAX_FLOW_DEPTH} levels of [ and {`,
     );
-    throw new ConfigError(lines.join('\n'));
+  }
+  // yaml's own uniqueKeys check compares every key with every other (20,000 keys: 19 s): ours is linear.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const syntax: Problem[] = doc.errors.map((error) => {
+    const line = lineOf(error.pos[0]);
+    return { line, text: `${file}:${line}: ${syntaxMessage(error.message)}` };
+  });
+  for (const offset of duplicateKeys(doc.contents)) {
+    const line = lineOf(offset);
+    syntax.push({ line, text: `${file}:${line}: invalid YAML: Map keys must be unique` });
+  }
+  if (syntax.length > 0) {
+    syntax.sort((a, b) => a.line - b.line);
+    throw new ConfigError(listProblems(syntax));
   }
   if (doc.contents === null) {
     throw new ConfigError(`${file}:1: the file is empty; expected a mapping of settings such as providers:`);
@@ -89,33 +147,55 @@ export function parseConfig(text: string, file: string): LoadedConfig {
     return { line, text: `${file}:${line}: ${formatPath(path) || '(top level)'}: ${message}` };
   };
   const result = configSchema.safeParse(data);
-  if (!result.success) {
-    const problems = result.error.issues.flatMap((issue) => describeIssue(issue, data, problem));
-    // The schema checks names only once everything else is valid; say it now as well.
-    const duplicates = duplicateNames(data).flatMap(({ path: at, message }) =>
-      describeIssue({ code: 'custom', path: at, message, input: undefined }, data, problem),
-    );
-    for (const duplicate of duplicates) {
-      if (!problems.some((problem) => problem.text === duplicate.text)) problems.push(duplicate);
-    }
-    problems.sort((a, b) => a.line - b.line);
-    throw new ConfigError(problems.map((problem) => problem.text).join('\n'));
-  }
+  if (!result.success) throw new ConfigError(validationProblems(result.error.issues, data, problem));
   return {
     file,
+    cwd,
     config: result.data,
     errorAt: (path, message) => new ConfigError(problem(path, message).text),
   };
 }
 
-/** `['providers', 1, 'type']` → `providers[1].type`. */
+/** Every problem zod found, plus duplicate names, sorted by line and listed. */
+function validationProblems(
+  issues: readonly z.core.$ZodIssue[],
+  data: unknown,
+  make: (path: ConfigPath, message: string, key?: boolean) => Problem,
+): string {
+  const tally = { omitted: 0 };
+  const problems = issues.flatMap((issue) => describeIssue(issue, data, make, tally));
+  // The schema checks names only once everything else is valid; say it now as well.
+  const seen = new Set(problems.map((problem) => problem.text));
+  for (const { path, message } of duplicateNames(data)) {
+    for (const duplicate of describeIssue(
+      { code: 'custom', path, message, input: undefined },
+      data,
+      make,
+      tally,
+    )) {
+      if (!seen.has(duplicate.text)) problems.push(duplicate);
+    }
+  }
+  problems.sort((a, b) => a.line - b.line);
+  return listProblems(problems, tally.omitted);
+}
+
+/** `['providers', 1, 'type']` → `providers[1].type`; a long key is cut ({@link quoteKey}). */
 export function formatPath(path: ConfigPath): string {
   let text = '';
   for (const segment of path) {
     if (typeof segment === 'number') text += `[${segment}]`;
-    else text += text === '' ? String(segment) : `.${String(segment)}`;
+    else text += text === '' ? quoteKey(String(segment)) : `.${quoteKey(String(segment))}`;
   }
   return text;
+}
+
+/** The problems, one per line, at most {@link MAX_PROBLEMS} of them, counting the rest (and `omitted`). */
+function listProblems(problems: readonly Problem[], omitted = 0): string {
+  const shown = problems.slice(0, MAX_PROBLEMS).map((problem) => problem.text);
+  const more = problems.length - shown.length + omitted;
+  if (more > 0) shown.push(`… and ${more} more problem${more === 1 ? '' : 's'}`);
+  return shown.join('\n');
 }
 
 /** One line of a {@link ConfigError}, with its line number for sorting. */
@@ -132,6 +212,7 @@ function describeIssue(
   issue: z.core.$ZodIssue,
   data: unknown,
   make: (path: ConfigPath, message: string, key?: boolean) => Problem,
+  tally: { omitted: number },
 ): Problem[] {
   const path = issue.path;
   const value = valueAt(data, path);
@@ -141,7 +222,9 @@ function describeIssue(
     case 'unrecognized_keys': {
       const parent = valueAt(data, path) as Record<string, unknown> | undefined;
       const known = knownKeys(path, parent?.['type']);
-      return issue.keys.map((key) => {
+      // Each key costs a line lookup and a suggestion: describe a bounded number, count the rest.
+      tally.omitted += Math.max(0, issue.keys.length - MAX_PROBLEMS);
+      return issue.keys.slice(0, MAX_PROBLEMS).map((key) => {
         const hint = known ? unknownKeyHint(key, known) : '';
         return make([...path, key], `unknown key${hint}`, true);
       });
@@ -188,7 +271,7 @@ function describeValue(value: unknown, path: ConfigPath): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (isSecret(path)) return `a ${typeof value}`;
-  if (typeof value === 'string') return redactSecrets(JSON.stringify(value));
+  if (typeof value === 'string') return quoteString(value);
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
     return String(value);
   return typeof value;
@@ -239,16 +322,64 @@ function lineAt(doc: Document, path: ConfigPath, key: boolean, lineOf: (offset: 
   return line;
 }
 
+/** Flow collections (`[`, `{`) nested deeper than this are refused before parsing. */
+const MAX_FLOW_DEPTH = 64;
+
+/**
+ * The offset where `[`/`{` nesting passes {@link MAX_FLOW_DEPTH}, counting
+ * every bracket (also in strings: a real config is nowhere near), or
+ * `undefined`. yaml recurses per level: 400,000 `[` took it 10 s.
+ */
+function tooDeep(text: string): number | undefined {
+  let depth = 0;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code === 0x5b || code === 0x7b) {
+      if (++depth > MAX_FLOW_DEPTH) return index;
+    } else if ((code === 0x5d || code === 0x7d) && depth > 0) depth--;
+  }
+  return undefined;
+}
+
+/** The offsets of keys that repeat an earlier key of the same mapping; one pass, no recursion. */
+function duplicateKeys(root: unknown): number[] {
+  const offsets: number[] = [];
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isSeq(node)) stack.push(...node.items);
+    if (!isMap(node)) continue;
+    const seen = new Set<unknown>();
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      if (isScalar(pair.key)) {
+        if (seen.has(pair.key.value) && pair.key.range) offsets.push(pair.key.range[0]);
+        seen.add(pair.key.value);
+      }
+      stack.push(pair.value);
+    }
+  }
+  return offsets;
+}
+
 /** yaml's messages, without the source excerpt. */
 function syntaxMessage(message: string): string {
   return `invalid YAML: ${message.split('\n')[0] ?? message}`;
 }
 
+/**
+ * Keys longer than this get no "did you mean": the edit distance costs
+ * length × candidate length, and a near miss of a known key is never this long.
+ */
+const MAX_SUGGESTED_KEY = 64;
+/** At most this many candidates are compared (every place in the schema has fewer). */
+const MAX_CANDIDATES = 32;
+
 /** `; did you mean "host"?` for a near miss, else the list of known keys. */
 function unknownKeyHint(key: string, known: readonly string[]): string {
   let best: string | undefined;
   let bestDistance = Infinity;
-  for (const candidate of known) {
+  for (const candidate of key.length > MAX_SUGGESTED_KEY ? [] : known.slice(0, MAX_CANDIDATES)) {
     const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
     if (distance < bestDistance) {
       bestDistance = distance;

@@ -1,7 +1,9 @@
 /**
  * Durations in the config file: `"30s"`, `"1m30s"`, `"250ms"`, `"1.5h"`, or a
- * plain number of milliseconds.
+ * plain number of milliseconds, at most {@link MAX_DURATION}.
  */
+import { MAX_DURATION } from '../validate.js';
+import { quoteString } from './quote.js';
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
 const PART = /(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h)/y;
@@ -9,16 +11,35 @@ const PART = /(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h)/y;
 /** What a duration looks like, for error messages. */
 export const DURATION_HINT = 'a duration like "30s", "1m30s", "250ms" or a number of milliseconds';
 
+/** Texts longer than this are not durations: refused before the parse. */
+const MAX_DURATION_TEXT = 64;
+
 /**
  * Parses a duration to milliseconds.
  * @throws RangeError saying what was expected, for anything else (negative,
- * no unit, unknown unit, not finite).
+ * no unit, unknown unit, not finite, longer than {@link MAX_DURATION}: 2^31 − 1
+ * ms, about 24.8 days, the longest timer Node.js honours; a longer one fires at once).
  */
 export function parseDuration(value: string | number): number {
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) throw new RangeError(`expected ${DURATION_HINT}, got ${value}`);
-    return value;
-  }
+  return bounded(typeof value === 'number' ? parseNumber(value) : parseText(value), value);
+}
+
+function parseNumber(value: number): number {
+  if (!Number.isFinite(value) || value < 0) throw new RangeError(`expected ${DURATION_HINT}, got ${value}`);
+  return value;
+}
+
+function bounded(ms: number, value: string | number): number {
+  if (ms <= MAX_DURATION) return ms;
+  const got = typeof value === 'number' ? String(value) : quoteString(value);
+  throw new RangeError(
+    `expected a duration of at most ${MAX_DURATION} ms (about 24.8 days, the longest timer Node.js honours), got ${got}`,
+  );
+}
+
+function parseText(value: string): number {
+  if (value.length > MAX_DURATION_TEXT)
+    throw new RangeError(`expected ${DURATION_HINT}, got ${quoteString(value)}`);
   const text = value.trim();
   if (text === '0') return 0;
   if (/^\d+(\.\d+)?$/.test(text)) {
