@@ -2,8 +2,9 @@
  * A throwaway PKI for tests, made with the `openssl` CLI in a temporary
  * directory: a CA, a server certificate for `localhost`/127.0.0.1/::1, a client
  * certificate, an expired server certificate, a server certificate for the
- * wrong name and a second, unrelated CA. Every item comes as PEM strings and
- * as file paths.
+ * wrong name and a second, unrelated CA, and on demand certificates that
+ * expire when a test says (`issue`). Every item comes as PEM strings and as
+ * file paths.
  *
  * ```ts
  * const pki = await createTestPki();
@@ -48,8 +49,39 @@ export interface TestPki {
   readonly expired: TestIdentity;
   /** Server certificate for `wrong-name.invalid` only. */
   readonly wrongName: TestIdentity;
+  /**
+   * Issues a new certificate signed by `ca` that expires `validForMs` from now
+   * (valid since an hour ago): a `server` one for localhost/127.0.0.1/::1 or
+   * a `client` one. Calls run one after another (`openssl ca` keeps a database).
+   */
+  issue(name: string, spec: IssueSpec): Promise<TestIdentity & { readonly notAfter: Date }>;
   /** Removes the directory. */
   cleanup(): Promise<void>;
+}
+
+/** What {@link TestPki.issue} makes. */
+export interface IssueSpec {
+  readonly kind: 'server' | 'client';
+  /** Milliseconds from now until `notAfter`. */
+  readonly validForMs: number;
+}
+
+const SERVER_EXTENSIONS = [
+  'basicConstraints=CA:FALSE',
+  'keyUsage=critical,digitalSignature',
+  'extendedKeyUsage=serverAuth',
+  'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
+].join('\n');
+
+const CLIENT_EXTENSIONS = [
+  'basicConstraints=CA:FALSE',
+  'keyUsage=critical,digitalSignature',
+  'extendedKeyUsage=clientAuth',
+].join('\n');
+
+/** `20261130114500Z`, the date format of `openssl ca` (whole seconds). */
+function opensslDate(date: Date): string {
+  return `${date.toISOString().slice(0, 19).replace(/[-:T]/g, '')}Z`;
 }
 
 async function openssl(cwd: string, args: readonly string[]): Promise<void> {
@@ -163,12 +195,7 @@ export async function createTestPki(): Promise<TestPki> {
     await mkdir(join(dir, 'issued'));
     await makeCa(dir, 'ca', '/CN=provider-health test CA');
     await makeCa(dir, 'other-ca', '/CN=provider-health unrelated CA');
-    const serverExtensions = [
-      'basicConstraints=CA:FALSE',
-      'keyUsage=critical,digitalSignature',
-      'extendedKeyUsage=serverAuth',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
-    ].join('\n');
+    const serverExtensions = SERVER_EXTENSIONS;
     await makeLeaf(dir, 'server', { subject: '/CN=localhost', extensions: serverExtensions });
     await makeLeaf(dir, 'expired', {
       subject: '/CN=localhost',
@@ -187,12 +214,24 @@ export async function createTestPki(): Promise<TestPki> {
     });
     await makeLeaf(dir, 'client', {
       subject: '/CN=test-client',
-      extensions: [
-        'basicConstraints=CA:FALSE',
-        'keyUsage=critical,digitalSignature',
-        'extendedKeyUsage=clientAuth',
-      ].join('\n'),
+      extensions: CLIENT_EXTENSIONS,
     });
+    let queue: Promise<unknown> = Promise.resolve();
+    const issue = (name: string, spec: IssueSpec): Promise<TestIdentity & { readonly notAfter: Date }> => {
+      const run = queue.then(async () => {
+        // Whole seconds: the certificate cannot say more.
+        const notAfter = new Date(Math.floor((Date.now() + spec.validForMs) / 1000) * 1000);
+        await makeLeaf(dir, name, {
+          subject: spec.kind === 'server' ? '/CN=localhost' : `/CN=${name}`,
+          extensions: spec.kind === 'server' ? SERVER_EXTENSIONS : CLIENT_EXTENSIONS,
+          startDate: opensslDate(new Date(Date.now() - 3_600_000)),
+          endDate: opensslDate(notAfter),
+        });
+        return { ...(await identity(dir, name)), notAfter };
+      });
+      queue = run.catch(() => undefined);
+      return run;
+    };
     return {
       dir,
       ca: await identity(dir, 'ca'),
@@ -201,6 +240,7 @@ export async function createTestPki(): Promise<TestPki> {
       client: await identity(dir, 'client'),
       expired: await identity(dir, 'expired'),
       wrongName: await identity(dir, 'wrong-name'),
+      issue,
       cleanup: () => rm(dir, { recursive: true, force: true }),
     };
   } catch (error) {
