@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
+import { CompressedForms, MIN_COMPRESSED_SIZE, type BodyVariant } from './encodings.js';
 
-/** A serialised response: built once per change and sent as is to every request. @internal */
-export interface CachedBody {
+/**
+ * A serialised response: built once per change and sent as is to every
+ * request. The identity form's ETag is a hash of the bytes, so replicas
+ * holding the same statuses agree. @internal
+ */
+export interface CachedBody extends BodyVariant {
   readonly status: number;
-  readonly body: Buffer;
-  /** A strong ETag derived from the bytes, so replicas holding the same statuses agree. */
-  readonly etag: string;
-  /** Every header of a full answer, built once with the body. */
-  readonly headers: Readonly<Record<string, string | number>>;
-  /** The headers of a 304 answer. */
-  readonly notModifiedHeaders: Readonly<Record<string, string | number>>;
+  /** gzip and brotli forms, each computed once on demand; `undefined` for bodies too small to compress. */
+  readonly compressed: CompressedForms | undefined;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -58,15 +58,19 @@ export function cachedBytes(
   extra?: Readonly<Record<string, string>>,
 ): CachedBody {
   const etag = etagOf(body);
+  const compressible = body.length >= MIN_COMPRESSED_SIZE;
   const notModifiedHeaders = Object.freeze({
     'X-Content-Type-Options': 'nosniff',
     'Cache-Control': 'no-cache',
     ...extra,
     'Content-Type': contentType,
     ETag: etag,
+    // Caches must keep the identity and the compressed forms apart.
+    ...(compressible ? { Vary: 'Accept-Encoding' } : {}),
   });
   const headers = Object.freeze({ ...notModifiedHeaders, 'Content-Length': body.length });
-  return { status, body, etag, headers, notModifiedHeaders };
+  const identity: BodyVariant = { body, etag, headers, notModifiedHeaders };
+  return { status, ...identity, compressed: compressible ? new CompressedForms(identity) : undefined };
 }
 
 /** A strong ETag of `bytes`. @internal */

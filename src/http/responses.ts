@@ -1,23 +1,49 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { toCachedBody, type CachedBody } from './body-cache.js';
+import { codedEtag, negotiateEncoding, type BodyVariant } from './encodings.js';
 
 /** Headers every response carries. @internal */
 export const BASE_HEADERS = { 'X-Content-Type-Options': 'nosniff' } as const;
 
 /**
- * Sends a cached body with its prepared headers; a matching `If-None-Match`
- * gets 304 and HEAD gets the headers only. @internal
+ * Sends a cached body with its prepared headers, compressed when the client
+ * accepts gzip or brotli (each form computed once per body version); a
+ * matching `If-None-Match` gets 304 and HEAD gets the headers only. @internal
  */
 export function sendCached(req: IncomingMessage, res: ServerResponse, cached: CachedBody): void {
-  // RFC 9110 §13.2.1: If-None-Match applies only when the answer would be 2xx;
-  // a 503 from /api/health is always sent in full.
-  if (cached.status >= 200 && cached.status < 300 && etagMatches(req.headers['if-none-match'], cached.etag)) {
-    res.writeHead(304, cached.notModifiedHeaders);
+  const coding = cached.compressed && negotiateEncoding(req.headers['accept-encoding']);
+  if (!coding || cached.compressed === undefined) return sendVariant(req, res, cached.status, cached);
+  // Revalidation needs no compression: the coded ETag is derived from the identity one.
+  if (notModified(req, cached.status, codedEtag(cached.etag, coding))) {
+    res.writeHead(304, { ...cached.notModifiedHeaders, ETag: codedEtag(cached.etag, coding) });
     res.end();
     return;
   }
-  res.writeHead(cached.status, cached.headers);
-  res.end(req.method === 'HEAD' ? undefined : cached.body);
+  cached.compressed.get(coding).then(
+    (variant) => {
+      if (!res.destroyed) sendVariant(req, res, cached.status, variant);
+    },
+    // Compression cannot fail on a Buffer short of running out of memory; identity still works.
+    () => sendVariant(req, res, cached.status, cached),
+  );
+}
+
+function sendVariant(req: IncomingMessage, res: ServerResponse, status: number, variant: BodyVariant): void {
+  if (notModified(req, status, variant.etag)) {
+    res.writeHead(304, variant.notModifiedHeaders);
+    res.end();
+    return;
+  }
+  res.writeHead(status, variant.headers);
+  res.end(req.method === 'HEAD' ? undefined : variant.body);
+}
+
+/**
+ * Whether `If-None-Match` names `etag`. RFC 9110 §13.2.1: preconditions apply
+ * only when the answer would be 2xx; a 503 from /api/health is always sent in full.
+ */
+function notModified(req: IncomingMessage, status: number, etag: string): boolean {
+  return status >= 200 && status < 300 && etagMatches(req.headers['if-none-match'], etag);
 }
 
 /** Sends a JSON error `{ "error": message, ...extra }`; never cached. @internal */
