@@ -1,5 +1,12 @@
-import type { HealthEvent } from './events.js';
-import type { CheckResult, Removal, StatusChange, SweepSummary, Transition } from './health-cache.js';
+import type {
+  CheckResult,
+  CheckerFault,
+  HealthEvent,
+  Removal,
+  StatusChange,
+  SweepSummary,
+  Transition,
+} from './events.js';
 import type { HistorySample } from './history.js';
 import type { ResolvedHealthCacheOptions } from './options.js';
 import type { ProviderRegistry } from './registry.js';
@@ -15,11 +22,11 @@ export interface HealthView {
   readonly registry: ProviderRegistry;
   /** The options in force. */
   readonly options: ResolvedHealthCacheOptions;
-  /** The last status of `name`; `undefined` until checked once. O(1). */
+  /** The last status of `name`; `undefined` until checked once. O(1), no side effects. */
   get(name: string): Status | undefined;
-  /** Every checked status, sorted by name; the same frozen array until something changes. */
+  /** Every checked status, sorted by name; the same frozen array until something changes. No side effects. */
   snapshot(): readonly Status[];
-  /** Recent results of `name`, oldest first. */
+  /** Recent results of `name`, oldest first. No side effects. */
   history(name: string): readonly HistorySample[];
   /** A sweep now, coalesced with any in flight. */
   checkNow(signal?: AbortSignal): Promise<readonly Status[]>;
@@ -34,4 +41,21 @@ export interface HealthView {
   readonly onRemove: HealthEvent<Removal>;
   readonly onChange: HealthEvent<StatusChange>;
   readonly onSweep: HealthEvent<SweepSummary>;
+}
+
+/**
+ * A {@link HealthView} that also polls: what a service (the CLI's `serve`)
+ * starts, stops and listens to. `HealthCache` implements it.
+ */
+export interface RunnableHealthView extends HealthView {
+  /** Polls until `signal` aborts; resolves once every check and timer is released. */
+  run(signal?: AbortSignal): Promise<void>;
+  /** Stops polling and releases listeners and timers. */
+  dispose(): void | Promise<void>;
+  /** Whether `run` is active. */
+  readonly running: boolean;
+  /** Errors thrown by listeners of the other events. */
+  readonly onListenerError: HealthEvent<unknown>;
+  /** Checks that failed because of this service (out of file descriptors), not the provider. */
+  readonly onCheckerFault: HealthEvent<CheckerFault>;
 }

@@ -1,4 +1,4 @@
-import type { HistorySummary } from './status.js';
+import type { CheckState, HistorySummary } from './status.js';
 
 /** One past result of a provider, oldest first in {@link HealthCache.history}. */
 export interface HistorySample {
@@ -6,10 +6,10 @@ export interface HistorySample {
   /** Milliseconds. */
   readonly latency: number;
   /** The raw result of that check, before thresholds. */
-  readonly state: 'healthy' | 'degraded' | 'unhealthy';
+  readonly state: CheckState;
 }
 
-const STATES = ['healthy', 'degraded', 'unhealthy'] as const;
+const STATES: readonly CheckState[] = ['healthy', 'degraded', 'unhealthy'];
 const EMPTY: HistorySummary = Object.freeze({ samples: 0, uptime: 0, latencyP50: 0, latencyP95: 0 });
 
 /**
@@ -33,7 +33,7 @@ export class HistoryRing {
     this.#sorted = new Float64Array(capacity);
   }
 
-  push(checkedAt: number, latency: number, state: HistorySample['state']): void {
+  push(checkedAt: number, latency: number, state: CheckState): void {
     const capacity = this.#times.length;
     if (capacity === 0) return;
     const code = STATES.indexOf(state);

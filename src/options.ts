@@ -1,8 +1,17 @@
-import { systemClock, type Clock } from './clock.js';
+import type { Clock } from './clock.js';
+import { OptionRangeError } from './errors.js';
+import {
+  MAX_DURATION,
+  clockOption,
+  durationOption,
+  functionOption,
+  numberOption,
+  optionsObject,
+} from './validate.js';
 
 /** Options of a {@link HealthCache}. Every duration is in milliseconds; `undefined` means the default. */
 export interface HealthCacheOptions {
-  /** Time from the end of one sweep to the start of the next. Default 30,000. */
+  /** Time from the end of one sweep to the start of the next. Default 30,000; at most 2^31 − 1 (about 24.8 days, the longest timer Node honours). */
   pollInterval?: number | undefined;
   /** Hard limit on one check; must be below `pollInterval`. Default 5,000. */
   checkTimeout?: number | undefined;
@@ -14,7 +23,7 @@ export interface HealthCacheOptions {
   jitter?: number | undefined;
   /** How many checks run at once within a sweep; an integer >= 1 or `Infinity`. Default 16. */
   concurrency?: number | undefined;
-  /** A status older than this is `stale` (no longer healthy); at least `pollInterval`. Default 3 x `pollInterval`. */
+  /** A status older than this is `stale` (no longer healthy); at least `pollInterval`, at most 2^31 − 1. Default 3 x `pollInterval` (capped at 2^31 − 1). */
   staleAfter?: number | undefined;
   /** Consecutive failures before a healthy provider turns unhealthy; integer >= 1. Default 1. */
   failureThreshold?: number | undefined;
@@ -24,7 +33,7 @@ export interface HealthCacheOptions {
   historySize?: number | undefined;
   /** Longer messages are cut to this many characters; integer >= 16. Default 1,024. */
   maxMessageLength?: number | undefined;
-  /** Source of time and timers. Default {@link systemClock}. */
+  /** Source of time and timers. Default `systemClock`. */
   clock?: Clock | undefined;
   /** Source of randomness for `jitter`, returning [0, 1). Default `Math.random`. */
   random?: (() => number) | undefined;
@@ -65,103 +74,53 @@ const DEFAULTS = {
   maxMessageLength: 1024,
 } as const;
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  return typeof value;
-}
-
-function numberOption(
-  name: string,
-  value: unknown,
-  fallback: number,
-  rule: { min: number; exclusiveMin?: boolean; max?: number; integer?: boolean; infinity?: boolean },
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number') {
-    throw new TypeError(`Expected \`${name}\` to be a number, got ${describe(value)} (${typeof value})`);
-  }
-  if (Number.isNaN(value)) throw new RangeError(`Expected \`${name}\` to be a number, got NaN`);
-  if (value === Infinity && rule.infinity) return value;
-  if (!Number.isFinite(value)) throw new RangeError(`Expected \`${name}\` to be finite, got ${value}`);
-  if (rule.integer && !Number.isInteger(value)) {
-    throw new RangeError(`Expected \`${name}\` to be an integer, got ${value}`);
-  }
-  if (rule.exclusiveMin ? value <= rule.min : value < rule.min) {
-    const bound = rule.exclusiveMin ? `greater than ${rule.min}` : `at least ${rule.min}`;
-    throw new RangeError(`Expected \`${name}\` to be ${bound}, got ${value}`);
-  }
-  if (rule.max !== undefined && value > rule.max) {
-    throw new RangeError(`Expected \`${name}\` to be at most ${rule.max}, got ${value}`);
-  }
-  return value;
-}
-
 /**
  * Applies defaults and validates. Unlike the Go original, which silently
- * replaced bad values, a bad option throws a `TypeError` or `RangeError` that
- * names the option and the value.
+ * replaced bad values, a bad option throws an `OptionTypeError` (a `TypeError`)
+ * or `OptionRangeError` (a `RangeError`) that names the option and the value.
+ * Durations are bounded by 2^31 − 1 ms, the longest timer Node honours.
  */
 export function resolveOptions(options: HealthCacheOptions = {}): ResolvedHealthCacheOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`Expected options to be an object, got ${describe(options)}`);
-  }
+  const given = optionsObject(options);
   const defaults = defaultConfig();
-  const pollInterval = numberOption('pollInterval', options.pollInterval, defaults.pollInterval, {
-    min: 0,
-    exclusiveMin: true,
-  });
-  const checkTimeout = numberOption(
+  const pollInterval = durationOption('pollInterval', given.pollInterval, defaults.pollInterval);
+  const checkTimeout = durationOption(
     'checkTimeout',
-    options.checkTimeout,
+    given.checkTimeout,
     Math.min(defaults.checkTimeout, pollInterval / 2),
-    { min: 0, exclusiveMin: true },
   );
   if (checkTimeout >= pollInterval) {
-    throw new RangeError(
+    throw new OptionRangeError(
       `Expected \`checkTimeout\` (${checkTimeout}) to be below \`pollInterval\` (${pollInterval}), so a hung provider cannot stall the schedule`,
+      { option: 'checkTimeout', value: checkTimeout },
     );
   }
-  const staleAfter = numberOption('staleAfter', options.staleAfter, 3 * pollInterval, { min: pollInterval });
-  const clock = options.clock ?? systemClock;
-  for (const method of ['now', 'setTimeout', 'clearTimeout'] as const) {
-    const member: unknown = (clock as unknown as Partial<Record<string, unknown>>)[method];
-    if (typeof member !== 'function') {
-      throw new TypeError(`Expected \`clock.${method}\` to be a function, got ${describe(member)}`);
-    }
-  }
-  const random = options.random ?? Math.random;
-  if (typeof random !== 'function') {
-    throw new TypeError(`Expected \`random\` to be a function, got ${describe(random)}`);
-  }
+  // A derived default is capped, not rejected: a long interval alone is valid.
+  const staleAfter = durationOption(
+    'staleAfter',
+    given.staleAfter,
+    Math.min(3 * pollInterval, MAX_DURATION),
+    {
+      min: pollInterval,
+    },
+  );
+  const integer = (option: keyof typeof DEFAULTS, min: number): number =>
+    numberOption(option, given[option], DEFAULTS[option], { min, integer: true });
   return Object.freeze({
     pollInterval,
     checkTimeout,
-    jitter: numberOption('jitter', options.jitter, DEFAULTS.jitter, { min: 0, max: 1 }),
-    concurrency: numberOption('concurrency', options.concurrency, DEFAULTS.concurrency, {
+    jitter: numberOption('jitter', given.jitter, DEFAULTS.jitter, { min: 0, max: 1 }),
+    concurrency: numberOption('concurrency', given.concurrency, DEFAULTS.concurrency, {
       min: 1,
       integer: true,
       infinity: true,
     }),
     staleAfter,
-    failureThreshold: numberOption('failureThreshold', options.failureThreshold, DEFAULTS.failureThreshold, {
-      min: 1,
-      integer: true,
-    }),
-    successThreshold: numberOption('successThreshold', options.successThreshold, DEFAULTS.successThreshold, {
-      min: 1,
-      integer: true,
-    }),
-    historySize: numberOption('historySize', options.historySize, DEFAULTS.historySize, {
-      min: 0,
-      integer: true,
-    }),
-    maxMessageLength: numberOption('maxMessageLength', options.maxMessageLength, DEFAULTS.maxMessageLength, {
-      min: 16,
-      integer: true,
-    }),
-    clock,
-    random,
+    failureThreshold: integer('failureThreshold', 1),
+    successThreshold: integer('successThreshold', 1),
+    historySize: integer('historySize', 0),
+    maxMessageLength: integer('maxMessageLength', 16),
+    clock: clockOption(given.clock),
+    random: functionOption<() => number, () => number>('random', given.random, Math.random),
   });
 }

@@ -1,69 +1,72 @@
+import { describeFailure } from './messages.js';
 import type { HealthReport } from './provider.js';
+import type { CheckState } from './status.js';
 
-/** A checker's outcome, validated. @internal */
-export interface ValidReport {
-  readonly state: 'healthy' | 'degraded' | 'unhealthy';
+/** What a checker's `healthCheck` resolved with, validated. `details` is not copied yet. @internal */
+export interface ParsedReport {
+  readonly state: CheckState;
   readonly message: string | undefined;
   readonly latency: number | undefined;
   readonly checkedAt: number | undefined;
-  readonly details: Readonly<Record<string, unknown>> | undefined;
+  readonly details: object | undefined;
+}
+
+const HEALTHY: ParsedReport = Object.freeze({
+  state: 'healthy',
+  message: undefined,
+  latency: undefined,
+  checkedAt: undefined,
+  details: undefined,
+});
+
+function invalid(what: string): string {
+  return `checker returned an invalid health report: ${what}`;
 }
 
 /**
  * Validates what `healthCheck` resolved with. `undefined` is healthy; anything
  * that is not a {@link HealthReport} yields an error string naming the problem.
+ * May throw when a getter of the report throws (see {@link readReport}).
  * @internal
  */
-export function parseReport(value: unknown): ValidReport | string {
-  if (value === undefined) {
-    return {
-      state: 'healthy',
-      message: undefined,
-      latency: undefined,
-      checkedAt: undefined,
-      details: undefined,
-    };
-  }
+export function parseReport(value: unknown): ParsedReport | string {
+  if (value === undefined) return HEALTHY;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return `checker returned ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`} instead of a health report ({ healthy: boolean, ... })`;
   }
   const report = value as Partial<Record<keyof HealthReport, unknown>>;
-  if (typeof report.healthy !== 'boolean') {
-    return `checker returned an invalid health report: \`healthy\` must be a boolean, got ${typeof report.healthy}`;
+  const { healthy, message, latency, checkedAt, degraded, details } = report;
+  if (typeof healthy !== 'boolean') return invalid(`\`healthy\` must be a boolean, got ${typeof healthy}`);
+  if (message !== undefined && typeof message !== 'string') {
+    return invalid(`\`message\` must be a string, got ${typeof message}`);
   }
-  if (report.message !== undefined && typeof report.message !== 'string') {
-    return `checker returned an invalid health report: \`message\` must be a string, got ${typeof report.message}`;
+  if (latency !== undefined && (typeof latency !== 'number' || !Number.isFinite(latency) || latency < 0)) {
+    const got = typeof latency === 'number' ? String(latency) : typeof latency;
+    return invalid(`\`latency\` must be a finite number of ms >= 0, got ${got}`);
   }
-  if (
-    report.latency !== undefined &&
-    (typeof report.latency !== 'number' || !Number.isFinite(report.latency) || report.latency < 0)
-  ) {
-    return `checker returned an invalid health report: \`latency\` must be a finite number of ms >= 0, got ${describeValue(report.latency)}`;
+  if (checkedAt !== undefined && (!(checkedAt instanceof Date) || Number.isNaN(checkedAt.getTime()))) {
+    return invalid('`checkedAt` must be a valid Date');
   }
-  if (
-    report.checkedAt !== undefined &&
-    (!(report.checkedAt instanceof Date) || Number.isNaN(report.checkedAt.getTime()))
-  ) {
-    return 'checker returned an invalid health report: `checkedAt` must be a valid Date';
+  if (degraded !== undefined && typeof degraded !== 'boolean') {
+    return invalid(`\`degraded\` must be a boolean, got ${typeof degraded}`);
   }
-  if (report.degraded !== undefined && typeof report.degraded !== 'boolean') {
-    return `checker returned an invalid health report: \`degraded\` must be a boolean, got ${typeof report.degraded}`;
-  }
-  if (
-    report.details !== undefined &&
-    (typeof report.details !== 'object' || report.details === null || Array.isArray(report.details))
-  ) {
-    return 'checker returned an invalid health report: `details` must be a plain object';
+  if (details !== undefined && (typeof details !== 'object' || details === null || Array.isArray(details))) {
+    return invalid('`details` must be a plain object');
   }
   return {
-    state: report.healthy ? (report.degraded === true ? 'degraded' : 'healthy') : 'unhealthy',
-    message: report.message,
-    latency: report.latency,
-    checkedAt: report.checkedAt?.getTime(),
-    details: report.details ? Object.freeze({ ...(report.details as Record<string, unknown>) }) : undefined,
+    state: healthy ? (degraded === true ? 'degraded' : 'healthy') : 'unhealthy',
+    message,
+    latency,
+    checkedAt: checkedAt?.getTime(),
+    details: details ?? undefined,
   };
 }
 
-function describeValue(value: unknown): string {
-  return typeof value === 'number' ? String(value) : typeof value;
+/** {@link parseReport}, also when a report's getters throw: the problem becomes the message. @internal */
+export function readReport(value: unknown): ParsedReport | string {
+  try {
+    return parseReport(value);
+  } catch (error) {
+    return `checker returned a health report that could not be read: ${describeFailure(error)}`;
+  }
 }

@@ -4,7 +4,10 @@
  * last check is older than `staleAfter`, so the poller may be dead and the
  * last result can no longer be trusted.
  */
-export type HealthState = 'unknown' | 'healthy' | 'degraded' | 'unhealthy' | 'stale';
+export type HealthState = 'unknown' | CheckState | 'stale';
+
+/** What one check found, before thresholds and staleness: the three states a checker can report. */
+export type CheckState = 'healthy' | 'degraded' | 'unhealthy';
 
 /** Latency and availability over a provider's recent history. */
 export interface HistorySummary {

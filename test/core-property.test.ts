@@ -183,6 +183,10 @@ describe('HealthCache invariants (property-based)', () => {
                 violations.push(`sweep ${i} overlapped the previous one`);
             }
             assert.deepEqual(violations, []);
+            // After run, only the one stale timer may stay (unref'd; reads have no side effects, so
+            // staleness needs it whether or not the cache polls); dispose releases it too.
+            assert.ok(clock.pendingTimers <= 1, `${clock.pendingTimers} timers left after run`);
+            cache.dispose();
             assert.equal(clock.pendingTimers, 0);
           },
         ),

@@ -1,0 +1,237 @@
+import type { CacheEvents } from './cache-events.js';
+import type { Clock, TimerHandle } from './clock.js';
+import { copyDetails } from './details.js';
+import type { CheckResult } from './events.js';
+import { HistoryRing, type HistorySample } from './history.js';
+import { cleanMessage } from './messages.js';
+import type { ResolvedHealthCacheOptions } from './options.js';
+import type { Provider } from './provider.js';
+import type { ProviderRegistry } from './registry.js';
+import type { RawResult } from './run-check.js';
+import { FrozenDate, type CheckState, type Status } from './status.js';
+import { decide, nextStatus } from './transition.js';
+
+interface Entry {
+  status: Status;
+  /** The state before any staleness. */
+  held: CheckState;
+  /** Start order of the check (or restore) that produced `status`: results of older starts are dropped. */
+  seq: number;
+  checkedAt: number;
+  /** The last time the current provider reported itself, on its own clock. */
+  reported: { readonly provider: Provider; readonly at: number } | undefined;
+  readonly history: HistoryRing;
+  /** The last raw message and its cleaned form: most checks repeat their message, so cleaning is skipped. */
+  rawMessage: string;
+  message: string;
+}
+
+/** What a commit changes in an entry. */
+type Commit = Pick<Entry, 'status' | 'held' | 'seq' | 'checkedAt' | 'reported' | 'rawMessage' | 'message'>;
+
+const EMPTY_SNAPSHOT: readonly Status[] = Object.freeze([]);
+
+/**
+ * The statuses of one cache: entries ordered by start sequence, their history,
+ * the snapshot, and the one stale timer. Reads (`get`, `snapshot`, `history`)
+ * have no side effects: staleness is marked by the timer alone, which runs
+ * (unref'd) whenever a fresh status exists, whether or not the cache polls.
+ * @internal
+ */
+export class StatusStore {
+  readonly #registry: ProviderRegistry;
+  readonly #options: ResolvedHealthCacheOptions;
+  readonly #clock: Clock;
+  readonly #events: CacheEvents;
+  readonly #entries = new Map<string, Entry>();
+  #snapshot: readonly Status[] | undefined = EMPTY_SNAPSHOT;
+  #seq = 0;
+  #staleTimer: TimerHandle;
+  /** When the stale timer fires; `Infinity` when none is armed. */
+  #staleAt = Infinity;
+  #disposed = false;
+
+  constructor(registry: ProviderRegistry, options: ResolvedHealthCacheOptions, events: CacheEvents) {
+    this.#registry = registry;
+    this.#options = options;
+    this.#clock = options.clock;
+    this.#events = events;
+  }
+
+  /** The next start sequence: take one when a check starts. */
+  nextSeq(): number {
+    return ++this.#seq;
+  }
+
+  get(name: string): Status | undefined {
+    return this.#entries.get(name)?.status;
+  }
+
+  snapshot(): readonly Status[] {
+    if (this.#snapshot === undefined) {
+      const statuses: Status[] = [];
+      for (const name of this.#registry.names()) {
+        const entry = this.#entries.get(name);
+        if (entry) statuses.push(entry.status);
+      }
+      this.#snapshot = Object.freeze(statuses);
+    }
+    return this.#snapshot;
+  }
+
+  history(name: string): readonly HistorySample[] {
+    return this.#entries.get(name)?.history.samples() ?? [];
+  }
+
+  /**
+   * Records the result of a check started with `seq`. Dropped when the
+   * provider was removed or replaced meanwhile, when a check (or restore)
+   * started later already recorded, or when the checker's own clock dates it
+   * before its previous report.
+   */
+  record(name: string, provider: Provider, seq: number, result: RawResult): void {
+    if (this.#registry.get(name) !== provider) return;
+    const entry = this.#entries.get(name);
+    if (entry && seq < entry.seq) return;
+    const reported = entry?.reported?.provider === provider ? entry.reported.at : undefined;
+    if (result.reportedTime && reported !== undefined && result.checkedAt < reported) return;
+
+    const decision = decide(entry, result.state, this.#options);
+    const raw = result.message + decision.note;
+    const message =
+      entry?.rawMessage === raw ? entry.message : cleanMessage(raw, this.#options.maxMessageLength);
+    const sample = Object.freeze({
+      checkedAt: new FrozenDate(result.checkedAt),
+      latency: result.latency,
+      state: result.state,
+    });
+    const history = entry?.history ?? new HistoryRing(this.#options.historySize);
+    history.push(result.checkedAt, result.latency, result.state);
+    const status = nextStatus(entry?.status, decision, {
+      name,
+      state: result.state,
+      message,
+      latency: result.latency,
+      checkedAt: result.checkedAt,
+      history: history.summary(),
+      details: result.details === undefined ? undefined : copyDetails(result.details),
+    });
+    this.#commit(name, history, sample, {
+      status,
+      held: decision.held,
+      seq,
+      checkedAt: result.checkedAt,
+      reported: result.reportedTime ? { provider, at: result.checkedAt } : entry?.reported,
+      rawMessage: raw,
+      message,
+    });
+  }
+
+  /** See `HealthCache.restore`. */
+  restore(status: Status, sample: HistorySample | undefined): boolean {
+    const { name } = status;
+    if (!this.#registry.has(name) || status.state === 'stale') return false;
+    const checkedAt = status.checkedAt.getTime();
+    const entry = this.#entries.get(name);
+    if (entry && checkedAt <= entry.checkedAt) return false;
+    const held: CheckState = status.state;
+    const restored: Status = Object.freeze({ ...status, stale: false, healthy: held !== 'unhealthy' });
+    const history = entry?.history ?? new HistoryRing(this.#options.historySize);
+    if (sample) history.push(sample.checkedAt.getTime(), sample.latency, sample.state);
+    this.#commit(
+      name,
+      history,
+      sample ?? Object.freeze({ checkedAt: restored.checkedAt, latency: restored.latency, state: held }),
+      {
+        status: restored,
+        held,
+        // Ordered after every check started so far: an older check still in flight cannot replace it.
+        seq: this.nextSeq(),
+        checkedAt,
+        reported: undefined,
+        rawMessage: restored.message,
+        message: restored.message,
+      },
+    );
+    return true;
+  }
+
+  /** The one commit path of a check's result and of a restore. */
+  #commit(name: string, history: HistoryRing, sample: HistorySample, commit: Commit): void {
+    const entry = this.#entries.get(name);
+    const previous = entry?.status;
+    if (entry) Object.assign(entry, commit);
+    else this.#entries.set(name, { ...commit, history });
+    this.#snapshot = undefined;
+    const { status } = commit;
+    const from = previous?.state ?? 'unknown';
+    const result: CheckResult = { name, status, previous, sample };
+    this.#events.result.emit(result);
+    if (from !== commit.held) this.#events.transition.emit({ name, from, to: commit.held, status });
+    this.#events.change.emit({ name, status });
+    const deadline = commit.checkedAt + this.#options.staleAfter;
+    // Already old (a restored status, a checker's clock far behind): stale at once, not on the next tick.
+    if (deadline <= this.#clock.now()) this.#markStale();
+    else this.#watch(deadline);
+  }
+
+  /** Drops `name` (unregistered), with its removal and change events. */
+  remove(name: string): void {
+    const entry = this.#entries.get(name);
+    if (entry) {
+      this.#entries.delete(name);
+      this.#snapshot = undefined;
+    }
+    this.#events.removal.emit({ name, status: entry?.status });
+    this.#events.change.emit({ name, status: undefined });
+  }
+
+  /** Stops the stale timer for good; reads keep answering. */
+  dispose(): void {
+    this.#disposed = true;
+    this.#clock.clearTimeout(this.#staleTimer);
+    this.#staleTimer = undefined;
+    this.#staleAt = Infinity;
+  }
+
+  /** Makes sure the stale timer fires no later than `deadline`. */
+  #watch(deadline: number): void {
+    if (this.#disposed || deadline >= this.#staleAt) return;
+    this.#clock.clearTimeout(this.#staleTimer);
+    this.#staleAt = deadline;
+    // A background timer: staleness alone never keeps a program alive.
+    this.#staleTimer = this.#clock.setTimeout(
+      () => this.#markStale(),
+      Math.max(0, deadline - this.#clock.now()),
+    );
+  }
+
+  /** Marks every status whose deadline has come (`<=`: due at the deadline itself), then re-arms. */
+  #markStale(): void {
+    this.#staleTimer = undefined;
+    this.#staleAt = Infinity;
+    const now = this.#clock.now();
+    const { staleAfter } = this.#options;
+    let next = Infinity;
+    const due: Entry[] = [];
+    for (const entry of this.#entries.values()) {
+      if (entry.status.stale) continue;
+      const deadline = entry.checkedAt + staleAfter;
+      if (deadline <= now) due.push(entry);
+      else if (deadline < next) next = deadline;
+    }
+    if (due.length > 0) this.#snapshot = undefined;
+    for (const entry of due) {
+      const previous = entry.status;
+      entry.status = Object.freeze({ ...previous, state: 'stale', stale: true, healthy: false });
+      this.#events.transition.emit({
+        name: previous.name,
+        from: previous.state,
+        to: 'stale',
+        status: entry.status,
+      });
+      this.#events.change.emit({ name: previous.name, status: entry.status });
+    }
+    if (next !== Infinity) this.#watch(next);
+  }
+}
