@@ -207,3 +207,76 @@ export async function startPodmanService(options: PodmanServiceOptions = {}): Pr
     },
   };
 }
+
+/** A socket in front of a {@link PodmanService} that can change or hold its answers. */
+export interface PodmanProxy {
+  readonly socketPath: string;
+  /** `unix://<socketPath>`. */
+  readonly host: string;
+  /** Stops listening and destroys every connection. */
+  close(): Promise<void>;
+}
+
+/** What a {@link startPodmanProxy} does with one request path. */
+export interface PodmanProxyOptions {
+  /**
+   * Called with the request path: `'hang'` holds the request unanswered,
+   * a number answers that status with an empty JSON object, a function
+   * rewrites Podman's real body; `undefined` passes it through.
+   */
+  readonly on?: (path: string) => 'hang' | number | ((body: string) => string) | undefined;
+}
+
+/**
+ * Starts an HTTP proxy on a new unix socket next to `podman`'s, forwarding to
+ * the real service, so a test can add warnings to its real `/info`, refuse a
+ * path (403) or make it hang.
+ */
+export async function startPodmanProxy(
+  podman: PodmanService,
+  options: PodmanProxyOptions = {},
+): Promise<PodmanProxy> {
+  const socketPath = join(podman.dir, `proxy-${Math.random().toString(36).slice(2)}.sock`);
+  const server = http.createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const rule = options.on?.(path);
+    if (rule === 'hang') return;
+    if (typeof rule === 'number') {
+      res.writeHead(rule, { 'Content-Type': 'application/json' }).end('{}');
+      return;
+    }
+    const upstream = http.request(
+      { socketPath: podman.socketPath, path: req.url, method: req.method, headers: req.headers },
+      (answer) => {
+        if (rule === undefined) {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.on('end', () => {
+          const body = rule(Buffer.concat(chunks).toString('utf8'));
+          const headers = { ...answer.headers, 'content-length': String(Buffer.byteLength(body)) };
+          delete headers['transfer-encoding'];
+          res.writeHead(answer.statusCode ?? 502, headers).end(body);
+        });
+      },
+    );
+    upstream.on('error', () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => resolve());
+  });
+  return {
+    socketPath,
+    host: `unix://${socketPath}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
