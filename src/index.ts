@@ -13,16 +13,17 @@ export {
   type OptionError,
   type OptionErrorInit,
 } from './errors.js';
-export type { HealthEvent } from './events.js';
-export {
-  HealthCache,
-  type CheckResult,
-  type Removal,
-  type StatusChange,
-  type SweepSummary,
-  type Transition,
-} from './health-cache.js';
-export type { HealthView } from './health-view.js';
+export type {
+  CheckResult,
+  CheckerFault,
+  HealthEvent,
+  Removal,
+  StatusChange,
+  SweepSummary,
+  Transition,
+} from './events.js';
+export { HealthCache } from './health-cache.js';
+export type { HealthView, RunnableHealthView } from './health-view.js';
 export type { HistorySample } from './history.js';
 export { redactSecrets } from './messages.js';
 export {
@@ -37,6 +38,7 @@ export { ProviderRegistry, assertProviderName, type RegistryChange } from './reg
 export {
   millisToNanos,
   statusToJSON,
+  type CheckState,
   type HealthState,
   type HistorySummary,
   type Status,
