@@ -213,6 +213,8 @@ export interface PodmanProxy {
   readonly socketPath: string;
   /** `unix://<socketPath>`. */
   readonly host: string;
+  /** Connections still open once the client side closed them (waits up to 2 s for them to close). */
+  connections(): Promise<number>;
   /** Stops listening and destroys every connection. */
   close(): Promise<void>;
 }
@@ -266,6 +268,11 @@ export async function startPodmanProxy(
     upstream.on('error', () => res.writeHead(502).end());
     req.pipe(upstream);
   });
+  const sockets = new Set<import('node:net').Socket>();
+  server.on('connection', (socket: import('node:net').Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => resolve());
@@ -273,6 +280,12 @@ export async function startPodmanProxy(
   return {
     socketPath,
     host: `unix://${socketPath}`,
+    async connections() {
+      const deadline = Date.now() + 2_000;
+      while (sockets.size > 0 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      return sockets.size;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

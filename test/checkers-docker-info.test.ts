@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
+import { after, before, describe, it } from 'node:test';
+import { dockerChecker } from '../src/checkers/docker.js';
+import { startPodmanProxy, startPodmanService, type PodmanService } from './support/podman.js';
+
+/** Docker's opt-in `info: true` (issue 14), against a real Podman service's `/info`. */
+describe('dockerChecker info (opt-in) against a real Podman /info', () => {
+  let podman: PodmanService;
+  before(async () => {
+    podman = await startPodmanService();
+  });
+  after(async () => {
+    await podman?.cleanup();
+  });
+
+  it('is not asked by default', async () => {
+    const paths: string[] = [];
+    const proxy = await startPodmanProxy(podman, { on: (path) => void paths.push(path) });
+    try {
+      const report = await dockerChecker({ host: proxy.host }).healthCheck(AbortSignal.timeout(30_000));
+      assert.equal(report.healthy, true, report.message);
+      assert.deepEqual(paths, ['/_ping']);
+      assert.equal(report.details?.warnings, undefined);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('is healthy with no daemon warnings, reporting the counts', async () => {
+    const report = await dockerChecker({ host: podman.host, info: true }).healthCheck(
+      AbortSignal.timeout(30_000),
+    );
+    assert.equal(report.healthy, true, report.message);
+    assert.equal(report.degraded, undefined, report.message);
+    assert.deepEqual(report.details?.warnings, []);
+    assert.equal(typeof report.details?.containers, 'number');
+    assert.equal(typeof report.details?.images, 'number');
+    assert.equal(report.details?.engine, 'podman');
+  });
+
+  it("surfaces the daemon's Warnings as degraded", async () => {
+    const proxy = await startPodmanProxy(podman, {
+      on: (path) =>
+        path === '/info'
+          ? (body) => {
+              const info = JSON.parse(body) as { Warnings?: string[] };
+              info.Warnings = [
+                'WARNING: No swap limit support',
+                'WARNING: API is accessible on http://0.0.0.0:2375 without encryption.',
+              ];
+              return JSON.stringify(info);
+            }
+          : undefined,
+    });
+    try {
+      const report = await dockerChecker({ host: proxy.host, info: true }).healthCheck(
+        AbortSignal.timeout(30_000),
+      );
+      assert.equal(report.healthy, true, report.message);
+      assert.equal(report.degraded, true);
+      assert.match(
+        report.message ?? '',
+        /answered \/_ping \(API [\d.]+\) \(daemon warnings: No swap limit support; API is accessible on http:\/\/0\.0\.0\.0:2375 without encryption\.\)$/,
+      );
+      assert.deepEqual(report.details?.warnings, [
+        'No swap limit support',
+        'API is accessible on http://0.0.0.0:2375 without encryption.',
+      ]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('says so when /info is refused (403 from an authorisation plugin)', async () => {
+    const proxy = await startPodmanProxy(podman, { on: (path) => (path === '/info' ? 403 : undefined) });
+    try {
+      const report = await dockerChecker({ host: proxy.host, info: true }).healthCheck(
+        AbortSignal.timeout(30_000),
+      );
+      assert.equal(report.healthy, true, report.message);
+      assert.equal(report.degraded, true);
+      assert.match(
+        report.message ?? '',
+        /\(\/info answered 403 Forbidden: not authorised to read the daemon info\)$/,
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("a hanging /info: the check's timeout holds and nothing is left open", { timeout: 30_000 }, async () => {
+    let open = 0;
+    const proxy = await startPodmanProxy(podman, { on: (path) => (path === '/info' ? 'hang' : undefined) });
+    try {
+      const controller = new AbortController();
+      const timer = setTimeout(
+        () => controller.abort(new DOMException('check timed out after 500 ms', 'TimeoutError')),
+        500,
+      );
+      try {
+        await assert.rejects(dockerChecker({ host: proxy.host, info: true }).healthCheck(controller.signal), {
+          name: 'TimeoutError',
+          message: `timed out: ${proxy.host} did not answer in time`,
+        });
+      } finally {
+        clearTimeout(timer);
+      }
+      assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+      open = await proxy.connections();
+    } finally {
+      await proxy.close();
+    }
+    assert.equal(open, 0);
+  });
+
+  it('validates info', () => {
+    assert.throws(() => dockerChecker({ info: 'yes' as never }), {
+      name: 'TypeError',
+      message: 'dockerChecker: info must be a boolean, got "yes"',
+    });
+  });
+});
