@@ -25,7 +25,10 @@ export class LocalView implements MirrorTarget, Disposable {
     options: HealthCacheOptions,
     onPollError: (error: unknown) => void,
   ) {
-    for (const name of registry.names()) this.#copy.register(name, registry.get(name) as object);
+    for (const name of registry.names()) {
+      const provider = registry.get(name);
+      if (provider !== undefined) this.#copy.register(name, provider);
+    }
     this.#following = registry.onChange(({ type, name, provider }) => {
       if (type === 'unregistered') this.#copy.unregister(name);
       else this.#copy.register(name, provider);

@@ -1,5 +1,4 @@
 import { linkAbort } from '../async.js';
-import type { Clock } from '../clock.js';
 import type { Disposable } from '../disposable.js';
 import { AlreadyRunningError, DisposedError } from '../errors.js';
 import { Emitter, type HealthEvent } from '../events.js';
@@ -9,32 +8,16 @@ import type { HistorySample } from '../history.js';
 import { resolveOptions, type ResolvedHealthCacheOptions } from '../options.js';
 import { reportListenerError, type ProviderRegistry } from '../registry.js';
 import type { Status } from '../status.js';
-import { openConnections, type Connections } from './connection.js';
 import type { LeaseRepair, ReplicaRole, RoleChange } from './events.js';
-import { sharedKeys, type SharedKeys } from './keys.js';
-import { Lease } from './lease.js';
+import { sharedKeys } from './keys.js';
 import { LocalView } from './local-view.js';
-import { Mirror } from './mirror.js';
 import {
   coreOptions,
   resolveSharedOptions,
   type ResolvedSharedOptions,
   type SharedHealthCacheOptions,
 } from './options.js';
-import { RefreshChannel } from './refresh.js';
-import { ReplicaRoles, type RoleActions } from './role.js';
-import { Pause, watchConnections, whenReady, type ConnectionHandlers } from './session.js';
-import { StatusStore } from './store.js';
-import { RedisTrouble } from './trouble.js';
-import { StatusWriter } from './writer.js';
-
-/** What a `run` holds while active. */
-interface Session {
-  readonly lease: Lease;
-  readonly store: StatusStore;
-  readonly refresh: RefreshChannel;
-  readonly signal: AbortSignal;
-}
+import { Replica } from './replica.js';
 
 /**
  * A {@link HealthView} shared by several replicas through Redis: one replica
@@ -52,14 +35,7 @@ export class SharedHealthCache implements HealthView, Disposable {
   readonly #registry: ProviderRegistry;
   readonly #view: LocalView;
   readonly #shared: ResolvedSharedOptions;
-  readonly #keys: SharedKeys;
-  readonly #clock: Clock;
-  readonly #trouble: RedisTrouble;
-  readonly #roles: ReplicaRoles;
-  readonly #writer: StatusWriter;
-  readonly #mirror: Mirror;
-  readonly #pause: Pause;
-  #session: Session | undefined;
+  readonly #replica: Replica;
   #active = false;
   readonly #disposed = new AbortController();
 
@@ -106,23 +82,20 @@ export class SharedHealthCache implements HealthView, Disposable {
     const resolved = resolveOptions(core);
     this.#shared = resolveSharedOptions(options, resolved);
     this.#registry = registry;
-    this.#view = new LocalView(registry, core, (error) => this.#trouble.report(error));
+    this.#view = new LocalView(registry, core, (error) => this.#replica.report(error));
     const cache = this.#view.cache;
-    this.#keys = sharedKeys(this.#shared.key);
-    this.#clock = resolved.clock;
-    this.#trouble = new RedisTrouble(this.#clock, this.#shared.target.secrets, (error) =>
-      this.#redisErrors.emit(error),
-    );
-    this.#roles = new ReplicaRoles(
-      this.#clock,
-      this.#shared.leaseTtl,
-      resolved.random,
-      this.#trouble,
-      (change) => this.#roleChanges.emit(change),
-    );
-    this.#writer = new StatusWriter(this.#clock, this.#trouble);
-    this.#mirror = new Mirror(this.#view, this.#clock, { ...this.#shared, ...cache.options }, this.#trouble);
-    this.#pause = new Pause(this.#clock);
+    this.#replica = new Replica({
+      registry,
+      view: this.#view,
+      shared: this.#shared,
+      keys: sharedKeys(this.#shared.key),
+      clock: resolved.clock,
+      random: resolved.random,
+      roleChanged: (change) => this.#roleChanges.emit(change),
+      redisError: (error) => this.#redisErrors.emit(error),
+      leaseRepaired: (repair) => this.#leaseRepairs.emit(repair),
+    });
+    // The local cache's own events are this cache's: handed out as they are, not forwarded.
     ({
       onResult: this.onResult,
       onTransition: this.onTransition,
@@ -131,10 +104,6 @@ export class SharedHealthCache implements HealthView, Disposable {
       onSweep: this.onSweep,
     } = cache);
     cache.onListenerError((error) => this.#listenerFailed(error));
-    cache.onResult((result) => {
-      if (this.#roles.role === 'leader') this.#writer.queue(result.status, this.#sampleOf(result));
-    });
-    cache.onSweep(() => this.#writer.flushSoon(0));
   }
 
   /** The registry this cache follows. */
@@ -160,12 +129,12 @@ export class SharedHealthCache implements HealthView, Disposable {
 
   /** What this replica is doing now. */
   get role(): ReplicaRole {
-    return this.#roles.role;
+    return this.#replica.roles.role;
   }
 
   /** The fencing token of the lease while this replica leads. */
   get leaseToken(): number | undefined {
-    return this.#roles.tenure?.token;
+    return this.#replica.roles.tenure?.token;
   }
 
   /** Whether `run` is active. */
@@ -232,25 +201,10 @@ export class SharedHealthCache implements HealthView, Disposable {
     const controller = new AbortController();
     const links = [linkAbort(this.#disposed.signal, controller)];
     if (signal) links.push(linkAbort(signal, controller));
-    let connections: Connections | undefined;
-    let unwatch: (() => void) | undefined;
-    let session: Session | undefined;
     try {
-      this.#roles.set('connecting', 'starting');
-      connections = await openConnections(this.#shared, this.#clock, (error) => this.#trouble.failed(error));
-      session = this.#open(connections, controller.signal);
-      this.#session = session;
-      unwatch = watchConnections(connections, this.#keys, this.#handlers(session));
-      await whenReady(connections.client, this.#clock, this.#shared.leaseTtl, controller.signal);
-      if (!controller.signal.aborted) await this.#participate(session, controller.signal);
+      await this.#replica.run(controller.signal);
     } finally {
-      unwatch?.();
-      await this.#view.stopPolling();
-      if (session) await this.#resign(session);
-      this.#session = undefined;
-      await connections?.close();
       for (const link of links) link.dispose();
-      this.#roles.set('idle', 'stopped');
       this.#active = false;
     }
   }
@@ -266,135 +220,10 @@ export class SharedHealthCache implements HealthView, Disposable {
     this.dispose();
   }
 
-  #open(connections: Connections, signal: AbortSignal): Session {
-    const { client } = connections;
-    const limit = { clock: this.#clock, timeout: this.#shared.commandTimeout };
-    const cache = this.#view.cache;
-    const target = {
-      onResult: cache.onResult,
-      names: () => this.#registry.names(),
-      has: (name: string) => this.#registry.has(name),
-      checkNow: () => cache.checkNow(),
-      checkProvider: (name: string) => cache.checkProvider(name),
-    };
-    return {
-      lease: new Lease(client, this.#keys, this.#shared.replicaId, this.#shared.leaseTtl, limit),
-      store: new StatusStore(client, this.#keys, limit),
-      refresh: new RefreshChannel(client, this.#keys.refresh, target, limit, this.#trouble),
-      signal,
-    };
-  }
-
-  /** Warm start (serve the last known statuses before anything else), then one lease round after another. */
-  async #participate(session: Session, signal: AbortSignal): Promise<void> {
-    await this.#load(session);
-    const actions = this.#actions(session);
-    while (!signal.aborted) {
-      const delay = await this.#roles.step(session.lease, actions);
-      // A follower's cache has no poller of its own to mark statuses stale on time.
-      this.#view.cache.snapshot();
-      await this.#pause.wait(delay, signal);
-    }
-  }
-
-  #actions(session: Session): RoleActions {
-    return {
-      lead: async () => {
-        this.#writer.start({
-          store: session.store,
-          current: () => this.#roles.writable(),
-          fenced: () => this.#pause.wake(),
-        });
-        // Share what we know where Redis holds nothing (a Redis that restarted empty).
-        for (const status of this.#view.cache.snapshot()) this.#writer.fill(status, this.#lastSample(status));
-        await this.#view.startPolling();
-      },
-      follow: async () => {
-        this.#writer.stop();
-        await this.#view.stopPolling();
-        // Updates were ignored while leading or polling alone, and may have been missed while connecting.
-        await this.#load(session);
-      },
-      goLocal: async () => {
-        this.#writer.stop();
-        await this.#view.startPolling();
-      },
-      followerRound: () => this.#load(session),
-      repaired: (kinds) => {
-        for (const kind of kinds) {
-          const key = kind === 'token-not-a-number' ? this.#keys.token : this.#keys.lease;
-          this.#leaseRepairs.emit(Object.freeze({ kind, key }));
-        }
-      },
-    };
-  }
-
-  #handlers(session: Session): ConnectionHandlers {
-    return {
-      // The leader has these results already, from its own checks.
-      update: (message) => {
-        if (this.#roles.role !== 'leader') this.#mirror.applyUpdate(message);
-      },
-      refresh: (message) => {
-        if (this.#roles.role === 'leader') session.refresh.handle(message);
-      },
-      closed: () => {
-        this.#trouble.disconnected();
-        // Redis may come back holding anything, even nothing: only what is read after counts as deleted.
-        this.#mirror.reset();
-        this.#pause.wake();
-      },
-      ready: () => this.#pause.wake(),
-      resubscribed: () => {
-        if (this.#roles.role === 'follower') void this.#load(session);
-      },
-      failed: (error) => {
-        if (!session.signal.aborted) this.#trouble.report(error);
-      },
-    };
-  }
-
-  /** Loads the stored records of our providers (and notices deleted ones). Failures are reported, not thrown. */
-  async #load(session: Session): Promise<void> {
-    try {
-      const loaded = await session.store.load(this.#registry.names());
-      this.#trouble.answered();
-      this.#mirror.applyLoad(loaded);
-    } catch (error) {
-      this.#trouble.failed(error);
-    }
-  }
-
-  /** On the way out: writes the last results and releases the lease so a follower takes over at once. */
-  async #resign(session: Session): Promise<void> {
-    if (this.#roles.role === 'leader') await this.#writer.flush();
-    this.#writer.stop();
-    await this.#roles.resign(session.lease);
-  }
-
   /** A follower's refresh, forwarded to the leader; `false` when this replica should check locally. */
   async #forward(names: readonly string[] | null, signal: AbortSignal | undefined): Promise<boolean> {
-    const session = this.#session;
-    if (this.#roles.role !== 'follower' || session === undefined || this.#disposed.signal.aborted)
-      return false;
-    signal?.throwIfAborted();
-    // A live leader answers well within this; a dead one is replaced within the lease TTL.
-    const patience = Math.max(this.options.pollInterval, this.#shared.leaseTtl);
-    return await session.refresh.forward(names, patience, signal);
-  }
-
-  /** The raw result behind a check's status, for the followers' history. */
-  #sampleOf(result: CheckResult): HistorySample['state'] {
-    // Carried by the result itself once the core provides it; until then read from the history.
-    const carried = (result as { readonly sample?: HistorySample }).sample;
-    return carried?.state ?? this.#lastSample(result.status);
-  }
-
-  #lastSample(status: Status): HistorySample['state'] {
-    const last = this.#view.cache.history(status.name).at(-1);
-    if (last && last.checkedAt.getTime() === status.checkedAt.getTime()) return last.state;
-    if (status.consecutiveFailures > 0) return 'unhealthy';
-    return status.state === 'degraded' ? 'degraded' : 'healthy';
+    if (this.#disposed.signal.aborted) return false;
+    return await this.#replica.forward(names, signal);
   }
 
   #listenerFailed(error: unknown): void {

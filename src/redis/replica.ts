@@ -1,0 +1,229 @@
+import type { Clock } from '../clock.js';
+import type { CheckResult } from '../health-cache.js';
+import type { HistorySample } from '../history.js';
+import type { ProviderRegistry } from '../registry.js';
+import type { Status } from '../status.js';
+import { openConnections, type Connections } from './connection.js';
+import type { LeaseRepair, RoleChange } from './events.js';
+import type { SharedKeys } from './keys.js';
+import { Lease } from './lease.js';
+import type { LocalView } from './local-view.js';
+import { Mirror } from './mirror.js';
+import type { ResolvedSharedOptions } from './options.js';
+import { RefreshChannel } from './refresh.js';
+import { ReplicaRoles, type RoleActions } from './role.js';
+import { Pause, watchConnections, whenReady, type ConnectionHandlers } from './session.js';
+import { StatusStore } from './store.js';
+import { RedisTrouble } from './trouble.js';
+import { StatusWriter } from './writer.js';
+
+/** What a {@link Replica} works with and reports to. @internal */
+export interface ReplicaParts {
+  readonly registry: ProviderRegistry;
+  readonly view: LocalView;
+  readonly shared: ResolvedSharedOptions;
+  readonly keys: SharedKeys;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly roleChanged: (change: RoleChange) => void;
+  readonly redisError: (error: Error) => void;
+  readonly leaseRepaired: (repair: LeaseRepair) => void;
+}
+
+/** What one `run` holds while active. */
+interface Session {
+  readonly lease: Lease;
+  readonly store: StatusStore;
+  readonly refresh: RefreshChannel;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * One replica's part in the group: connects, takes part in the lease rounds
+ * (through {@link ReplicaRoles}), writes while leading, mirrors Redis while
+ * following, forwards refreshes. The façade owns its events and reads. @internal
+ */
+export class Replica {
+  readonly roles: ReplicaRoles;
+  readonly #parts: ReplicaParts;
+  readonly #trouble: RedisTrouble;
+  readonly #writer: StatusWriter;
+  readonly #mirror: Mirror;
+  readonly #pause: Pause;
+  #session: Session | undefined;
+
+  constructor(parts: ReplicaParts) {
+    const { clock, shared, view } = parts;
+    this.#parts = parts;
+    this.#trouble = new RedisTrouble(clock, shared.target.secrets, parts.redisError);
+    this.roles = new ReplicaRoles(clock, shared.leaseTtl, parts.random, this.#trouble, parts.roleChanged);
+    this.#writer = new StatusWriter(clock, this.#trouble);
+    this.#mirror = new Mirror(view, clock, { ...shared, ...view.cache.options }, this.#trouble);
+    this.#pause = new Pause(clock);
+    view.cache.onResult((result) => {
+      if (this.roles.role === 'leader') this.#writer.queue(result.status, this.#sampleOf(result));
+    });
+    view.cache.onSweep(() => this.#writer.flushSoon(0));
+  }
+
+  /** Reports a problem of the local poller (it should not have any). */
+  report(error: unknown): void {
+    this.#trouble.report(error);
+  }
+
+  /** Takes part until `signal` aborts; on the way out releases the lease and closes what it opened. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { shared, keys, clock, view } = this.#parts;
+    let connections: Connections | undefined;
+    let unwatch: (() => void) | undefined;
+    let session: Session | undefined;
+    try {
+      this.roles.set('connecting', 'starting');
+      connections = await openConnections(shared, clock, (error) => this.#trouble.failed(error));
+      session = this.#open(connections, signal);
+      this.#session = session;
+      unwatch = watchConnections(connections, keys, this.#handlers(session));
+      await whenReady(connections.client, clock, shared.leaseTtl, signal);
+      if (!signal.aborted) await this.#participate(session, signal);
+    } finally {
+      unwatch?.();
+      await view.stopPolling();
+      if (session) await this.#resign(session);
+      this.#session = undefined;
+      await connections?.close();
+      this.roles.set('idle', 'stopped');
+    }
+  }
+
+  /** A follower's refresh, forwarded to the leader; `false` when this replica should check locally. */
+  async forward(names: readonly string[] | null, signal: AbortSignal | undefined): Promise<boolean> {
+    const session = this.#session;
+    if (this.roles.role !== 'follower' || session === undefined) return false;
+    signal?.throwIfAborted();
+    // A live leader answers well within this; a dead one is replaced within the lease TTL.
+    const patience = Math.max(this.#parts.view.cache.options.pollInterval, this.#parts.shared.leaseTtl);
+    return await session.refresh.forward(names, patience, signal);
+  }
+
+  #open(connections: Connections, signal: AbortSignal): Session {
+    const { client } = connections;
+    const { shared, keys, clock, registry } = this.#parts;
+    const limit = { clock, timeout: shared.commandTimeout };
+    const cache = this.#parts.view.cache;
+    const target = {
+      onResult: cache.onResult,
+      names: () => registry.names(),
+      has: (name: string) => registry.has(name),
+      checkNow: () => cache.checkNow(),
+      checkProvider: (name: string) => cache.checkProvider(name),
+    };
+    return {
+      lease: new Lease(client, keys, shared.replicaId, shared.leaseTtl, limit),
+      store: new StatusStore(client, keys, limit),
+      refresh: new RefreshChannel(client, keys.refresh, target, limit, this.#trouble),
+      signal,
+    };
+  }
+
+  /** Warm start (serve the last known statuses before anything else), then one lease round after another. */
+  async #participate(session: Session, signal: AbortSignal): Promise<void> {
+    await this.#load(session);
+    const actions = this.#actions(session);
+    while (!signal.aborted) {
+      const delay = await this.roles.step(session.lease, actions);
+      // A follower's cache has no poller of its own to mark statuses stale on time.
+      this.#parts.view.cache.snapshot();
+      await this.#pause.wait(delay, signal);
+    }
+  }
+
+  #actions(session: Session): RoleActions {
+    const { view, keys } = this.#parts;
+    return {
+      lead: async () => {
+        this.#writer.start({
+          store: session.store,
+          current: () => this.roles.writable(),
+          fenced: () => this.#pause.wake(),
+        });
+        // Share what we know where Redis holds nothing (a Redis that restarted empty).
+        for (const status of view.cache.snapshot()) this.#writer.fill(status, this.#lastSample(status));
+        await view.startPolling();
+      },
+      follow: async () => {
+        this.#writer.stop();
+        await view.stopPolling();
+        // Updates were ignored while leading or polling alone, and may have been missed while connecting.
+        await this.#load(session);
+      },
+      goLocal: async () => {
+        this.#writer.stop();
+        await view.startPolling();
+      },
+      followerRound: () => this.#load(session),
+      repaired: (kinds) => {
+        for (const kind of kinds) {
+          const key = kind === 'token-not-a-number' ? keys.token : keys.lease;
+          this.#parts.leaseRepaired(Object.freeze({ kind, key }));
+        }
+      },
+    };
+  }
+
+  #handlers(session: Session): ConnectionHandlers {
+    return {
+      // The leader has these results already, from its own checks.
+      update: (message) => {
+        if (this.roles.role !== 'leader') this.#mirror.applyUpdate(message);
+      },
+      refresh: (message) => {
+        if (this.roles.role === 'leader') session.refresh.handle(message);
+      },
+      closed: () => {
+        this.#trouble.disconnected();
+        // Redis may come back holding anything, even nothing: only what is read after counts as deleted.
+        this.#mirror.reset();
+        this.#pause.wake();
+      },
+      ready: () => this.#pause.wake(),
+      resubscribed: () => {
+        if (this.roles.role === 'follower') void this.#load(session);
+      },
+      failed: (error) => {
+        if (!session.signal.aborted) this.#trouble.report(error);
+      },
+    };
+  }
+
+  /** Loads the stored records of our providers (and notices deleted ones). Failures are reported, not thrown. */
+  async #load(session: Session): Promise<void> {
+    try {
+      const loaded = await session.store.load(this.#parts.registry.names());
+      this.#trouble.answered();
+      this.#mirror.applyLoad(loaded);
+    } catch (error) {
+      this.#trouble.failed(error);
+    }
+  }
+
+  /** On the way out: writes the last results and releases the lease so a follower takes over at once. */
+  async #resign(session: Session): Promise<void> {
+    if (this.roles.role === 'leader') await this.#writer.flush();
+    this.#writer.stop();
+    await this.roles.resign(session.lease);
+  }
+
+  /** The raw result behind a check's status, for the followers' history. */
+  #sampleOf(result: CheckResult): HistorySample['state'] {
+    // Carried by the result itself once the core provides it; until then read from the history.
+    const carried = (result as { readonly sample?: HistorySample }).sample;
+    return carried?.state ?? this.#lastSample(result.status);
+  }
+
+  #lastSample(status: Status): HistorySample['state'] {
+    const last = this.#parts.view.cache.history(status.name).at(-1);
+    if (last && last.checkedAt.getTime() === status.checkedAt.getTime()) return last.state;
+    if (status.consecutiveFailures > 0) return 'unhealthy';
+    return status.state === 'degraded' ? 'degraded' : 'healthy';
+  }
+}
