@@ -90,7 +90,7 @@ describe('dockerChecker info (opt-in) against a real Podman /info', () => {
   });
 
   it("a hanging /info: the check's timeout holds and nothing is left open", { timeout: 30_000 }, async () => {
-    let open = 0;
+    let open: number;
     const proxy = await startPodmanProxy(podman, { on: (path) => (path === '/info' ? 'hang' : undefined) });
     try {
       const controller = new AbortController();
