@@ -5,6 +5,9 @@ import { after, before, describe, it } from 'node:test';
 import { dnsChecker, DNS_ATTEMPT_TIMEOUT, DNS_TRIES } from '../src/checkers/dns.js';
 import { HealthCache, ProviderRegistry } from '../src/index.js';
 import { startDnsServer, type DnsServer } from './support/dns-server.js';
+import { failOnUnhandledRejections } from './support/unhandled.js';
+
+failOnUnhandledRejections();
 
 const never = (): AbortSignal => new AbortController().signal;
 

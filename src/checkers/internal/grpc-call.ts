@@ -145,10 +145,8 @@ function channelOptions(tls: LoadedTls | undefined): Grpc.ChannelOptions {
     'grpc.max_receive_message_length': MAX_RESPONSE_BYTES,
     'grpc.primary_user_agent': 'provider-health',
   };
-  if (tls?.servername !== undefined) {
-    options['grpc.ssl_target_name_override'] = tls.servername;
-    options['grpc.default_authority'] = tls.servername;
-  }
+  // The name the server certificate must carry; like the HTTP checker's, it changes TLS only, not :authority.
+  if (tls?.servername !== undefined) options['grpc.ssl_target_name_override'] = tls.servername;
   return options;
 }
 
