@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { kubernetesChecker } from '../src/checkers/kubernetes.js';
 import { nomadChecker } from '../src/checkers/nomad.js';
+import { ManualClock } from '../src/testing/manual-clock.js';
 import { close, leakedSecrets, listen, trackSockets } from './support/listen.js';
 import { createTestPki, type TestPki } from './support/tls.js';
 
@@ -32,6 +33,7 @@ interface FakeKube {
   seen: string[];
   nodes: NodesMode;
   livez: LivezMode;
+  versionHangs: boolean;
 }
 
 const node = (name: string, ready: 'True' | 'False' | 'Unknown') => ({
@@ -50,12 +52,19 @@ const node = (name: string, ready: 'True' | 'False' | 'Unknown') => ({
  * limited user lacks `list` on nodes (403).
  */
 function fakeKube(pki: TestPki): FakeKube {
-  const state: FakeKube = { server: undefined as never, seen: [], nodes: 'ready', livez: 'ok' };
+  const state: FakeKube = {
+    server: undefined as never,
+    seen: [],
+    nodes: 'ready',
+    livez: 'ok',
+    versionHangs: false,
+  };
   state.server = https.createServer({ cert: pki.server.cert, key: pki.server.key }, (req, res) => {
     const url = new URL(req.url ?? '/', 'https://x');
     state.seen.push(`${url.pathname}${url.search}`);
     const auth = req.headers.authorization;
     if (url.pathname === '/readyz') return void res.end('ok');
+    if (url.pathname === '/version' && state.versionHangs) return;
     if (url.pathname === '/version') return void res.end(JSON.stringify({ gitVersion: 'v1.31.2' }));
     if (url.pathname === '/livez') {
       if (state.livez === 'hang') return;
@@ -130,6 +139,7 @@ describe('kubernetesChecker livez and nodes (opt-in)', () => {
     kube.seen = [];
     kube.nodes = 'ready';
     kube.livez = 'ok';
+    kube.versionHangs = false;
   };
 
   it('asks neither by default', async () => {
@@ -227,6 +237,29 @@ describe('kubernetesChecker livez and nodes (opt-in)', () => {
       },
     );
   }
+
+  it('the /version follow-up budget (1 s) runs on an injected clock', { timeout: 30_000 }, async () => {
+    reset();
+    kube.versionHangs = true;
+    const clock = new ManualClock(Date.now());
+    let settled = false;
+    const pending = kubernetesChecker({ kubeconfig: configs.admin, clock })
+      .healthCheck(signal())
+      .finally(() => (settled = true));
+    for (let i = 0; i < 500 && !kube.seen.includes('/version'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.ok(kube.seen.includes('/version'));
+    // Real time passes, the injected clock does not: the follow-up is still waiting.
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    assert.equal(settled, false);
+    await clock.advance(1_000);
+    const report = await pending;
+    assert.equal(report.healthy, true, report.message);
+    assert.equal(report.message, `Kubernetes API server at ${server} is ready`);
+    await sockets.closed();
+    assert.equal(sockets.open.size, 0);
+  });
 
   it('validates livez and nodes', () => {
     assert.throws(() => kubernetesChecker({ nodes: 'yes' as never }), {
