@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DURATION_HINT, parseDuration } from './duration.js';
 import { quoteString } from './quote.js';
+import { DEFAULT_SERVER_LIMITS } from './server-limits.js';
 
 /**
  * The config file's schema. Every object is strict: an unknown key is an
@@ -125,16 +126,51 @@ const PROVIDER_SCHEMAS = { docker, kubernetes, nomad, http, tcp } as const;
 
 const provider = z.discriminatedUnion('type', [docker, kubernetes, nomad, http, tcp]);
 
-const server = z.strictObject({
-  /** Default 127.0.0.1; `--host` overrides. */
-  host: nonEmpty.optional(),
-  /** Default 7070; `--port` overrides. */
-  port: port.optional(),
-  /** Bearer token the API requires; `PROVIDER_HEALTH_TOKEN` overrides. Never logged. */
-  token: nonEmpty.optional(),
-  /** Refresh requests closer together than this are coalesced. */
-  minRefreshInterval: duration.optional(),
-});
+/** A whole number from `min` to `max`, saying so when it is not. */
+function count(min: number, max: number) {
+  const error = `expected a whole number from ${min} to ${max}`;
+  return z.int({ error }).min(min, { error }).max(max, { error });
+}
+
+/** A duration that must be above zero (a zero timeout would turn the bound off in Node). */
+const positiveDuration = duration.refine((ms) => ms > 0, { error: 'expected a duration above 0' });
+
+const server = z
+  .strictObject({
+    /** Default 127.0.0.1; `--host` overrides. */
+    host: nonEmpty.optional(),
+    /** Default 7070; `--port` overrides. */
+    port: port.optional(),
+    /** Bearer token the API requires; `PROVIDER_HEALTH_TOKEN` overrides. Never logged. */
+    token: nonEmpty.optional(),
+    /** Refresh requests closer together than this are coalesced. */
+    minRefreshInterval: duration.optional(),
+    /** Host names the API answers besides localhost and IP literals (DNS-rebinding guard); `*` for any. */
+    allowedHosts: z.array(nonEmpty, { error: 'expected a list of host names' }).optional(),
+    /** Open `/api/events` streams at most; beyond it 503. Default 1,000 (checked by the handler). */
+    maxEventStreams: z.number().optional(),
+    /** Open connections at most; further ones are closed at once. Default 1,000 (1 to 100,000). */
+    maxConnections: count(1, 100_000).optional(),
+    /** Time a client has to send the request headers. Default 10s. */
+    headersTimeout: positiveDuration.optional(),
+    /** Time a client has to send the whole request (headers and body). Default 30s. */
+    requestTimeout: positiveDuration.optional(),
+    /** An idle keep-alive connection is closed after this. Default 5s. */
+    keepAliveTimeout: positiveDuration.optional(),
+    /** Requests served on one connection before it is closed (0: no limit). Default 1,000. */
+    maxRequestsPerSocket: count(0, 1_000_000).optional(),
+  })
+  .superRefine((value, context) => {
+    const headers = value.headersTimeout ?? DEFAULT_SERVER_LIMITS.headersTimeout;
+    const request = value.requestTimeout ?? DEFAULT_SERVER_LIMITS.requestTimeout;
+    if (headers > request) {
+      context.addIssue({
+        code: 'custom',
+        path: [value.headersTimeout === undefined ? 'requestTimeout' : 'headersTimeout'],
+        message: `expected headersTimeout (${headers} ms) not above requestTimeout (${request} ms)`,
+      });
+    }
+  });
 
 const redis = z.strictObject({
   /** `redis://[user:password@]host:port[/db]`; default `PROVIDER_HEALTH_REDIS_URL`. */
@@ -200,7 +236,7 @@ export type TlsEntry = z.output<typeof tls>;
 export function knownKeys(path: readonly PropertyKey[], type: unknown): readonly string[] | undefined {
   const [first, second, third] = path;
   if (path.length === 0) return Object.keys(configSchema.shape);
-  if (path.length === 1 && first === 'server') return Object.keys(server.shape);
+  if (path.length === 1 && first === 'server') return Object.keys(server.def.shape);
   if (path.length === 1 && first === 'redis') return Object.keys(redis.shape);
   if (first !== 'providers' || typeof second !== 'number') return undefined;
   const schema = PROVIDER_TYPES.includes(type as never)

@@ -1,15 +1,16 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import { createHealthHandler, type HealthHandler } from '../http/handler.js';
-import { HealthCache, redactSecrets, type HealthView } from '../index.js';
+import { redactSecrets, type HealthView } from '../index.js';
 import type { Invocation } from './args.js';
-import { ConfigError } from './config.js';
 import { describeDiscovery } from './discovery.js';
 import { formatDuration } from './duration.js';
 import type { Io } from './io.js';
 import { createLogger, type Logger } from './logger.js';
+import { logDrops, logView } from './serve-log.js';
+import { applyServerLimits, serverOptions } from './server-limits.js';
 import { prepare, type Setup } from './setup.js';
-import { formatLatency } from './table.js';
+import { createView } from './view.js';
 
 /** Defaults of `--host` and `--port`. */
 export const DEFAULT_HOST = '127.0.0.1';
@@ -17,12 +18,6 @@ export const DEFAULT_PORT = 7070;
 
 /** How long shutdown waits for the poller and open connections before giving up on them. */
 const SHUTDOWN_GRACE = 1_500;
-
-/** A cache the CLI can run: a local `HealthCache` or the Redis-shared one. */
-interface RunnableView extends HealthView {
-  run(signal: AbortSignal): Promise<void>;
-  dispose(): void | Promise<void>;
-}
 
 /**
  * `provider-health serve`: polls in the background and serves the health API
@@ -44,6 +39,8 @@ export async function runServe(
     handler = createHealthHandler(view, {
       token: setup.server.token,
       minRefreshInterval: setup.server.minRefreshInterval,
+      allowedHosts: setup.server.allowedHosts,
+      maxEventStreams: setup.server.maxEventStreams,
     });
   } catch (error) {
     await view.dispose();
@@ -52,7 +49,8 @@ export async function runServe(
 
   const host = invocation.host ?? setup.server.host ?? DEFAULT_HOST;
   const port = invocation.port ?? setup.server.port ?? DEFAULT_PORT;
-  const server = http.createServer(handler);
+  const server = http.createServer(serverOptions(setup.server.limits), handler);
+  applyServerLimits(server, setup.server.limits);
   try {
     await listen(server, host, port);
   } catch (error) {
@@ -69,12 +67,7 @@ export async function runServe(
     }
   }
   logStart(log, setup, server, view);
-  const transitions = view.onTransition(({ name, from, to, status }) => {
-    const line = `${name}: ${from} -> ${to}: ${status.message} (${formatLatency(status.latency)})`;
-    const fields = { provider: name, from, to, latency: formatLatency(status.latency) };
-    if (to === 'healthy') log.info(line, fields);
-    else log.warn(line, fields);
-  });
+  const logging = [logView(view, log), logDrops(server, setup.server.limits, log)];
 
   const polling = new AbortController();
   const running = view.run(polling.signal).catch((error: unknown) => {
@@ -90,42 +83,9 @@ export async function runServe(
   server.closeAllConnections();
   // A checker that ignores its signal must not hold the exit: wait a bounded time.
   await withDeadline(Promise.all([running, closed, Promise.resolve(view.dispose())]), SHUTDOWN_GRACE);
-  transitions.dispose();
+  for (const subscription of logging) subscription.dispose();
   log.info('stopped');
   return 0;
-}
-
-async function createView(setup: Setup): Promise<RunnableView> {
-  if (setup.redis === undefined) {
-    try {
-      return new HealthCache(setup.registry, setup.cacheOptions);
-    } catch (error) {
-      throw setup.optionError(error);
-    }
-  }
-  let module: typeof import('../redis/index.js');
-  try {
-    // Loaded only in shared mode, so the CLI runs without the optional ioredis.
-    module = await import('../redis/index.js');
-    // The module loads without ioredis (only run() needs it): find out now, before
-    // listening, rather than serve a dashboard whose poller never starts.
-    await (await import('../redis/connection.js')).loadIoredis();
-  } catch (error) {
-    throw new ConfigError(
-      `redis: shared mode needs the optional dependency ioredis (>= 5): run \`npm install ioredis\``,
-      { cause: error },
-    );
-  }
-  try {
-    return new module.SharedHealthCache(setup.registry, {
-      ...setup.cacheOptions,
-      redis: setup.redis.url,
-      key: setup.redis.key,
-      leaseTtl: setup.redis.leaseTtl,
-    });
-  } catch (error) {
-    throw setup.optionError(error);
-  }
 }
 
 function logStart(log: Logger, setup: Setup, server: http.Server, view: HealthView): void {

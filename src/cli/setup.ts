@@ -4,6 +4,7 @@ import { discover, type Discovery } from './discovery.js';
 import type { Io } from './io.js';
 import { optionProblem } from './option-errors.js';
 import { buildProvider, type BuiltProvider } from './providers.js';
+import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './server-limits.js';
 
 /** Environment variable holding the refresh token; overrides `server.token`. */
 export const TOKEN_ENV = 'PROVIDER_HEALTH_TOKEN';
@@ -18,6 +19,8 @@ export const REDIS_URL_ENV = 'PROVIDER_HEALTH_REDIS_URL';
 const OPTION_PATHS: Readonly<Record<string, ConfigPath>> = {
   token: ['server', 'token'],
   minRefreshInterval: ['server', 'minRefreshInterval'],
+  allowedHosts: ['server', 'allowedHosts'],
+  maxEventStreams: ['server', 'maxEventStreams'],
   redis: ['redis', 'url'],
   key: ['redis', 'key'],
   leaseTtl: ['redis', 'leaseTtl'],
@@ -39,6 +42,10 @@ export interface Setup {
     /** A secret: never print or log it. */
     readonly token: string | undefined;
     readonly minRefreshInterval: number | undefined;
+    readonly allowedHosts: readonly string[] | undefined;
+    readonly maxEventStreams: number | undefined;
+    /** Connection bounds and timeouts of the HTTP server, defaults applied. */
+    readonly limits: ServerLimits;
   };
   /** Shared mode; `undefined` for a local cache. */
   readonly redis:
@@ -137,6 +144,9 @@ export async function prepare(
       port: config.server?.port,
       token: envToken ?? config.server?.token,
       minRefreshInterval: config.server?.minRefreshInterval,
+      allowedHosts: config.server?.allowedHosts,
+      maxEventStreams: config.server?.maxEventStreams,
+      limits: serverLimits(config.server),
     },
     redis:
       redisUrl === undefined
@@ -144,6 +154,20 @@ export async function prepare(
         : { url: redisUrl, key: config.redis?.key, leaseTtl: config.redis?.leaseTtl },
     optionError,
   };
+}
+
+/** The server bounds of the file, each defaulted. */
+function serverLimits(
+  server: { readonly [K in keyof ServerLimits]?: number | undefined } = {},
+): ServerLimits {
+  const defaults = DEFAULT_SERVER_LIMITS;
+  return Object.freeze({
+    maxConnections: server.maxConnections ?? defaults.maxConnections,
+    headersTimeout: server.headersTimeout ?? defaults.headersTimeout,
+    requestTimeout: server.requestTimeout ?? defaults.requestTimeout,
+    keepAliveTimeout: server.keepAliveTimeout ?? defaults.keepAliveTimeout,
+    maxRequestsPerSocket: server.maxRequestsPerSocket ?? defaults.maxRequestsPerSocket,
+  });
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
