@@ -101,6 +101,16 @@ describe('grpcChecker over TLS', () => {
     }).healthCheck(never());
     assert.equal(good.healthy, true, good.message);
     assert.equal(good.details?.clientCertificateNotAfter, '2099-12-31T00:00:00.000Z');
+    // Both certificates of the test PKI end on 2099-12-31: six days ahead on this clock, both are named.
+    const nearEnd = await grpcChecker({
+      address: mutual.address,
+      tls: { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key },
+      clock: new ManualClock(Date.parse('2099-12-25T00:00:00Z')),
+    }).healthCheck(never());
+    assert.equal(
+      nearEnd.message,
+      `${mutual.address} is SERVING (server certificate expires in 6 d, on 2099-12-31; client certificate expires in 6 d, on 2099-12-31)`,
+    );
     const missing = await grpcChecker({ address: mutual.address, tls: { ca: pki.ca.cert } }).healthCheck(
       never(),
     );
