@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
-import type { HealthEvent } from '../events.js';
-import type { CheckResult } from '../health-cache.js';
+import type { CheckResult, HealthEvent } from '../events.js';
 import { bounded, type CommandLimit } from './command.js';
 import type { RedisTrouble } from './trouble.js';
 

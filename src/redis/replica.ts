@@ -1,5 +1,4 @@
 import type { Clock } from '../clock.js';
-import type { CheckResult } from '../health-cache.js';
 import type { HistorySample } from '../history.js';
 import type { ProviderRegistry } from '../registry.js';
 import type { Status } from '../status.js';
@@ -60,8 +59,8 @@ export class Replica {
     this.#writer = new StatusWriter(clock, this.#trouble);
     this.#mirror = new Mirror(view, clock, { ...shared, ...view.cache.options }, this.#trouble);
     this.#pause = new Pause(clock);
-    view.cache.onResult((result) => {
-      if (this.roles.role === 'leader') this.#writer.queue(result.status, this.#sampleOf(result));
+    view.cache.onResult(({ status, sample }) => {
+      if (this.roles.role === 'leader') this.#writer.queue(status, sample.state);
     });
     view.cache.onSweep(() => this.#writer.flushSoon(0));
   }
@@ -131,8 +130,6 @@ export class Replica {
     const actions = this.#actions(session);
     while (!signal.aborted) {
       const delay = await this.roles.step(session.lease, actions);
-      // A follower's cache has no poller of its own to mark statuses stale on time.
-      this.#parts.view.cache.snapshot();
       await this.#pause.wait(delay, signal);
     }
   }
@@ -213,13 +210,7 @@ export class Replica {
     await this.roles.resign(session.lease);
   }
 
-  /** The raw result behind a check's status, for the followers' history. */
-  #sampleOf(result: CheckResult): HistorySample['state'] {
-    // Carried by the result itself once the core provides it; until then read from the history.
-    const carried = (result as { readonly sample?: HistorySample }).sample;
-    return carried?.state ?? this.#lastSample(result.status);
-  }
-
+  /** The raw result behind a status held before leading (every result and restore adds one to the history). */
   #lastSample(status: Status): HistorySample['state'] {
     const last = this.#parts.view.cache.history(status.name).at(-1);
     if (last && last.checkedAt.getTime() === status.checkedAt.getTime()) return last.state;

@@ -2,8 +2,15 @@ import { linkAbort } from '../async.js';
 import type { Disposable } from '../disposable.js';
 import { AlreadyRunningError, DisposedError } from '../errors.js';
 import { Emitter, type HealthEvent } from '../events.js';
-import type { CheckResult, Removal, StatusChange, SweepSummary, Transition } from '../health-cache.js';
-import type { HealthView } from '../health-view.js';
+import type {
+  CheckerFault,
+  CheckResult,
+  Removal,
+  StatusChange,
+  SweepSummary,
+  Transition,
+} from '../events.js';
+import type { RunnableHealthView } from '../health-view.js';
 import type { HistorySample } from '../history.js';
 import { resolveOptions, type ResolvedHealthCacheOptions } from '../options.js';
 import { reportListenerError, type ProviderRegistry } from '../registry.js';
@@ -20,7 +27,7 @@ import {
 import { Replica } from './replica.js';
 
 /**
- * A {@link HealthView} shared by several replicas through Redis: one replica
+ * A {@link RunnableHealthView} shared by several replicas through Redis: one replica
  * (the holder of a lease) polls the providers and writes each status to a
  * Redis hash; the others mirror it. Every replica answers reads from its own
  * memory, in O(1), exactly like `HealthCache`.
@@ -31,7 +38,7 @@ import { Replica } from './replica.js';
  * cache.get('docker');
  * ```
  */
-export class SharedHealthCache implements HealthView, Disposable {
+export class SharedHealthCache implements RunnableHealthView, Disposable {
   readonly #registry: ProviderRegistry;
   readonly #view: LocalView;
   readonly #shared: ResolvedSharedOptions;
@@ -66,6 +73,8 @@ export class SharedHealthCache implements HealthView, Disposable {
   readonly onChange: HealthEvent<StatusChange>;
   /** Each sweep this replica ran itself (while leading or polling alone). */
   readonly onSweep: HealthEvent<SweepSummary>;
+  /** This replica's own checks that failed because of this service (out of file descriptors), not the provider. */
+  readonly onCheckerFault: HealthEvent<CheckerFault>;
 
   /**
    * @param registry The providers to watch; every replica should register the same ones.
@@ -102,6 +111,7 @@ export class SharedHealthCache implements HealthView, Disposable {
       onRemove: this.onRemove,
       onChange: this.onChange,
       onSweep: this.onSweep,
+      onCheckerFault: this.onCheckerFault,
     } = cache);
     cache.onListenerError((error) => this.#listenerFailed(error));
   }
