@@ -94,6 +94,8 @@ function describeDaemon(answer: Answer): { name: string; details: Record<string,
  * @throws TypeError or RangeError naming a bad option (or a bad `DOCKER_HOST`).
  */
 export function dockerChecker(options: DockerCheckerOptions = {}): DockerChecker {
+  // Longer than ~60 lines as a whole: the factory validates its options once and returns a
+  // checker closing over them; its inner functions are the units, each under ~60 lines.
   const scope = { scope: CHECKER };
   optionsObject(options, scope);
   const env = envOption(CHECKER, options.env);

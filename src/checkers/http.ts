@@ -90,6 +90,8 @@ function redirectMethod(status: number, method: string): string {
  * @throws TypeError or RangeError naming a bad option.
  */
 export function httpChecker(options: HttpCheckerOptions): HttpChecker {
+  // Longer than ~60 lines as a whole: the factory validates its options once and returns a
+  // checker closing over them; its inner functions are the units, each under ~60 lines.
   const scope = { scope: CHECKER };
   optionsObject(options, { ...scope, required: true });
   const url = urlOption(options.url);

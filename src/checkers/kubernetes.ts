@@ -97,6 +97,8 @@ function parseVersion(body: string): string | undefined {
  * @throws TypeError or RangeError naming a bad option.
  */
 export function kubernetesChecker(options: KubernetesCheckerOptions = {}): KubernetesChecker {
+  // Longer than ~60 lines as a whole: the factory validates its options once and returns a
+  // checker closing over them; its inner functions are the units, each under ~60 lines.
   const scope = { scope: CHECKER };
   optionsObject(options, scope);
   const env = envOption(CHECKER, options.env);

@@ -151,6 +151,8 @@ function parseHealth(body: string): { client?: RoleHealth; server?: RoleHealth }
  * @throws TypeError or RangeError naming a bad option or environment variable.
  */
 export function nomadChecker(options: NomadCheckerOptions = {}): NomadChecker {
+  // Longer than ~60 lines as a whole: the factory validates its options once and returns a
+  // checker closing over them; its inner functions are the units, each under ~60 lines.
   const scope = { scope: CHECKER };
   optionsObject(options, scope);
   const env = envOption(CHECKER, options.env);

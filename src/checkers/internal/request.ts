@@ -57,6 +57,8 @@ export class CheckFailure extends Error {
  * @internal
  */
 export function request(spec: RequestSpec): Promise<Answer> {
+  // Longer than ~60 lines: one promise around one ClientRequest, whose listeners share the
+  // settle-and-clean-up state, so they are kept together.
   const { signal } = spec;
   if (signal.aborted) return Promise.reject(abortError(signal, spec.target));
   const maxBody = spec.maxBodyBytes ?? 64 * 1024;
