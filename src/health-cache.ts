@@ -41,6 +41,8 @@ export class HealthCache implements RunnableHealthView, Disposable {
   readonly #options: ResolvedHealthCacheOptions;
   readonly #events = new CacheEvents();
   readonly #store: StatusStore;
+  /** The store's statuses by name: `get` is this one Map lookup. */
+  readonly #statuses: ReadonlyMap<string, Status>;
   readonly #runner: CheckRunner;
   readonly #scheduler: Scheduler;
   readonly #disposed = new AbortController();
@@ -77,6 +79,7 @@ export class HealthCache implements RunnableHealthView, Disposable {
     this.#registry = registry;
     this.#options = resolveOptions(options);
     this.#store = new StatusStore(registry, this.#options, this.#events);
+    this.#statuses = this.#store.statuses;
     this.#runner = new CheckRunner(this.#options.clock, this.#options.checkTimeout);
     this.#scheduler = new Scheduler(
       registry,
@@ -175,7 +178,7 @@ export class HealthCache implements RunnableHealthView, Disposable {
 
   /** The last status of `name`; `undefined` until it has been checked once ("unknown"). A Map lookup, no side effects. */
   get(name: string): Status | undefined {
-    return this.#store.get(name);
+    return this.#statuses.get(name);
   }
 
   /**

@@ -44,6 +44,8 @@ export class StatusStore {
   readonly #clock: Clock;
   readonly #events: CacheEvents;
   readonly #entries = new Map<string, Entry>();
+  /** The current status of each entry, kept beside the entries so that a read is one Map lookup. */
+  readonly #statuses = new Map<string, Status>();
   #snapshot: readonly Status[] | undefined = EMPTY_SNAPSHOT;
   #seq = 0;
   #staleTimer: TimerHandle;
@@ -63,8 +65,13 @@ export class StatusStore {
     return ++this.#seq;
   }
 
+  /** name → current status, for the façade's `get` (one Map lookup). Read-only for callers. */
+  get statuses(): ReadonlyMap<string, Status> {
+    return this.#statuses;
+  }
+
   get(name: string): Status | undefined {
-    return this.#entries.get(name)?.status;
+    return this.#statuses.get(name);
   }
 
   snapshot(): readonly Status[] {
@@ -162,6 +169,7 @@ export class StatusStore {
     const previous = entry?.status;
     if (entry) Object.assign(entry, commit);
     else this.#entries.set(name, { ...commit, history });
+    this.#statuses.set(name, commit.status);
     this.#snapshot = undefined;
     const { status } = commit;
     const from = previous?.state ?? 'unknown';
@@ -180,6 +188,7 @@ export class StatusStore {
     const entry = this.#entries.get(name);
     if (entry) {
       this.#entries.delete(name);
+      this.#statuses.delete(name);
       this.#snapshot = undefined;
     }
     this.#events.removal.emit({ name, status: entry?.status });
@@ -224,6 +233,7 @@ export class StatusStore {
     for (const entry of due) {
       const previous = entry.status;
       entry.status = Object.freeze({ ...previous, state: 'stale', stale: true, healthy: false });
+      this.#statuses.set(previous.name, entry.status);
       this.#events.transition.emit({
         name: previous.name,
         from: previous.state,

@@ -278,3 +278,47 @@ describe('CheckResult', () => {
     assert.ok(Object.isFrozen(results[1]!.sample));
   });
 });
+
+describe('reads', () => {
+  it(
+    'get, snapshot and history never read the clock nor set timers, running or not',
+    { timeout: 10_000 },
+    async () => {
+      const manual = new ManualClock();
+      let nows = 0;
+      let timers = 0;
+      const clock = {
+        now: () => (nows++, manual.now()),
+        setTimeout: (callback: () => void, delay: number) => (timers++, manual.setTimeout(callback, delay)),
+        clearTimeout: (handle: unknown) => manual.clearTimeout(handle),
+      };
+      const registry = new ProviderRegistry();
+      registry.register('p', { healthCheck: async () => ({ healthy: true }) });
+      const cache = new HealthCache(registry, { clock, pollInterval: 1_000, checkTimeout: 100 });
+      await cache.checkNow();
+      const readAll = (): void => {
+        for (let i = 0; i < 100; i++) {
+          cache.get('p');
+          cache.snapshot();
+          cache.history('p');
+        }
+      };
+      const before = [nows, timers];
+      readAll();
+      assert.deepEqual([nows, timers], before, 'not running');
+      const stop = new AbortController();
+      const running = cache.run(stop.signal);
+      await manual.advance(0);
+      const during = [nows, timers];
+      readAll();
+      assert.deepEqual([nows, timers], during, 'running');
+      stop.abort();
+      await running;
+      // Staleness still comes, from the one stale timer, with nobody reading.
+      const changes: string[] = [];
+      cache.onTransition((t) => changes.push(`${t.from}->${t.to}`));
+      await manual.advance(3_000);
+      assert.deepEqual(changes, ['healthy->stale']);
+    },
+  );
+});
