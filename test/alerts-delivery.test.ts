@@ -223,7 +223,7 @@ describe('Alerting', { timeout: 60_000 }, () => {
       await cache.checkNow();
       assert.ok(performance.now() - sweep < 1000, 'a sweep does not wait for a hanging receiver');
       await receiver.waitFor(2);
-      assert.equal(JSON.parse(receiver.received[1]!.body).type, 'resolved');
+      assert.equal((JSON.parse(receiver.received[1]!.body) as { type: string }).type, 'resolved');
       assert.equal(receiver.received.length, 2, 'exactly one firing and one resolved');
     } finally {
       stop.abort();

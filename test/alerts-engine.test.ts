@@ -4,6 +4,7 @@ import { Emitter } from '../src/events.js';
 import { HealthCache, ProviderRegistry } from '../src/index.js';
 import {
   AlertEngine,
+  type AlertEngineState,
   MemoryAlertStore,
   validateRules,
   type AlertRuleInit,
@@ -223,7 +224,7 @@ describe('AlertEngine', { timeout: 30_000 }, () => {
     first.engine.dispose();
     const json = JSON.stringify(store.snapshot());
     assert.deepEqual(JSON.parse(json), store.snapshot(), 'state survives JSON');
-    const resumed = t.engine([rule()], { store: new MemoryAlertStore(JSON.parse(json)) });
+    const resumed = t.engine([rule()], { store: new MemoryAlertStore(JSON.parse(json) as AlertEngineState) });
     await t.clock.advance(3000);
     assert.equal(resumed.sent.length, 0, 'no second firing for the same incident');
     t.set(true, 'a');

@@ -141,13 +141,17 @@ describe('pagerduty notifier', { timeout: 20_000 }, () => {
       await notifier.send(notification({ type: 'resolved', id: 'msg_res' }), signal());
       const [trigger, resolve] = receiver.received;
       assert.equal(trigger!.path, '/v2/enqueue');
-      const t = JSON.parse(trigger!.body) as Record<string, any>;
+      const t = JSON.parse(trigger!.body) as {
+        event_action: string;
+        dedup_key: string;
+        payload: { severity: string; summary: string; custom_details: { omitted: number } };
+      };
       assertPagerDutyEvent(t, ROUTING_KEY);
-      assert.equal(t['event_action'], 'trigger');
-      assert.equal(t['dedup_key'], 'inc_123');
-      assert.equal(t['payload'].severity, 'critical');
-      assert.ok(t['payload'].summary.length <= 1024);
-      assert.equal(t['payload'].custom_details.omitted, 1900);
+      assert.equal(t.event_action, 'trigger');
+      assert.equal(t.dedup_key, 'inc_123');
+      assert.equal(t.payload.severity, 'critical');
+      assert.ok(t.payload.summary.length <= 1024);
+      assert.equal(t.payload.custom_details.omitted, 1900);
       const r = JSON.parse(resolve!.body) as unknown;
       assertPagerDutyEvent(r, ROUTING_KEY);
       assert.deepEqual(r, { routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: 'inc_123' });

@@ -183,6 +183,7 @@ export class RuleTracker {
         key: undefined,
         startedAt: pending.since,
         members: {},
+        down: 0,
         firedAt: undefined,
         reminders: 0,
         sent: [],
@@ -195,6 +196,7 @@ export class RuleTracker {
       message: pending.message,
       down: true,
     };
+    incident.down += 1;
     incident.startedAt = Math.min(incident.startedAt, pending.since);
     delete this.#state.pending[name];
     this.#memberOf.set(name, incident);
@@ -204,7 +206,10 @@ export class RuleTracker {
 
   #downAgain(incident: Incident, name: string, status: Status): void {
     const member = incident.members[name] as IncidentMember;
-    if (!member.down) member.since = this.#since(status, this.#context.clock.now());
+    if (!member.down) {
+      member.since = this.#since(status, this.#context.clock.now());
+      incident.down += 1;
+    }
     member.down = true;
     member.state = status.state;
     member.message = status.message;
@@ -219,15 +224,18 @@ export class RuleTracker {
       // Never announced: it simply leaves the group.
       delete incident.members[name];
       this.#memberOf.delete(name);
-      if (Object.keys(incident.members).length === 0) this.#remove(incident);
-      else incident.startedAt = Math.min(...Object.values(incident.members).map((m) => m.since));
+      incident.down -= 1;
+      // `startedAt` is recomputed when the incident fires.
+      if (incident.down === 0) this.#remove(incident);
       return;
     }
+    if (!member.down) return;
     member.down = false;
+    incident.down -= 1;
     member.state = status?.state ?? 'unknown';
     member.message = status?.message ?? 'removed';
     member.since = status === undefined ? now : Math.min(status.lastTransitionAt.getTime(), now);
-    for (const other of Object.values(incident.members)) if (other.down) return;
+    if (incident.down > 0) return;
     this.#announce(incident, 'resolved', 0, Object.keys(incident.members), now);
     this.#remove(incident);
   }
@@ -238,11 +246,15 @@ export class RuleTracker {
       if (!this.#context.isSuppressed(name)) continue;
       delete incident.members[name];
       this.#memberOf.delete(name);
+      incident.down -= 1;
       this.#state.pending[name] = { since: member.since, state: member.state, message: member.message };
     }
     const names = Object.keys(incident.members);
     if (names.length === 0) return this.#remove(incident);
-    incident.startedAt = Math.min(...names.map((name) => (incident.members[name] as IncidentMember).since));
+    incident.startedAt = names.reduce(
+      (min, name) => Math.min(min, (incident.members[name] as IncidentMember).since),
+      Infinity,
+    );
     incident.key = incidentKey(this.#rule.name, incident.startedAt, names);
     incident.phase = 'firing';
     incident.firedAt = now;

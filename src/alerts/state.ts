@@ -44,6 +44,8 @@ export interface Incident {
   /** The earliest `since` of its members. */
   startedAt: number;
   members: Record<string, IncidentMember>;
+  /** How many members are down (kept so a recovery costs O(1), not O(members)). */
+  down: number;
   firedAt: number | undefined;
   /** How many reminders went out. */
   reminders: number;
