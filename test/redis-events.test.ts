@@ -39,7 +39,7 @@ test(
       caught.map((error) => (error as Error).message),
       ['listener broke', 'listener broke'],
     );
-    view.dispose();
+    await view.dispose();
     await assert.rejects(view.run(), { name: 'DisposedError' });
   },
 );
