@@ -25,10 +25,8 @@ export function logView(view: ServedView, log: Logger): Disposable {
       else log.warn(line, fields);
     }),
   );
-  if (view.onListenerError) {
-    subscriptions.push(view.onListenerError((error) => log.error(`a listener failed: ${describe(error)}`)));
-  }
-  if (view.onCheckerFault) subscriptions.push(logFaults(view, view.onCheckerFault, log));
+  subscriptions.push(view.onListenerError((error) => log.error(`a listener failed: ${describe(error)}`)));
+  subscriptions.push(logFaults(view, log));
   if (view.onRoleChange) {
     subscriptions.push(
       view.onRoleChange(({ role, previous, reason }) => {
@@ -62,13 +60,9 @@ export function logView(view: ServedView, log: Logger): Disposable {
  * Logs a check that failed because this process ran out of file descriptors,
  * once per code until a check gets through again (the provider's status is kept).
  */
-function logFaults(
-  view: ServedView,
-  faults: NonNullable<ServedView['onCheckerFault']>,
-  log: Logger,
-): Disposable {
+function logFaults(view: ServedView, log: Logger): Disposable {
   const reported = new Set<string>();
-  const fault = faults(({ name, code, message }) => {
+  const fault = view.onCheckerFault(({ name, code, message }) => {
     if (reported.has(code)) return;
     reported.add(code);
     log.error(

@@ -3,44 +3,19 @@
  * shared mode is configured (loaded only then, so the CLI runs without the
  * optional ioredis).
  */
-import { HealthCache, type HealthEvent, type HealthView } from '../index.js';
+import { HealthCache, type HealthEvent, type RunnableHealthView } from '../index.js';
+import type { LeaseRepair, RoleChange } from '../redis/events.js';
 import { ConfigError } from './config.js';
 import type { Setup } from './setup.js';
 
-/** A check that failed because of this service (out of file descriptors), not the provider. */
-export interface ServiceFault {
-  readonly name: string;
-  /** The system error code, such as `EMFILE`. */
-  readonly code: string;
-  readonly message: string;
-}
-
-/** A role change of a shared cache. */
-export interface RoleChangeEvent {
-  readonly role: string;
-  readonly previous: string;
-  readonly reason: string;
-}
-
-/** A lease key the shared cache repaired. */
-export interface LeaseRepairEvent {
-  readonly kind: string;
-  readonly key: string;
-}
-
 /**
- * What `serve` needs of a cache: a view it can run and dispose, and the events
- * it logs where the cache has them (the core's runnable view and the shared
- * cache add them; each is optional so that either side may land first).
+ * What `serve` runs and logs: the core's runnable view (a local `HealthCache`
+ * or a `SharedHealthCache`), plus the shared cache's Redis events when present.
  */
-export interface ServedView extends HealthView {
-  run(signal: AbortSignal): Promise<void>;
-  dispose(): void | Promise<void>;
-  readonly onListenerError?: HealthEvent<unknown>;
-  readonly onCheckerFault?: HealthEvent<ServiceFault>;
-  readonly onRoleChange?: HealthEvent<RoleChangeEvent>;
+export interface ServedView extends RunnableHealthView {
+  readonly onRoleChange?: HealthEvent<RoleChange>;
   readonly onRedisError?: HealthEvent<Error>;
-  readonly onLeaseRepair?: HealthEvent<LeaseRepairEvent>;
+  readonly onLeaseRepair?: HealthEvent<LeaseRepair>;
 }
 
 /**
