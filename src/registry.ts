@@ -81,8 +81,8 @@ export class ProviderRegistry {
   }
 }
 
-/** Orders names by UTF-16 code units: stable across locales, as Go's `sort.Strings` would. @internal */
-export function compareNames(a: string, b: string): number {
+/** Orders names by UTF-16 code units: stable across locales, as Go's `sort.Strings` would. */
+function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

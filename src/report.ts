@@ -29,7 +29,7 @@ function invalid(what: string): string {
  * May throw when a getter of the report throws (see {@link readReport}).
  * @internal
  */
-export function parseReport(value: unknown): ParsedReport | string {
+function parseReport(value: unknown): ParsedReport | string {
   if (value === undefined) return HEALTHY;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return `checker returned ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`} instead of a health report ({ healthy: boolean, ... })`;
