@@ -4,7 +4,12 @@
 //     (alternating rounds), with autocannon in a worker thread.
 //  2. 1,000 req/s for 10 s against the API and the status page of a polling
 //     cache: each checker must still be called once per poll interval.
-// Run: node --import tsx bench/http.bench.ts
+//  3. Fleet scale: GET /api/providers at 10,000 providers, 10 concurrent
+//     clients in another process (accepting gzip): req/s while the cache is
+//     quiet and while it sweeps every 100 ms, sweeps completed with and
+//     without that load, and bytes on the wire with gzip, brotli and identity.
+// Run: node --import tsx bench/http.bench.ts [throughput] [polling] [fleet]
+import { fork } from 'node:child_process';
 import http from 'node:http';
 import autocannon, { type Result } from 'autocannon';
 import { createHealthHandler } from '../src/http/index.js';
@@ -35,7 +40,12 @@ function load(options: autocannon.Options): Promise<Result> {
   });
 }
 
-function registry(count: number, calls: Map<string, number>): ProviderRegistry {
+/**
+ * `count` providers answering at once; with `io`, each answer waits one turn
+ * of the event loop, as a checker doing network I/O does (a checker that
+ * resolves in a microtask lets a whole sweep run without serving a request).
+ */
+function registry(count: number, calls: Map<string, number>, io = false): ProviderRegistry {
   const providers = new ProviderRegistry();
   for (let i = 0; i < count; i++) {
     const name = `provider-${String(i).padStart(3, '0')}`;
@@ -43,6 +53,7 @@ function registry(count: number, calls: Map<string, number>): ProviderRegistry {
     providers.register(name, {
       healthCheck: async () => {
         calls.set(name, (calls.get(name) ?? 0) + 1);
+        if (io) await new Promise((resolve) => setImmediate(resolve));
         return {
           healthy: i % 17 !== 0,
           degraded: i % 5 === 0,
@@ -178,5 +189,129 @@ async function pollingUnderLoad(): Promise<void> {
   console.log(`  verdict                    : ${ok ? 'OK' : 'UNEXPECTED'}`);
 }
 
-await throughput();
-await pollingUnderLoad();
+/** The load client, run in its own process: `concurrency` keep-alive loops for `seconds`. */
+async function client(url: string, seconds: number, concurrency: number, encoding: string): Promise<void> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const deadline = performance.now() + seconds * 1000;
+  let requests = 0;
+  let bytes = 0;
+  let failures = 0;
+  const once = (): Promise<void> =>
+    new Promise((resolve) => {
+      const req = http.get(url, { agent, headers: { 'Accept-Encoding': encoding } }, (res) => {
+        if (res.statusCode !== 200) failures++;
+        res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        res.once('end', () => {
+          requests++;
+          resolve();
+        });
+      });
+      req.once('error', () => {
+        failures++;
+        resolve();
+      });
+    });
+  const loop = async (): Promise<void> => {
+    while (performance.now() < deadline) await once();
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  agent.destroy();
+  process.send?.({ requests, bytes, failures, seconds });
+}
+
+/** Runs {@link client} in a child process and resolves with what it measured. */
+function loadFromAnotherProcess(
+  url: string,
+  seconds: number,
+  encoding: string,
+): Promise<{ requests: number; bytes: number; failures: number }> {
+  const child = fork(new URL(import.meta.url), ['--client', url, String(seconds), '10', encoding], {
+    execArgv: ['--import', 'tsx'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (message) =>
+      resolve(message as { requests: number; bytes: number; failures: number }),
+    );
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? undefined : reject(new Error(`load client exited with ${code}`)),
+    );
+  });
+}
+
+async function fleet(io: boolean): Promise<void> {
+  const PROVIDERS = 10_000;
+  const SECONDS = 8;
+  const cache = new HealthCache(registry(PROVIDERS, new Map(), io), { pollInterval: 100, checkTimeout: 50 });
+  await cache.checkNow();
+  const handler = createHealthHandler(cache, { metrics: false });
+  const server = http.createServer(handler);
+  const url = `${await listen(server)}/api/providers`;
+  const size = async (encoding: string): Promise<number> => {
+    const res = await new Promise<http.IncomingMessage>((resolve) =>
+      http.get(url, { headers: { 'Accept-Encoding': encoding } }, resolve),
+    );
+    let n = 0;
+    for await (const chunk of res) n += (chunk as Buffer).length;
+    return n;
+  };
+  const identity = await size('identity');
+  const gzip = await size('gzip');
+  const br = await size('br');
+  const checkers = io ? 'each yielding once to the event loop, like I/O' : 'resolving in a microtask';
+  console.log(
+    `\nGET /api/providers, ${fmt(PROVIDERS)} providers (checkers ${checkers}), 10 clients in another process (gzip), ${SECONDS} s each`,
+  );
+  console.log(
+    `  bytes on the wire          : identity ${fmt(identity)}, gzip ${fmt(gzip)} (${fmt(identity / gzip, 1)}x smaller), brotli ${fmt(br)} (${fmt(identity / br, 1)}x smaller)`,
+  );
+  const sweepsDuring = async (
+    work: () => Promise<unknown>,
+  ): Promise<{ sweeps: number; seconds: number; result: unknown }> => {
+    let sweeps = 0;
+    const counting = cache.onSweep(() => sweeps++);
+    const running = new AbortController();
+    const polling = cache.run(running.signal);
+    const started = performance.now();
+    try {
+      const result = await work();
+      return { result, sweeps, seconds: (performance.now() - started) / 1000 };
+    } finally {
+      running.abort();
+      await polling;
+      counting.dispose();
+    }
+  };
+  const quiet = await loadFromAnotherProcess(url, SECONDS, 'gzip');
+  const idle = await sweepsDuring(() => new Promise((resolve) => setTimeout(resolve, SECONDS * 1000)));
+  const loaded = await sweepsDuring(() => loadFromAnotherProcess(url, SECONDS, 'gzip'));
+  const sweeping = loaded.result as { requests: number; failures: number };
+  // The client stops starting requests after SECONDS; the last ones may end later.
+  const quietRate = quiet.requests / SECONDS;
+  const sweepingRate = sweeping.requests / loaded.seconds;
+  const idleSweeps = idle.sweeps / idle.seconds;
+  const loadedSweeps = loaded.sweeps / loaded.seconds;
+  console.log(`  req/s, cache quiet         : ${fmt(quietRate)} (${quiet.failures} failures)`);
+  console.log(
+    `  req/s, cache sweeping      : ${fmt(sweepingRate, 1)} over ${fmt(loaded.seconds, 1)} s (${fmt(sweepingRate / Math.max(quietRate, 1e-9), 2)}x quiet; goal >= 0.80)`,
+  );
+  console.log(
+    `  sweeps per second          : ${fmt(idleSweeps, 2)} without HTTP load, ${fmt(loadedSweeps, 2)} under it (${fmt(loadedSweeps / Math.max(idleSweeps, 1e-9), 2)}x; goal >= 0.80)`,
+  );
+  handler.close();
+  await stop(server);
+}
+
+if (process.argv[2] === '--client') {
+  const [, , , url = '', seconds = '8', concurrency = '10', encoding = 'gzip'] = process.argv;
+  await client(url, Number(seconds), Number(concurrency), encoding);
+} else {
+  const only = process.argv.slice(2);
+  const wanted = (name: string): boolean => only.length === 0 || only.includes(name);
+  if (wanted('throughput')) await throughput();
+  if (wanted('polling')) await pollingUnderLoad();
+  if (wanted('fleet')) {
+    await fleet(true);
+    await fleet(false);
+  }
+}

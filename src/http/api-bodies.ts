@@ -1,3 +1,4 @@
+import type { Clock, TimerHandle } from '../clock.js';
 import type { Disposable } from '../disposable.js';
 import type { HealthView } from '../health-view.js';
 import { BodyCache, type CachedBody } from './body-cache.js';
@@ -10,18 +11,54 @@ import {
 } from './provider-json.js';
 
 /**
- * The JSON bodies of the read API, each serialised once per change of the
- * cache or the registry and then served as bytes to every request. @internal
+ * The JSON bodies of the read API, each serialised once per published
+ * version and then served as bytes (and compressed forms) to every request.
+ *
+ * A new version is published at the first change after a quiet
+ * `interval`, and then at most once per `interval` while statuses keep
+ * changing (a sweep of 10,000 providers changes them 10,000 times): bodies
+ * trail the newest results by at most `interval`. Registrations and
+ * removals publish at once. @internal
  */
 export class ApiBodies implements Disposable {
   readonly #view: HealthView;
+  readonly #clock: Clock;
+  readonly #interval: number;
   readonly #cache = new BodyCache();
   readonly #subscriptions: Disposable[];
+  #published = -Infinity;
+  #timer: TimerHandle;
+  #pending = false;
 
-  constructor(view: HealthView) {
+  constructor(view: HealthView, clock: Clock, interval: number) {
     this.#view = view;
-    const invalidate = (): void => this.#cache.invalidate();
-    this.#subscriptions = [view.onChange(invalidate), view.registry.onChange(invalidate)];
+    this.#clock = clock;
+    this.#interval = interval;
+    this.#subscriptions = [
+      view.onChange(() => this.#changed()),
+      view.registry.onChange(() => this.#publish()),
+    ];
+  }
+
+  /** Publishes a pending change now (an event stream's snapshot must not miss one). */
+  flush(): void {
+    if (this.#pending) this.#publish();
+  }
+
+  #publish(): void {
+    if (this.#pending) this.#clock.clearTimeout(this.#timer);
+    this.#pending = false;
+    this.#cache.invalidate();
+    this.#published = this.#clock.now();
+  }
+
+  #changed(): void {
+    if (this.#pending) return;
+    const wait = this.#published + this.#interval - this.#clock.now();
+    if (wait <= 0) return this.#publish();
+    this.#pending = true;
+    // A background timer: nobody awaits it, so it must not keep the process alive.
+    this.#timer = this.#clock.setTimeout(() => this.#publish(), wait);
   }
 
   /** `GET /api/providers`. */
@@ -69,6 +106,8 @@ export class ApiBodies implements Disposable {
 
   dispose(): void {
     for (const subscription of this.#subscriptions) subscription.dispose();
+    if (this.#pending) this.#clock.clearTimeout(this.#timer);
+    this.#pending = false;
   }
 
   [Symbol.dispose](): void {

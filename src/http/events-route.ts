@@ -62,6 +62,8 @@ export class EventsRoute implements Disposable {
     if (this.#hub.size >= this.#maxStreams) {
       return sendError(req, res, 503, 'Too many open event streams; try again later', { 'Retry-After': '5' });
     }
+    // Fresh, not the published version: a change made before the stream opened is never sent on it.
+    this.#bodies.flush();
     const snapshot = this.#bodies.providers().body.toString();
     this.#hub.open(req, res, formatEvent('snapshot', ++this.#eventId, snapshot));
   }

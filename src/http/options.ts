@@ -47,6 +47,14 @@ export interface HealthHandlerOptions {
   /** Concurrent `/api/events` streams; beyond it 503. Default 1,000 (1 to 100,000). */
   maxEventStreams?: number | undefined;
   /**
+   * While statuses keep changing (a sweep), JSON bodies are serialised (and
+   * compressed) at most once per this interval, so they trail the newest
+   * results by at most this long; the first change after a quiet interval,
+   * registrations, removals and event streams are never delayed. `0`
+   * re-serialises after every change. Default 250 (0 to 60,000).
+   */
+  publishInterval?: number | undefined;
+  /**
    * Host names (the `Host` header, port ignored) the handler answers besides
    * the ones always allowed: `localhost`, `*.localhost` and IP literals.
    * Other hosts get 403, so a DNS-rebinding page cannot read the API.
@@ -72,6 +80,7 @@ export interface ResolvedHandlerOptions {
   readonly maxBodySize: number;
   readonly maxEventStreams: number;
   readonly allowedHosts: readonly HostPattern[];
+  readonly publishInterval: number;
 }
 
 const BASE_PATH = /^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/;
@@ -142,5 +151,6 @@ export function resolveHandlerOptions(
       integer: true,
     }),
     allowedHosts: hostsOption(o.allowedHosts),
+    publishInterval: durationOption('publishInterval', o.publishInterval, 250, { min: 0, max: 60_000 }),
   });
 }
