@@ -289,5 +289,19 @@ describe('certificate and credential expiry', () => {
       const quiet = await kubernetesChecker({ kubeconfig: path, certExpiryWarning: 0 }).healthCheck(signal());
       assert.equal(quiet.degraded, undefined, quiet.message);
     });
+
+    it('does not warn about a token file, which is renewed as it rotates (an hour is normal)', async () => {
+      const tokenFile = join(dir, 'sa-token');
+      await writeFile(tokenFile, `${jwt(Math.floor(Date.now() / 1000) + 3_600)}\n`);
+      const path = await kubeconfig('token-file.yaml', {
+        tokenFile,
+        'client-certificate-data': Buffer.from(certs.client100d!.cert).toString('base64'),
+        'client-key-data': Buffer.from(certs.client100d!.key).toString('base64'),
+      });
+      const report = await kubernetesChecker({ kubeconfig: path }).healthCheck(signal());
+      assert.equal(report.healthy, true, report.message);
+      assert.equal(report.degraded, undefined, report.message);
+      assert.equal(report.details?.tokenNotAfter, undefined);
+    });
   });
 });

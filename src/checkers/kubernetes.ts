@@ -267,8 +267,8 @@ export function kubernetesChecker(options: KubernetesCheckerOptions = {}): Kuber
     outcome.stop();
     const expiries = {
       server: ready.serverCertificateNotAfter,
-      client: pemNotAfter(connection.tls.cert),
-      token: jwtExpiry(bearerToken(connection.headers)),
+      client: connection.staticCert ? pemNotAfter(connection.tls.cert) : undefined,
+      token: connection.staticToken ? jwtExpiry(bearerToken(connection.headers)) : undefined,
     };
     applyExpiries(outcome, expiries, certExpiryWarning, clock.now());
     if (ready.status === 200) return judgeReady(connection, what, signal, outcome);

@@ -164,6 +164,13 @@ export interface Connection {
   readonly tls: LoadedTls;
   /** Only for a kubeconfig `proxy-url`; otherwise each check opens its own connection. */
   readonly agent: https.Agent | undefined;
+  /**
+   * Whether the credentials are written in the kubeconfig (a `token`, a client
+   * certificate), so their expiry is worth a warning. Token files and exec
+   * plugins renew theirs, so a short expiry there is normal.
+   */
+  readonly staticToken: boolean;
+  readonly staticCert: boolean;
 }
 
 export async function connect(kc: KubeConfig, signal: AbortSignal, target: string): Promise<Connection> {
@@ -192,6 +199,7 @@ export async function connect(kc: KubeConfig, signal: AbortSignal, target: strin
     if (error instanceof CheckFailure) throw error;
     throw new CheckFailure(`cannot apply the kubeconfig credentials: ${firstLine(error)}`);
   }
+  const user = kc.getCurrentUser();
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(options.headers ?? {})) {
     // Token files usually end with a newline, which is not allowed in a header.
@@ -212,5 +220,7 @@ export async function connect(kc: KubeConfig, signal: AbortSignal, target: strin
       rejectUnauthorized: options.rejectUnauthorized !== false,
     },
     agent,
+    staticToken: typeof user?.token === 'string' && user.token !== '',
+    staticCert: user?.certData !== undefined || user?.certFile !== undefined,
   };
 }
