@@ -234,7 +234,11 @@ describe('Alerting', { timeout: 60_000 }, () => {
   });
 
   it('never lets a secret reach outcomes, recent deliveries, state, firing alerts or errors', async () => {
-    const receiver = await startReceiver({ status: 500, body: 'upstream broke' });
+    // A hostile receiver quoting what it got (the path, the routing key in the body) in its error.
+    const receiver = await startReceiver({
+      status: 500,
+      body: (r) => `upstream broke on ${r.path} ${r.body.slice(0, 120)}`,
+    });
     const smtp = await startSmtp();
     const clock = new ManualClock(Date.now());
     const registry = new ProviderRegistry();
@@ -299,7 +303,7 @@ describe('Alerting', { timeout: 60_000 }, () => {
       ]);
       assert.deepEqual(leakedSecrets(everything, secrets), []);
       assert.match(errors[3]!, /SMTP 535/);
-      assert.match(errors[0]!, /HTTP 500: upstream broke/);
+      assert.match(errors[0]!, /HTTP 500: upstream broke on \/hook\/\*\*\*/);
     } finally {
       alerting.dispose();
       await receiver.close();

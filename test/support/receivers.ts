@@ -18,7 +18,9 @@ export interface Received {
 }
 
 /** How to answer one request: a status (and headers, body), or `hang` (never answer). */
-export type Answer = { status: number; headers?: Record<string, string>; body?: string } | 'hang';
+export type Answer =
+  | { status: number; headers?: Record<string, string>; body?: string | ((request: Received) => string) }
+  | 'hang';
 
 /** A recording receiver. `script` answers requests in order; after it runs out, `fallback`. */
 export interface Receiver {
@@ -41,16 +43,18 @@ export async function startReceiver(fallback: Answer = { status: 200, body: 'ok'
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      received.push({
+      const request: Received = {
         method: req.method ?? '',
         path: req.url ?? '',
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
-      });
+      };
+      received.push(request);
       for (const wake of waiters.splice(0)) wake();
       const answer = receiver.script.shift() ?? receiver.fallback;
       if (answer === 'hang') return void hung.push(res);
-      res.writeHead(answer.status, answer.headers ?? {}).end(answer.body ?? '');
+      const body = typeof answer.body === 'function' ? answer.body(request) : (answer.body ?? '');
+      res.writeHead(answer.status, answer.headers ?? {}).end(body);
     });
   });
   const port = await listen(server);
@@ -107,16 +111,42 @@ export function assertSlackPayload(body: unknown): asserts body is { text: strin
 export function assertPagerDutyEvent(body: unknown, routingKey: string): void {
   assert.ok(typeof body === 'object' && body !== null);
   const event = body as Record<string, unknown>;
-  const allowed = ['routing_key', 'event_action', 'dedup_key', 'payload', 'client', 'client_url', 'links', 'images'];
-  assert.deepEqual(Object.keys(event).filter((k) => !allowed.includes(k)), [], 'only documented top-level fields');
+  const allowed = [
+    'routing_key',
+    'event_action',
+    'dedup_key',
+    'payload',
+    'client',
+    'client_url',
+    'links',
+    'images',
+  ];
+  assert.deepEqual(
+    Object.keys(event).filter((k) => !allowed.includes(k)),
+    [],
+    'only documented top-level fields',
+  );
   assert.equal(event['routing_key'], routingKey);
   assert.ok(['trigger', 'acknowledge', 'resolve'].includes(event['event_action'] as string));
   const dedup = event['dedup_key'];
   assert.ok(typeof dedup === 'string' && dedup.length > 0 && dedup.length <= 255, 'dedup_key 1..255');
   if (event['event_action'] !== 'trigger') return;
   const payload = event['payload'] as Record<string, unknown>;
-  const fields = ['summary', 'source', 'severity', 'timestamp', 'component', 'group', 'class', 'custom_details'];
-  assert.deepEqual(Object.keys(payload).filter((k) => !fields.includes(k)), [], 'only documented payload fields');
+  const fields = [
+    'summary',
+    'source',
+    'severity',
+    'timestamp',
+    'component',
+    'group',
+    'class',
+    'custom_details',
+  ];
+  assert.deepEqual(
+    Object.keys(payload).filter((k) => !fields.includes(k)),
+    [],
+    'only documented payload fields',
+  );
   const summary = payload['summary'];
   assert.ok(typeof summary === 'string' && summary.length > 0 && summary.length <= 1024, 'summary 1..1024');
   assert.ok(typeof payload['source'] === 'string' && payload['source'].length > 0, 'source');
