@@ -61,6 +61,19 @@ describe('a plain script awaiting a check of a hung checker', () => {
   }
 });
 
+describe('a background poll alone', () => {
+  it(
+    "does not keep a program alive through a hung check (its timeout timer is unref'd)",
+    { timeout: 40_000 },
+    async () => {
+      const result = await run(process.execPath, ['--import', 'tsx', fixture('core-background.ts')]);
+      assert.equal(result.code, 0, result.stderr);
+      // Had the 10 s check timeout kept the process alive, the sweep would have ended first.
+      assert.equal(result.stdout.trim(), 'work done');
+    },
+  );
+});
+
 describe('durations a timer cannot honour', () => {
   const cases: [string, Record<string, number>][] = [
     ['pollInterval', { pollInterval: 600 * HOUR }],
