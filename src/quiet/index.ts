@@ -1,0 +1,6 @@
+/** Silences and maintenance windows: a layer over the core's provider metadata (labels). Re-exports only. */
+export * from './silence.js';
+export * from './silence-set.js';
+export * from './silence-store.js';
+export * from './maintenance-window.js';
+export * from './maintenance-schedule.js';
