@@ -5,7 +5,9 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Alerting } from '../src/alerts/index.js';
+import { AlertEngine, Alerting, validateRules } from '../src/alerts/index.js';
+import type { HealthView, Transition } from '../src/index.js';
+import { Emitter } from '../src/events.js';
 import { HealthCache, ProviderRegistry } from '../src/index.js';
 
 const N = 10_000;
@@ -146,4 +148,56 @@ async function main(): Promise<void> {
   await hung.close();
 }
 
+/** The engine's own cost per transition, without the cache around it (load-independent-ish). */
+function engineAlone(): void {
+  const transitions = new Emitter<Transition>(() => {});
+  const none = new Emitter<never>(() => {});
+  const view = {
+    options: { staleAfter: 86_400_000 },
+    get: () => undefined,
+    snapshot: () => [],
+    onTransition: transitions.event,
+    onRemove: none.event,
+  } as unknown as HealthView;
+  const rules = validateRules(
+    [
+      { name: 'a', groupWait: 60_000, notify: ['n'] },
+      { name: 'b', states: ['unhealthy'], groupWait: 60_000, notify: ['n'] },
+    ],
+    new Set(['n']),
+  );
+  const engine = new AlertEngine(view, { rules });
+  const at = new Date();
+  const down = Array.from({ length: N }, (_, i) => ({
+    name: `provider-${i}`,
+    from: 'healthy' as const,
+    to: 'unhealthy' as const,
+    status: {
+      name: `provider-${i}`,
+      state: 'unhealthy',
+      message: 'down',
+      lastTransitionAt: at,
+      checkedAt: at,
+    } as never,
+  }));
+  const up = down.map((t) => ({
+    ...t,
+    from: 'unhealthy' as const,
+    to: 'healthy' as const,
+    status: { ...(t.status as object), state: 'healthy' } as never,
+  }));
+  let best = Infinity;
+  for (let round = 0; round < 5; round++) {
+    const start = performance.now();
+    for (const t of down) transitions.emit(t);
+    for (const t of up) transitions.emit(t);
+    best = Math.min(best, performance.now() - start);
+  }
+  engine.dispose();
+  console.log(
+    `  engine alone: ${fmt(2 * N, 0)} transitions (2 rules) in ${fmt(best, 2)} ms = ${fmt((best * 1000) / (2 * N), 2)} µs each`,
+  );
+}
+
 await main();
+engineAlone();
