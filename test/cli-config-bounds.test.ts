@@ -158,4 +158,31 @@ describe('CLI config bounds', () => {
     assert.equal(ok.code, 1, ok.stderr);
     assert.match(ok.stderr, /no providers configured/);
   });
+
+  it('validates the server bounds at their lines', async () => {
+    const text = [
+      'server:',
+      '  maxConnections: 0',
+      '  keepAliveTimeout: 0',
+      '  maxRequestsPerSocket: 1.5',
+      'providers: []',
+      '',
+    ].join('\n');
+    const result = await check('server.yaml', text);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(
+      result.stderr,
+      [
+        'server.yaml:2: server.maxConnections: expected a whole number from 1 to 100000, got 0',
+        'server.yaml:3: server.keepAliveTimeout: expected a duration above 0',
+        'server.yaml:4: server.maxRequestsPerSocket: expected a whole number from 0 to 1000000, got 1.5',
+        '',
+      ].join('\n'),
+    );
+    const order = await check('timeouts.yaml', 'server:\n  headersTimeout: 40s\nproviders: []\n');
+    assert.equal(
+      order.stderr,
+      'timeouts.yaml:2: server.headersTimeout: expected headersTimeout (40000 ms) not above requestTimeout (30000 ms)\n',
+    );
+  });
 });
