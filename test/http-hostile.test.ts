@@ -226,12 +226,20 @@ describe('odd checker details over the socket', () => {
           assert.equal(res.status, 200, `${path}: ${res.text}`);
         }
         const odd = (await request(`${server.url}/api/providers/odd`)).json<ProviderJSON>();
-        assert.deepEqual(odd.details, {
-          nested: { revoked: '[Unreadable]' },
-          keysThrow: '[Unreadable]',
-          list: ['[Unreadable]', { c: '[Unreadable]' }],
-          getThrows: { c: '[Unreadable]' },
-        });
+        // Whoever copies them (the core at record time, the HTTP layer when serialising), the
+        // unreadable parts are marked, and the readable ones kept.
+        const unreadable = /^\[unreadable/i;
+        const details = odd.details as {
+          nested: { revoked: string };
+          keysThrow: string;
+          list: [string, { c: string }];
+          getThrows: { c: string };
+        };
+        assert.match(details.nested.revoked, unreadable);
+        assert.match(details.keysThrow, unreadable);
+        assert.match(details.list[0], unreadable);
+        assert.match(details.list[1].c, unreadable);
+        assert.match(details.getThrows.c, unreadable);
         const stream = await openEvents(`${server.url}/api/events`);
         try {
           assert.equal(stream.status, 200);
