@@ -1,6 +1,6 @@
 import { linkAbort } from '../async.js';
 import type { Disposable } from '../disposable.js';
-import { AlreadyRunningError, DisposedError } from '../errors.js';
+import { AlreadyRunningError, DisposedError, OptionTypeError } from '../errors.js';
 import { Emitter, type HealthEvent } from '../events.js';
 import type {
   CheckerFault,
@@ -83,8 +83,9 @@ export class SharedHealthCache implements RunnableHealthView, Disposable {
    */
   constructor(registry: ProviderRegistry, options: SharedHealthCacheOptions) {
     if (typeof options !== 'object' || options === null) {
-      throw new TypeError(
+      throw new OptionTypeError(
         'SharedHealthCache needs options with at least `redis` (a redis:// URL or an ioredis client)',
+        { option: 'redis', value: undefined, secret: true },
       );
     }
     const core = coreOptions(options);
