@@ -9,40 +9,40 @@ import { cleanMessage } from './messages.js';
 
 /** The bounds of a copy; each is stated in the README. */
 export const DETAIL_LIMITS = Object.freeze({
-  /** Levels of nesting kept below `details` itself; deeper values become a marker. */
-  depth: 4,
-  /** Keys kept per object and items per array; the rest are summarised by one marker. */
-  entries: 32,
-  /** Values copied in all (objects, arrays and leaves); the rest become markers. */
-  nodes: 256,
+  /** Levels of nesting: an object or array at this depth below `details` becomes `[Too deep]`. */
+  depth: 8,
+  /** Keys kept per object and items per array; one `[Truncated]` marker stands for the rest. */
+  entries: 64,
+  /** Values copied in all (objects, arrays and leaves); the rest become `[Truncated]`. */
+  nodes: 512,
   /** Characters kept of a string value (scrubbed like messages). */
-  string: 256,
+  string: 512,
   /** Characters kept of a key. */
-  key: 64,
+  key: 128,
 });
+
+/** The markers, the same the HTTP surface uses. */
+const UNREADABLE = '[Unreadable]';
+const CIRCULAR = '[Circular]';
+const TOO_DEEP = '[Too deep]';
+const TRUNCATED = '[Truncated]';
 
 /** Keys whose values are secrets whatever they hold. */
 const SECRET_KEY = /^(?:authorization|password|passwd|secret|token|access_?token|api[_-]?key|cookie)$/i;
 
-/** A short note standing in for what could not be copied. */
-function marker(what: string): string {
-  return `[${what}]`;
-}
-
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
-}
-
 class Copier {
   #nodes = 0;
+  /** The objects on the current path, for cycles. */
+  readonly #ancestors = new Set<object>();
 
   copy(value: unknown, depth: number): unknown {
-    if (++this.#nodes > DETAIL_LIMITS.nodes) return marker('omitted: too many values');
+    if (++this.#nodes > DETAIL_LIMITS.nodes) return TRUNCATED;
     switch (typeof value) {
       case 'string':
         return cleanMessage(value, DETAIL_LIMITS.string);
       case 'number':
-        return Number.isFinite(value) ? value : String(value);
+        // As JSON.stringify would write them.
+        return Number.isFinite(value) ? value : null;
       case 'boolean':
         return value;
       case 'bigint':
@@ -58,15 +58,22 @@ class Copier {
 
   #object(value: object, depth: number): unknown {
     try {
+      // Even `instanceof` and `Array.isArray` throw on a revoked Proxy.
       if (value instanceof Date) {
         const ms = value.getTime();
-        return Number.isNaN(ms) ? marker('invalid date') : new Date(ms).toISOString();
+        return Number.isNaN(ms) ? null : new Date(ms).toISOString();
       }
-      if (depth >= DETAIL_LIMITS.depth) return marker('omitted: nested too deep');
-      return Array.isArray(value) ? this.#array(value, depth) : this.#record(value, depth);
-    } catch (error) {
-      // A revoked proxy, or a trap or getter that throws: say so, never rethrow.
-      return marker(`unreadable: ${errorName(error)}`);
+      if (this.#ancestors.has(value)) return CIRCULAR;
+      if (depth >= DETAIL_LIMITS.depth) return TOO_DEEP;
+      this.#ancestors.add(value);
+      try {
+        return Array.isArray(value) ? this.#array(value, depth) : this.#record(value, depth);
+      } finally {
+        this.#ancestors.delete(value);
+      }
+    } catch {
+      // A revoked proxy, or a trap or getter that throws: a marker, never a throw.
+      return UNREADABLE;
     }
   }
 
@@ -76,7 +83,7 @@ class Copier {
     for (let i = 0; i < Math.min(length, DETAIL_LIMITS.entries); i++) {
       out.push(this.#read(() => value[i], depth) ?? null);
     }
-    if (length > DETAIL_LIMITS.entries) out.push(marker(`${length - DETAIL_LIMITS.entries} more items`));
+    if (length > DETAIL_LIMITS.entries) out.push(TRUNCATED);
     return Object.freeze(out);
   }
 
@@ -94,16 +101,15 @@ class Copier {
         : this.#read(() => (value as Record<string, unknown>)[key], depth);
       if (item !== undefined) put(name, item);
     }
-    if (keys.length > DETAIL_LIMITS.entries)
-      put('…', marker(`${keys.length - DETAIL_LIMITS.entries} more keys`));
+    if (keys.length > DETAIL_LIMITS.entries) put('…', TRUNCATED);
     return Object.freeze(out);
   }
 
   #read(get: () => unknown, depth: number): unknown {
     try {
       return this.copy(get(), depth + 1);
-    } catch (error) {
-      return marker(`unreadable: ${errorName(error)}`);
+    } catch {
+      return UNREADABLE;
     }
   }
 }
@@ -111,7 +117,7 @@ class Copier {
 /**
  * The copy served as `Status.details`: plain objects and arrays, strings,
  * finite numbers and booleans, frozen, within {@link DETAIL_LIMITS}. Never
- * throws; what cannot be read becomes a marker such as `[unreadable: TypeError]`.
+ * throws; what cannot be read becomes `[Unreadable]`, a cycle `[Circular]`.
  */
 export function copyDetails(details: object): Readonly<Record<string, unknown>> {
   const copy = new Copier().copy(details, 0);
