@@ -27,7 +27,7 @@ export function optionProblem(error: unknown): OptionProblem | undefined {
     if (error.value === undefined) message = message.replace(/, got a string of \d+ characters$/, '');
     return { option: error.option.split('.'), scope: error.scope, message };
   }
-  return legacyOptionProblem(error);
+  return undefined;
 }
 
 /** ``Expected `concurrency` to be at least 1, got 0`` → `expected at least 1, got 0`. */
@@ -36,18 +36,4 @@ function configMessage(message: string, option: string, scope: string | undefine
   const framing = `Expected \`${option}\` to be `;
   if (message.startsWith(framing)) return `expected ${message.slice(framing.length)}`;
   return message.charAt(0).toLowerCase() + message.slice(1);
-}
-
-/**
- * TypeErrors and RangeErrors of parts that do not throw option errors yet:
- * the option is read from the message. To be removed once every part throws
- * `OptionTypeError`/`OptionRangeError`.
- */
-function legacyOptionProblem(error: unknown): OptionProblem | undefined {
-  if (!(error instanceof TypeError || error instanceof RangeError)) return undefined;
-  const scope = /^(\w+Checker): /.exec(error.message)?.[1];
-  const rest = scope === undefined ? error.message : error.message.slice(scope.length + 2);
-  const option = scope === undefined ? /`([A-Za-z]+)[`.]/.exec(rest)?.[1] : /^([A-Za-z]+)/.exec(rest)?.[1];
-  if (option === undefined) return undefined;
-  return { option: [option], scope, message: configMessage(error.message, option, scope) };
 }
