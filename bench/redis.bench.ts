@@ -15,7 +15,21 @@ const POLL = 500;
 const INTERVALS = 12;
 const REPLICAS = [1, 3, 10] as const;
 /** Commands only the Lua scripts issue (and PUBLISH, which only the write script sends here). */
-const INSIDE_SCRIPTS = new Set(['get', 'set', 'incr', 'pttl', 'pexpire', 'hget', 'hset', 'del', 'publish']);
+const INSIDE_SCRIPTS = new Set([
+  'get',
+  'set',
+  'incr',
+  'pttl',
+  'pexpire',
+  'hget',
+  'hset',
+  'hmget',
+  'hvals',
+  'type',
+  'time',
+  'del',
+  'publish',
+]);
 
 const fmt = (n: number, digits = 1): string => n.toLocaleString('en-US', { maximumFractionDigits: digits });
 
