@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import {
@@ -186,6 +189,32 @@ describe('email notifier', { timeout: 30_000 }, () => {
     );
     assert.match(mail.html, /<td>cluster-1<\/td><td>unhealthy<\/td>/);
     assert.match(mail.html, /connection refused &#60;1&#62;/);
+  });
+
+  it('without the optional peer nodemailer, says how to install it', { timeout: 60_000 }, async () => {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const script = [
+      "import { emailNotifier, sendTest } from './src/alerts/index.ts';",
+      "const n = emailNotifier({ name: 'mail', smtp: 'smtp://u:p@127.0.0.1:1', from: 'a@x', to: ['b@x'] });",
+      'await sendTest(n).then(() => console.log("sent"), (e) => console.log(e.message));',
+    ].join('\n');
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--import',
+        './test/fixtures/without-packages.mjs',
+        '--input-type=module',
+        '-e',
+        script,
+      ],
+      { cwd: root, timeout: 60_000, env: { ...process.env, WITHOUT_PACKAGES: 'nodemailer' } },
+    );
+    assert.equal(
+      stdout.trim(),
+      'notifier "mail" failed: the email notifier needs the optional peer dependency nodemailer: npm install nodemailer',
+    );
   });
 
   it('sendTest names a refused login and an unreachable server, never the password', async () => {

@@ -1,4 +1,4 @@
-import { optionsObject, optionTypeError, stringOption } from '../validate.js';
+import { durationOption, optionsObject, optionTypeError, stringOption } from '../validate.js';
 import { summaryLine, type Notification } from './notification.js';
 import { DeliveryError, errorCode, scrub, type Notifier } from './notifier.js';
 import { missing } from './webhook.js';
@@ -107,7 +107,7 @@ export function emailNotifier(options: EmailNotifierOptions, scope = 'emailNotif
   )
     throw optionTypeError('to', 'a non-empty array of addresses', init.to, { scope });
   const to: string[] = [...(init.to as readonly string[])];
-  const timeout = typeof init.timeout === 'number' && init.timeout > 0 ? init.timeout : 10_000;
+  const timeout = durationOption('timeout', init.timeout, 10_000, { scope });
   const secrets = [String(init.smtp), ...(target.auth === undefined ? [] : [target.auth.pass])].filter(
     (s) => s.length > 0,
   );
