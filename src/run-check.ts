@@ -37,11 +37,13 @@ export interface CheckOptions {
 
 /**
  * Node's wording for this process running out of file descriptors (`connect
- * EMFILE 10.0.0.1:443`, `EMFILE: too many open files, open '…'`), for checkers
+ * EMFILE 10.0.0.1:443`, `EMFILE: too many open files, open '…'`), and the
+ * bundled checkers' `connection failed (EMFILE)` (a Node error code), for checkers
  * that turn errors into messages. A bare "EMFILE" in a remote's own text is not
  * matched: the provider being out of descriptors is its problem, not ours.
  */
-const FD_EXHAUSTED = /\b(?:[a-z]+ (EMFILE|ENFILE)\b|(EMFILE|ENFILE): too many open files)/;
+const FD_EXHAUSTED =
+  /\b(?:[a-z]+ (EMFILE|ENFILE)\b|(EMFILE|ENFILE): too many open files)|\((EMFILE|ENFILE)\)/;
 
 function result(
   state: CheckState,
@@ -63,7 +65,7 @@ function result(
 
 function fdFaultIn(message: string): string | undefined {
   const match = FD_EXHAUSTED.exec(message);
-  return match ? (match[1] ?? match[2]) : undefined;
+  return match ? (match[1] ?? match[2] ?? match[3]) : undefined;
 }
 
 /** `EMFILE`/`ENFILE` from a thrown error, its `cause` chain or an `AggregateError`'s errors. */

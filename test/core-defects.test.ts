@@ -218,7 +218,7 @@ describe('running out of file descriptors', () => {
     { timeout: 10_000 },
     async () => {
       const registry = new ProviderRegistry();
-      let mode: 'ok' | 'cause' | 'message' = 'ok';
+      let mode: 'ok' | 'cause' | 'message' | 'checker' = 'ok';
       registry.register('p', {
         healthCheck: async () => {
           if (mode === 'cause') {
@@ -228,6 +228,8 @@ describe('running out of file descriptors', () => {
           }
           if (mode === 'message')
             return { healthy: false, message: "EMFILE: too many open files, open '/etc/hosts'" };
+          // How the bundled checkers word a Node error code.
+          if (mode === 'checker') return { healthy: false, message: 'connection failed (ENFILE)' };
           return { healthy: true };
         },
       });
@@ -236,12 +238,12 @@ describe('running out of file descriptors', () => {
       cache.onCheckerFault((fault) => faults.push(fault.code));
       await cache.checkNow();
       const healthy = cache.get('p');
-      for (const next of ['cause', 'message'] as const) {
+      for (const next of ['cause', 'message', 'checker'] as const) {
         mode = next;
         await cache.checkNow();
       }
       assert.equal(cache.get('p'), healthy);
-      assert.deepEqual(faults, ['EMFILE', 'EMFILE']);
+      assert.deepEqual(faults, ['EMFILE', 'EMFILE', 'ENFILE']);
     },
   );
 });
