@@ -2,14 +2,19 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { parseDuration, formatDuration } from '../src/cli/duration.js';
-import { REPO_ROOT, runCli } from './support/cli.js';
+import { REPO_ROOT, runCli, runMain } from './support/cli.js';
 
 const { version } = JSON.parse(await readFile(`${REPO_ROOT}package.json`, 'utf8')) as { version: string };
 
+/**
+ * The command line, mostly in this process through `main`; a few cases run
+ * the built bin (`--help`, `--version`, an unknown flag of serve) to keep the
+ * real surface covered.
+ */
 describe('CLI command line', () => {
   for (const args of [['--help'], ['-h'], ['help']]) {
     it(`prints the root help for ${args.join(' ')} and exits 0`, async () => {
-      const result = await runCli(args);
+      const result = await (args[0] === '--help' ? runCli : runMain)(args);
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, /^Usage: provider-health <command>/);
       assert.match(result.stdout, /serve/);
@@ -21,7 +26,7 @@ describe('CLI command line', () => {
   for (const command of ['serve', 'check']) {
     it(`prints the help of ${command} for --help and -h, exit 0, touching nothing`, async () => {
       for (const flag of ['--help', '-h']) {
-        const result = await runCli([command, flag, '--config', '/nonexistent/file.yaml']);
+        const result = await runMain([command, flag, '--config', '/nonexistent/file.yaml']);
         assert.equal(result.code, 0, result.stderr);
         assert.match(result.stdout, new RegExp(`^Usage: provider-health ${command} \\[options\\]`));
         assert.match(result.stdout, /--config FILE/);
@@ -30,13 +35,13 @@ describe('CLI command line', () => {
     });
 
     it(`prints the version for ${command} --version`, async () => {
-      const result = await runCli([command, '--version']);
+      const result = await runMain([command, '--version']);
       assert.equal(result.code, 0, result.stderr);
       assert.equal(result.stdout, `${version}\n`);
     });
 
     it(`names an unknown flag of ${command} and exits 2`, async () => {
-      const result = await runCli([command, '--colour']);
+      const result = await (command === 'serve' ? runCli : runMain)([command, '--colour']);
       assert.equal(result.code, 2);
       assert.equal(result.stdout, '');
       assert.match(result.stderr, new RegExp(`^provider-health ${command}: unknown option '--colour'\\n`));
@@ -44,13 +49,13 @@ describe('CLI command line', () => {
     });
 
     it(`rejects a positional argument to ${command} with exit 2`, async () => {
-      const result = await runCli([command, 'extra']);
+      const result = await runMain([command, 'extra']);
       assert.equal(result.code, 2);
       assert.match(result.stderr, /unexpected argument 'extra'/);
     });
 
     it(`rejects ${command} --config without a value with exit 2`, async () => {
-      const result = await runCli([command, '--config']);
+      const result = await runMain([command, '--config']);
       assert.equal(result.code, 2);
       assert.match(result.stderr, /option '--config' expects a value/);
     });
@@ -63,13 +68,13 @@ describe('CLI command line', () => {
   });
 
   it('names an unknown root flag, an unknown command and a missing command, exit 2', async () => {
-    const flag = await runCli(['--verbose']);
+    const flag = await runMain(['--verbose']);
     assert.equal(flag.code, 2);
     assert.match(flag.stderr, /^provider-health: unknown option '--verbose'/);
-    const command = await runCli(['sereve']);
+    const command = await runMain(['sereve']);
     assert.equal(command.code, 2);
     assert.match(command.stderr, /unknown command 'sereve': expected serve or check/);
-    const none = await runCli([]);
+    const none = await runMain([]);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /missing command/);
   });
@@ -82,7 +87,7 @@ describe('CLI command line', () => {
       [['--host', ''], /--host: expected a host name or address/],
       [['--log-format', 'xml'], /--log-format: expected text or json, got "xml"/],
     ] as const) {
-      const result = await runCli(['serve', ...args]);
+      const result = await runMain(['serve', ...args]);
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, message);
       assert.doesNotMatch(result.stdout, /listening/);
@@ -90,7 +95,7 @@ describe('CLI command line', () => {
   });
 
   it('rejects --json on serve (a check flag) with exit 2', async () => {
-    const result = await runCli(['serve', '--json']);
+    const result = await runMain(['serve', '--json']);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /unknown option '--json'/);
   });
