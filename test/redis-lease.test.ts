@@ -20,7 +20,7 @@ afterEach(async () => {
 after(() => RedisServer.stopAll());
 
 /** Moves the manual clock to `target` in small steps, letting real I/O (ioredis) run in between. */
-async function advanceTo(clock: ManualClock, target: number, step = 25): Promise<void> {
+async function advanceTo(clock: ManualClock, target: number, step: number): Promise<void> {
   while (clock.now() < target) {
     await clock.advance(Math.min(step, target - clock.now()));
     await sleep(5);
@@ -31,8 +31,11 @@ test(
   'a renewal whose reply comes late: the lease bound runs from the send, so the leader stops leading on time',
   { timeout: 30_000 },
   async () => {
-    const TTL = 900;
-    const REPLY_DELAY = 400;
+    // Redis expires the lease in real time: long enough that a loaded machine never lets it lapse here.
+    const TTL = 9_000;
+    const REPLY_DELAY = 4_000;
+    // The manual clock moves in steps this long, so a send is noticed up to one step late.
+    const STEP = 100;
     const server = await RedisServer.start();
     const proxy = await CuttableProxy.start(server.port);
     cleanups.push(() => proxy.close());
@@ -47,7 +50,7 @@ test(
       pollInterval: 60_000,
       leaseTtl: TTL,
       // Longer than the reply delay: the late renewal succeeds.
-      commandTimeout: 600,
+      commandTimeout: 6_000,
     });
     const roles: { role: ReplicaRole; at: number }[] = [];
     cache.onRoleChange(({ role }) => roles.push({ role, at: clock.now() }));
@@ -75,7 +78,7 @@ test(
     proxy.holdReplies();
     await eventually(
       async () => {
-        await clock.advance(25);
+        await clock.advance(STEP);
         await sleep(5);
         return sentAt !== undefined;
       },
@@ -84,7 +87,7 @@ test(
     );
     assert.ok(sentAt !== undefined);
     await eventually(() => proxy.heldReplyBytes > 0, 5_000, 'the renewal answered by Redis');
-    await advanceTo(clock, sentAt + REPLY_DELAY);
+    await advanceTo(clock, sentAt + REPLY_DELAY, STEP);
     proxy.releaseReplies();
     // Let the reply land, then cut Redis off: every later renewal fails.
     await sleep(100);
@@ -93,16 +96,19 @@ test(
     proxy.cut();
 
     // The lease Redis holds ends TTL after the renewal was received, so at most TTL after it was sent.
-    await advanceTo(clock, sentAt + TTL + TTL / 6 + 10);
+    await advanceTo(clock, sentAt + TTL + TTL / 6 + STEP, STEP);
     const local = roles.find((change) => change.role === 'local');
     assert.ok(
       local !== undefined,
       `still leading ${clock.now() - sentAt} ms after the renewal was sent (lease ${TTL} ms): roles ${JSON.stringify(roles)}`,
     );
     assert.ok(
-      local.at >= sentAt + TTL,
+      local.at >= sentAt + TTL - STEP,
       `stepped down before the lease could have expired (${local.at - sentAt} ms)`,
     );
-    assert.ok(local.at <= sentAt + TTL + TTL / 6 + 10, `stepped down ${local.at - sentAt} ms after the send`);
+    assert.ok(
+      local.at <= sentAt + TTL + TTL / 6 + STEP,
+      `stepped down ${local.at - sentAt} ms after the send`,
+    );
   },
 );
