@@ -238,6 +238,40 @@ describe('kubernetesChecker livez and nodes (opt-in)', () => {
     );
   }
 
+  for (const which of ['livez', 'nodes'] as const) {
+    it(
+      `a hanging /${which} is degraded after its own 1 s budget (on the injected clock), nothing left open`,
+      { timeout: 30_000 },
+      async () => {
+        reset();
+        if (which === 'livez') kube.livez = 'hang';
+        else kube.nodes = 'hang';
+        const path = which === 'livez' ? '/livez?verbose' : '/api/v1/nodes?limit=500';
+        const clock = new ManualClock(Date.now());
+        // Longer than the budget: the check's own timeout is not what ends it.
+        const checkSignal = AbortSignal.timeout(10_000);
+        const pending = kubernetesChecker({ kubeconfig: configs.admin, [which]: true, clock }).healthCheck(
+          checkSignal,
+        );
+        for (let i = 0; i < 1_000 && !kube.seen.includes(path); i++) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        assert.ok(kube.seen.includes(path), `${path} was not asked`);
+        await clock.advance(1_000);
+        const report = await pending;
+        assert.equal(report.healthy, true, report.message);
+        assert.equal(report.degraded, true);
+        assert.equal(
+          report.message,
+          `Kubernetes API server at ${server} is ready (v1.31.2) (${which}: no answer within 1 s)`,
+        );
+        assert.equal(getEventListeners(checkSignal, 'abort').length, 0);
+        await sockets.closed();
+        assert.equal(sockets.open.size, 0);
+      },
+    );
+  }
+
   it('the /version follow-up budget (1 s) runs on an injected clock', { timeout: 30_000 }, async () => {
     reset();
     kube.versionHangs = true;
@@ -406,6 +440,39 @@ describe('nomadChecker autopilot (opt-in)', () => {
         mode = 'healthy';
       }
       assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+      await sockets.closed();
+      assert.equal(sockets.open.size, 0);
+    },
+  );
+
+  it(
+    'a hanging autopilot is degraded after its own 1 s budget (on the injected clock), nothing left open',
+    { timeout: 30_000 },
+    async () => {
+      mode = 'hang';
+      seen.length = 0;
+      const clock = new ManualClock(Date.now());
+      // Longer than the budget: the check's own timeout is not what ends it.
+      const checkSignal = AbortSignal.timeout(10_000);
+      const asked = () => seen.some((entry) => entry.path.startsWith('/v1/operator/autopilot/health'));
+      try {
+        const pending = nomadChecker({ address, token: NOMAD_TOKEN, autopilot: true, clock }).healthCheck(
+          checkSignal,
+        );
+        for (let i = 0; i < 1_000 && !asked(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+        assert.ok(asked(), 'autopilot was not asked');
+        await clock.advance(1_000);
+        const report = await pending;
+        assert.equal(report.healthy, true, report.message);
+        assert.equal(report.degraded, true);
+        assert.equal(
+          report.message,
+          `Nomad agent at ${address}: server ok (autopilot: no answer within 1 s)`,
+        );
+      } finally {
+        mode = 'healthy';
+      }
+      assert.equal(getEventListeners(checkSignal, 'abort').length, 0);
       await sockets.closed();
       assert.equal(sockets.open.size, 0);
     },

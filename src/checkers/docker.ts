@@ -2,6 +2,7 @@ import type { CertExpiryOptions, Checker, CheckerOptions, EnvironmentOptions } f
 import type { HealthReport } from '../provider.js';
 import { booleanOption, optionsObject, stringOption } from '../validate.js';
 import { NEVER } from './internal/abort.js';
+import { withinBudget } from './internal/budget.js';
 import { applyExpiries, certExpiryWarningOption, pemNotAfter } from './internal/cert-expiry.js';
 import {
   describeEndpoint,
@@ -14,7 +15,13 @@ import {
   type Endpoint,
 } from './internal/docker-endpoint.js';
 import { MAX_INFO_BYTES, judgeInfo } from './internal/docker-info.js';
-import { checkerClockOption, envOption, envValue, slowThresholdOption } from './internal/options.js';
+import {
+  checkerClockOption,
+  envOption,
+  envValue,
+  slowThresholdOption,
+  timerClock,
+} from './internal/options.js';
 import { Outcome } from './internal/outcome.js';
 import { CheckFailure, request, type Answer, type LoadedTls } from './internal/request.js';
 import { loadTls, type TlsOptions } from './internal/tls.js';
@@ -52,7 +59,9 @@ export interface DockerCheckerOptions extends CheckerOptions, EnvironmentOptions
   tls?: DockerTlsOptions | undefined;
   /**
    * Also read `GET /info` (one request more) and report the daemon's
-   * `Warnings` as `degraded` (in `details.warnings`). Default `false`.
+   * `Warnings` as `degraded` (in `details.warnings`). `/info` has a budget of
+   * its own (1 s): one that fails or does not answer in time makes the check
+   * `degraded` (`/info failed: no answer within 1 s`), never unhealthy. Default `false`.
    */
   info?: boolean | undefined;
 }
@@ -171,7 +180,11 @@ export function dockerChecker(options: DockerCheckerOptions = {}): DockerChecker
     outcome.stop();
     let degraded: string | undefined;
     try {
-      const infoVerdict = judgeInfo(await get(current, '/info', loaded, signal, MAX_INFO_BYTES));
+      // A budget of its own: a daemon that answered /_ping is up, whether or not /info answers.
+      const answer = await withinBudget(timerClock(clock), signal, (budget) =>
+        get(current, '/info', loaded, budget, MAX_INFO_BYTES),
+      );
+      const infoVerdict = judgeInfo(answer);
       outcome.addDetails(infoVerdict.details);
       degraded = infoVerdict.degraded;
     } catch (error) {

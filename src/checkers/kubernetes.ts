@@ -2,9 +2,9 @@ import { statSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { CertExpiryOptions, Checker, CheckerOptions, EnvironmentOptions } from './checker.js';
 import type { HealthReport } from '../provider.js';
-import { timeoutSignal } from '../async.js';
 import { booleanOption, optionsObject, stringOption } from '../validate.js';
 import { NEVER, abortError } from './internal/abort.js';
+import { withinBudget } from './internal/budget.js';
 import {
   applyExpiries,
   bearerToken,
@@ -53,22 +53,22 @@ export interface KubernetesCheckerOptions extends CheckerOptions, EnvironmentOpt
   serviceAccountDir?: string | undefined;
   /**
    * Also read `GET /livez?verbose` (one request more): a failing liveness
-   * check makes the check unhealthy, naming it. Default `false`.
+   * check makes the check unhealthy, naming it. It has a budget of its own
+   * (1 s): one that fails or does not answer in time makes the check
+   * `degraded` (`livez: no answer within 1 s`). Default `false`.
    */
   livez?: boolean | undefined;
   /**
    * Also list the nodes, `GET /api/v1/nodes` (one request more; needs `list`
    * on `nodes`): NotReady nodes make the check `degraded`, naming them
-   * (`details.nodes`). Default `false`.
+   * (`details.nodes`). It has a budget of its own (1 s), as `livez` does
+   * (`nodes: no answer within 1 s`). Default `false`.
    */
   nodes?: boolean | undefined;
 }
 
 /** A checker that asks a Kubernetes API server whether it is ready. */
 export type KubernetesChecker = Checker;
-
-/** How long a follow-up request (`/version`, `/readyz?verbose`) may take, in ms. */
-const FOLLOW_UP_BUDGET = 1_000;
 
 /** The `gitVersion` of a `/version` body, if it has one. */
 function parseVersion(body: string): string | undefined {
@@ -177,7 +177,7 @@ export function kubernetesChecker(options: KubernetesCheckerOptions = {}): Kuber
 
   /**
    * A follow-up request the verdict can do without (`/version`, `/readyz?verbose`): bounded by
-   * {@link FOLLOW_UP_BUDGET} as well as by `signal`, so a hanging follow-up cannot turn a ready
+   * the opt-in budget as well as by `signal`, so a hanging follow-up cannot turn a ready
    * server into a timeout. `undefined` when it fails or runs out of time; rejects only on `signal`.
    */
   async function getFollowUp(
@@ -185,29 +185,21 @@ export function kubernetesChecker(options: KubernetesCheckerOptions = {}): Kuber
     path: string,
     signal: AbortSignal,
   ): Promise<Answer | undefined> {
-    // Awaited by the check, so it keeps the process alive until it fires.
-    const budget = timeoutSignal(timerClock(clock), FOLLOW_UP_BUDGET, [signal], { keepAlive: true });
     try {
-      return await get(connection, path, budget.signal);
+      return await withinBudget(timerClock(clock), signal, (budget) => get(connection, path, budget));
     } catch (error) {
       if (signal.aborted) throw error;
       return undefined;
-    } finally {
-      budget.dispose();
     }
   }
 
-  /** The opt-in checks, one request each, in order. */
+  /** The opt-in checks, one request each, in order, each with a budget of its own. */
   async function extras(connection: Connection, signal: AbortSignal): Promise<ExtraVerdict[]> {
     const verdicts: ExtraVerdict[] = [];
-    if (livez) {
-      const run = () => get(connection, 'livez?verbose', signal);
-      verdicts.push(await extra('livez', run, judgeLivez));
-    }
-    if (nodes) {
-      const run = () => get(connection, NODES_PATH, signal, MAX_NODES_BYTES);
-      verdicts.push(await extra('nodes', run, judgeNodes));
-    }
+    const bounded = (path: string, maxBodyBytes?: number) => () =>
+      withinBudget(timerClock(clock), signal, (budget) => get(connection, path, budget, maxBodyBytes));
+    if (livez) verdicts.push(await extra('livez', bounded('livez?verbose'), judgeLivez));
+    if (nodes) verdicts.push(await extra('nodes', bounded(NODES_PATH, MAX_NODES_BYTES), judgeNodes));
     return verdicts;
   }
 

@@ -8,9 +8,11 @@ import {
   envValue,
   optionFailure,
   slowThresholdOption,
+  timerClock,
   type Env,
 } from './internal/options.js';
 import { NEVER } from './internal/abort.js';
+import { withinBudget } from './internal/budget.js';
 import { applyExpiries, certExpiryWarningOption, pemNotAfter } from './internal/cert-expiry.js';
 import {
   AUTOPILOT_PATH,
@@ -52,7 +54,9 @@ export interface NomadCheckerOptions extends CheckerOptions, EnvironmentOptions,
    * Also read `GET /v1/operator/autopilot/health` (one request more; the token
    * needs `operator:read`): servers reported unhealthy make the check
    * unhealthy, a failure tolerance of 0 makes it `degraded` (in
-   * `details.autopilot`). Default `false`.
+   * `details.autopilot`). It has a budget of its own (1 s): one that fails or
+   * does not answer in time makes the check `degraded`
+   * (`autopilot: no answer within 1 s`). Default `false`.
    */
   autopilot?: boolean | undefined;
 }
@@ -193,14 +197,17 @@ export function nomadChecker(options: NomadCheckerOptions = {}): NomadChecker {
 
   async function readAutopilot(tls: LoadedTls | undefined, signal: AbortSignal): Promise<AutopilotVerdict> {
     try {
-      const answer = await request({
-        url: autopilotUrl,
-        headers,
-        tls,
-        target,
-        signal,
-        maxBodyBytes: MAX_AUTOPILOT_BYTES,
-      });
+      // A budget of its own: the agent already answered, so a hang here is degraded, not a timeout.
+      const answer = await withinBudget(timerClock(clock), signal, (budget) =>
+        request({
+          url: autopilotUrl,
+          headers,
+          tls,
+          target,
+          signal: budget,
+          maxBodyBytes: MAX_AUTOPILOT_BYTES,
+        }),
+      );
       return judgeAutopilot(answer);
     } catch (error) {
       if (error instanceof CheckFailure) return { details: {}, degraded: `autopilot: ${error.message}` };
