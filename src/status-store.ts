@@ -142,7 +142,14 @@ export class StatusStore {
     const entry = this.#entries.get(name);
     if (entry && checkedAt <= entry.checkedAt) return false;
     const held: CheckState = status.state;
-    const restored: Status = Object.freeze({ ...status, stale: false, healthy: held !== 'unhealthy' });
+    // Details from elsewhere (a Redis record) are copied and scrubbed like a checker's.
+    const details = status.details === undefined ? undefined : copyDetails(status.details);
+    const restored: Status = Object.freeze({
+      ...status,
+      stale: false,
+      healthy: held !== 'unhealthy',
+      details,
+    });
     const history = entry?.history ?? new HistoryRing(this.#options.historySize);
     if (sample) history.push(sample.checkedAt.getTime(), sample.latency, sample.state);
     this.#commit(

@@ -17,6 +17,7 @@ import {
   type CheckResult,
 } from '../src/index.js';
 import { ManualClock } from '../src/testing/index.js';
+import { restoredStatus } from './fixtures/core-status.js';
 import { controlledChecker } from './support/checkers.js';
 import { failOnUnhandledRejections } from './support/unhandled.js';
 
@@ -338,6 +339,27 @@ describe('reads', () => {
       cache.onTransition((t) => changes.push(`${t.from}->${t.to}`));
       await manual.advance(3_000);
       assert.deepEqual(changes, ['healthy->stale']);
+    },
+  );
+});
+
+describe('restored details', () => {
+  it(
+    'are copied and scrubbed like a checker’s (a record from Redis is input too)',
+    { timeout: 10_000 },
+    () => {
+      const clock = new ManualClock();
+      const registry = new ProviderRegistry();
+      registry.register('p', {});
+      const cache = new HealthCache(registry, { clock });
+      const revocable = Proxy.revocable({}, {});
+      revocable.revoke();
+      const status = {
+        ...restoredStatus('p', clock.now()),
+        details: { url: 'redis://app:hunter2@10.0.0.5:6379', odd: revocable.proxy },
+      };
+      assert.equal(cache.restore(status), true);
+      assert.deepEqual(cache.get('p')?.details, { url: 'redis://***@10.0.0.5:6379', odd: '[Unreadable]' });
     },
   );
 });
