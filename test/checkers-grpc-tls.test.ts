@@ -94,6 +94,29 @@ describe('grpcChecker over TLS', () => {
     assert.equal(skipped.healthy, true, skipped.message);
   });
 
+  it('reports the server certificate expiry with skipVerify too, from an untrusted certificate', async () => {
+    // No CA given: the server's certificate is not trusted, and skipVerify accepts it unverified.
+    const untrusted = await grpcChecker({ address: tls.address, tls: { skipVerify: true } }).healthCheck(
+      never(),
+    );
+    assert.equal(untrusted.message, `${tls.address} is SERVING`);
+    assert.deepEqual(untrusted.details, {
+      status: 'SERVING',
+      serverCertificateNotAfter: '2099-12-31T00:00:00.000Z',
+    });
+    // An expired certificate accepted with skipVerify is named, as the HTTP-based checkers name it.
+    const stale = await grpcChecker({ address: expired.address, tls: { skipVerify: true } }).healthCheck(
+      never(),
+    );
+    assert.equal(stale.healthy, true, stale.message);
+    assert.equal(stale.degraded, true);
+    assert.match(
+      stale.message ?? '',
+      / is SERVING \(server certificate expired .+ ago, on \d{4}-\d\d-\d\d\)$/,
+    );
+    assert.equal(typeof stale.details?.serverCertificateNotAfter, 'string');
+  });
+
   it('presents a client certificate for mutual TLS, and says when it is missing or refused', async () => {
     const good = await grpcChecker({
       address: mutual.address,

@@ -190,6 +190,60 @@ describe('grpcChecker over plaintext', () => {
     }
   });
 
+  it('sends the timeout option as the call deadline, which the server learns; none by default', async () => {
+    server.deadlines.length = 0;
+    await grpcChecker({ address: server.address, plaintext: true }).healthCheck(never());
+    const sent = Date.now();
+    const report = await grpcChecker({
+      address: server.address,
+      plaintext: true,
+      timeout: 5_000,
+    }).healthCheck(never());
+    const answered = Date.now();
+    assert.equal(report.healthy, true, report.message);
+    assert.equal(server.deadlines.length, 2);
+    assert.equal(server.deadlines[0], Infinity, 'no deadline without the option');
+    // The server computes its deadline from the grpc-timeout header it received: now + time left.
+    const learnt = new Date(server.deadlines[1] as Date | number).getTime();
+    assert.ok(
+      learnt > sent + 4_000 && learnt <= answered + 5_000,
+      `deadline ${learnt - sent} ms after the call`,
+    );
+  });
+
+  it('ends a call past its deadline with DEADLINE_EXCEEDED, leaving nothing open; the signal still cancels', async () => {
+    const baseline = socketHandles();
+    server.setMode('hang');
+    try {
+      const started = Date.now();
+      const report = await grpcChecker({
+        address: server.address,
+        plaintext: true,
+        timeout: 300,
+      }).healthCheck(AbortSignal.timeout(20_000));
+      assert.ok(Date.now() - started < 5_000, 'the deadline held');
+      assert.equal(report.healthy, false);
+      assert.equal(
+        report.message,
+        `${server.address}: DEADLINE_EXCEEDED: the server did not answer within the 300 ms deadline`,
+      );
+      assert.deepEqual(report.details, { code: 'DEADLINE_EXCEEDED' });
+      // A deadline longer than the check's signal: the signal cancels the call, as without one.
+      await assert.rejects(
+        grpcChecker({ address: server.address, plaintext: true, timeout: 60_000 }).healthCheck(
+          AbortSignal.timeout(300),
+        ),
+        { name: 'TimeoutError', message: `timed out: ${server.address} did not answer in time` },
+      );
+      const deadline = Date.now() + 10_000;
+      while (server.openCalls > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(server.openCalls, 0, 'the server saw both calls end');
+      await handlesBackTo(baseline);
+    } finally {
+      server.setMode('normal');
+    }
+  });
+
   it('times out on a port that accepts connections but never speaks, and closes them', async () => {
     const accepted: net.Socket[] = [];
     const all: net.Socket[] = [];
@@ -329,6 +383,13 @@ describe('grpcChecker options', () => {
         'RangeError',
       ],
       [{ address: 'a:1', clock: {} }, /clock must be an object with a now\(\) method/, 'TypeError'],
+      [{ address: 'a:1', timeout: 0 }, /^grpcChecker: timeout must be greater than 0, got 0$/, 'RangeError'],
+      [{ address: 'a:1', timeout: '5s' }, /^grpcChecker: timeout must be a number, got "5s"$/, 'TypeError'],
+      [
+        { address: 'a:1', timeout: 2 ** 31 },
+        /^grpcChecker: timeout must be at most 2147483647 ms/,
+        'RangeError',
+      ],
     ];
     for (const [options, message, name] of bad) {
       assert.throws(() => grpcChecker(options as never), { name, message }, String(message));

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { CertExpiryOptions, Checker, CheckerOptions } from './checker.js';
 import type { HealthReport } from '../provider.js';
-import { booleanOption, optionTypeError, optionsObject, stringOption } from '../validate.js';
+import { booleanOption, durationOption, optionTypeError, optionsObject, stringOption } from '../validate.js';
 import { NEVER, abortError } from './internal/abort.js';
 import { describeCallFailure, grpcCodeName } from './internal/grpc-errors.js';
 import { callHealthCheck, loadGrpc, type CallResult } from './internal/grpc-call.js';
@@ -11,7 +11,7 @@ import {
   MAX_SERVICE_BYTES,
   servingStatusName,
 } from './internal/grpc-health.js';
-import { applyExpiries, certExpiryWarningOption, pemNotAfter } from './internal/cert-expiry.js';
+import { applyExpiries, certExpiryWarningOption, earlier, pemNotAfter } from './internal/cert-expiry.js';
 import { checkerClockOption, slowThresholdOption } from './internal/options.js';
 import { Outcome } from './internal/outcome.js';
 import { CheckFailure, type LoadedTls } from './internal/request.js';
@@ -34,12 +34,19 @@ export interface GrpcCheckerOptions extends CheckerOptions, CertExpiryOptions {
    * (`key` is a secret, never shown), `serverName`, `skipVerify`. Without
    * `tls` and without `plaintext`, TLS is used with Node's bundled root CAs.
    * The server certificate's expiry is in `details.serverCertificateNotAfter`
-   * (when it was verified), the client certificate's in
-   * `details.clientCertificateNotAfter`.
+   * (read from the connection, so with `skipVerify` too), the client
+   * certificate's in `details.clientCertificateNotAfter`.
    */
   tls?: TlsOptions | undefined;
   /** Speak gRPC without TLS (h2c). Default `false`; cannot be combined with `tls`. */
   plaintext?: boolean | undefined;
+  /**
+   * The call's deadline, in ms from its start: sent to the server (the
+   * `grpc-timeout` header, so it can give up too), and a call past it ends
+   * with `DEADLINE_EXCEEDED`. Default: no deadline (the check's signal still
+   * cancels the call). Set it below the check timeout for the server to learn it.
+   */
+  timeout?: number | undefined;
 }
 
 /** A checker that calls the gRPC health checking protocol. */
@@ -75,9 +82,10 @@ function serviceOption(value: unknown): string {
  * `address`: healthy when the answer is `SERVING`; unhealthy naming the
  * status (`NOT_SERVING`, `SERVICE_UNKNOWN`, `UNKNOWN`) or the gRPC error
  * (`UNAVAILABLE: connection refused`, `UNIMPLEMENTED: the server does not
- * implement the health service`, TLS failures...). Each check opens its own
- * channel and closes it when the call ends; an aborted signal cancels the
- * call. Needs the optional peer dependency `@grpc/grpc-js`.
+ * implement the health service`, TLS failures, `DEADLINE_EXCEEDED` past the
+ * `timeout` option's deadline...). Each check opens its own channel and
+ * closes it when the call ends; an aborted signal cancels the call. Needs the
+ * optional peer dependency `@grpc/grpc-js`.
  *
  * ```ts
  * registry.register('orders', grpcChecker({ address: 'orders.internal:50051', service: 'orders.v1.Orders' }));
@@ -94,6 +102,7 @@ export function grpcChecker(options: GrpcCheckerOptions): GrpcChecker {
   if (plaintext && tlsSource !== undefined) {
     throw optionTypeError('plaintext', 'false (or left out) when tls is given', plaintext, SITE);
   }
+  const timeout = durationOption('timeout', options.timeout, undefined, SITE);
   const slowThreshold = slowThresholdOption(CHECKER, options.slowThreshold);
   const certExpiryWarning = certExpiryWarningOption(CHECKER, options.certExpiryWarning);
   const clock = checkerClockOption(CHECKER, options.clock);
@@ -102,7 +111,8 @@ export function grpcChecker(options: GrpcCheckerOptions): GrpcChecker {
 
   function judge(result: CallResult, outcome: Outcome, clientCertificate: boolean): HealthReport {
     if (result.kind === 'error') {
-      const reason = describeCallFailure(result, { secure: !plaintext, clientCertificate, service });
+      const context = { secure: !plaintext, clientCertificate, service, timeout };
+      const reason = describeCallFailure(result, context);
       return outcome.unhealthy(`${what}: ${reason}`, { code: grpcCodeName(result.code) });
     }
     let status: number;
@@ -147,7 +157,11 @@ export function grpcChecker(options: GrpcCheckerOptions): GrpcChecker {
         address,
         service,
         tls,
-        onServerCertificate: (notAfter) => (serverNotAfter = notAfter),
+        // A connection made again within the call may meet another certificate: the earlier date counts.
+        onServerCertificate: (notAfter) => (serverNotAfter = earlier(serverNotAfter, notAfter)),
+        // grpc-js measures a deadline against the system time (it sends the time left), so it is
+        // taken from Date.now(), not from the injected clock, which may be a test's fixed date.
+        deadline: timeout === undefined ? undefined : Date.now() + timeout,
         target,
         signal,
       });

@@ -49,6 +49,8 @@ export interface GrpcHealthServer {
   readonly port: number;
   /** Service names received, in order (`''` for the server as a whole). */
   readonly requests: string[];
+  /** Each call's deadline as the server learnt it (`call.getDeadline()`: `Infinity` for none), in order. */
+  readonly deadlines: grpc.Deadline[];
   /** Calls that are still open (not answered, not cancelled). */
   readonly openCalls: number;
   /** Sets the status a service answers; a service without one gets NOT_FOUND, as grpc-go's health server answers. */
@@ -89,6 +91,7 @@ export async function startGrpcHealthServer(
 ): Promise<GrpcHealthServer> {
   const statuses = new Map<string, ServingStatus>([['', 'SERVING']]);
   const requests: string[] = [];
+  const deadlines: grpc.Deadline[] = [];
   let mode: ServerMode = 'normal';
   let openCalls = 0;
   const server = new grpc.Server();
@@ -97,6 +100,7 @@ export async function startGrpcHealthServer(
       Check(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) {
         const service = decodeService(call.request);
         requests.push(service);
+        deadlines.push(call.getDeadline());
         if (mode === 'hang') {
           openCalls += 1;
           call.once('cancelled', () => (openCalls -= 1));
@@ -131,6 +135,7 @@ export async function startGrpcHealthServer(
     address: `127.0.0.1:${port}`,
     port,
     requests,
+    deadlines,
     get openCalls() {
       return openCalls;
     },

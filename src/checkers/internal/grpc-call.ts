@@ -5,9 +5,10 @@
  * @internal
  */
 import type { Socket } from 'node:net';
-import { checkServerIdentity, TLSSocket, type PeerCertificate } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import type * as Grpc from '@grpc/grpc-js';
 import { abortError } from './abort.js';
+import { peerNotAfter } from './cert-expiry.js';
 import { encodeHealthCheckRequest, HEALTH_CHECK_PATH } from './grpc-health.js';
 import { CheckFailure, type LoadedTls } from './request.js';
 import { describeNetworkError } from './network-error.js';
@@ -51,26 +52,28 @@ export interface CallSpec {
   readonly service: string;
   /** TLS material, or `undefined` for plaintext. */
   readonly tls: LoadedTls | undefined;
-  /** Told the server certificate's notAfter when the handshake verifies it. */
+  /**
+   * Told the notAfter of the certificate the server presented, read from the
+   * TLS socket once the handshake is done (so with `skipVerify` too, as the
+   * HTTP-based checkers read it).
+   */
   readonly onServerCertificate: (notAfter: Date) => void;
+  /**
+   * The call's deadline, in ms since the epoch of the system time (grpc-js
+   * sends it to the server as `grpc-timeout`); `undefined`: none.
+   */
+  readonly deadline?: number | undefined;
   readonly target: string;
   readonly signal: AbortSignal;
 }
 
-function credentials(grpc: GrpcModule, spec: CallSpec): Grpc.ChannelCredentials {
-  const { tls } = spec;
+function credentials(grpc: GrpcModule, tls: LoadedTls | undefined): Grpc.ChannelCredentials {
   if (tls === undefined) return grpc.credentials.createInsecure();
   const pem = (value: string | Buffer | undefined): Buffer | null =>
     value === undefined ? null : Buffer.from(value);
   try {
     return grpc.credentials.createSsl(pem(tls.ca), pem(tls.key), pem(tls.cert), {
       rejectUnauthorized: tls.rejectUnauthorized,
-      // Replaces Node's check (grpc-js passes the serverName override as `host`), so it runs it first.
-      checkServerIdentity: (host: string, cert: PeerCertificate) => {
-        const notAfter = new Date(cert.valid_to);
-        if (!Number.isNaN(notAfter.getTime())) spec.onServerCertificate(notAfter);
-        return checkServerIdentity(host, cert);
-      },
     });
   } catch (error) {
     // Bad key material throws while the secure context is built; the reason names no byte of it.
@@ -113,6 +116,7 @@ function trackSockets(
   base: Grpc.ChannelCredentials,
   sockets: Set<Socket>,
   done: () => boolean,
+  onSecure: (socket: Socket) => void,
 ): Grpc.ChannelCredentials {
   const create = (base as unknown as Record<string, unknown>)._createSecureConnector;
   if (typeof create !== 'function') return base;
@@ -126,6 +130,8 @@ function trackSockets(
       if (done()) drop(socket);
       const result = await connector.connect(socket);
       sockets.add(result.socket);
+      // The handshake is done (and, unless skipVerify, verified): the peer certificate is known.
+      if (result.secure) onSecure(result.socket);
       if (done()) drop(result.socket);
       return result;
     };
@@ -177,8 +183,12 @@ export function callHealthCheck(grpc: GrpcModule, spec: CallSpec): Promise<CallR
   );
   const sockets = new Set<Socket>();
   let ended = false;
+  const onSecure = (socket: Socket): void => {
+    const notAfter = peerNotAfter(socket);
+    if (notAfter !== undefined) spec.onServerCertificate(notAfter);
+  };
   const credentialsTracked = (): Grpc.ChannelCredentials =>
-    trackSockets(credentials(grpc, spec), sockets, () => ended);
+    trackSockets(credentials(grpc, spec.tls), sockets, () => ended, onSecure);
   let client: Grpc.Client;
   try {
     client = new Health(spec.address, credentialsTracked(), channelOptions(spec.tls));
@@ -205,7 +215,7 @@ export function callHealthCheck(grpc: GrpcModule, spec: CallSpec): Promise<CallR
       client,
       encodeHealthCheckRequest(spec.service),
       new grpc.Metadata(),
-      {},
+      spec.deadline === undefined ? {} : { deadline: spec.deadline },
       (error, response) => {
         signal.removeEventListener('abort', onAbort);
         ended = true;

@@ -7,6 +7,7 @@
  * redacted.
  * @internal
  */
+import { formatDuration } from '../../async.js';
 import { redactSecrets } from '../../messages.js';
 
 /** gRPC status codes by number (the protocol fixes them). */
@@ -99,6 +100,8 @@ export interface CallContext {
   /** A client certificate was presented. */
   readonly clientCertificate: boolean;
   readonly service: string;
+  /** The call's deadline, in ms after it started, when one was set (the `timeout` option). */
+  readonly timeout?: number | undefined;
 }
 
 function connectionFailed(context: CallContext): string {
@@ -121,6 +124,9 @@ export function describeCallFailure(error: CallFailure, context: CallContext): s
   if (name === 'NOT_FOUND') {
     // The reference health servers answer NOT_FOUND for a service they do not know.
     return `NOT_FOUND: the server does not know the service ${JSON.stringify(context.service)}`;
+  }
+  if (name === 'DEADLINE_EXCEEDED' && context.timeout !== undefined) {
+    return `${name}: the server did not answer within the ${formatDuration(context.timeout)} deadline`;
   }
   const known = CODE_REASONS[name];
   if (known !== undefined) return `${name}: ${known}`;
