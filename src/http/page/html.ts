@@ -46,23 +46,30 @@ export function renderHtml(title: string, basePath: string, cssPath: string, jsP
 <main>
   <p id="feedback" class="feedback" role="status" aria-live="polite"></p>
   <p id="announcer" class="sr-only" aria-live="polite"></p>
+  <div class="filters" role="search" aria-label="Filter providers">
+    <div id="chips" class="chips" role="group" aria-label="Show only providers that are"></div>
+    <label class="search"><span class="sr-only">Filter by name</span><input id="filter" type="search" placeholder="Filter by name" autocomplete="off" spellcheck="false"></label>
+    <span id="shown" class="shown"></span>
+  </div>
   <div class="panel">
-    <table>
-      <caption class="sr-only">Health of every provider, updated live</caption>
-      <thead>
-        <tr>
-          <th scope="col">State</th>
-          <th scope="col">Provider</th>
-          <th scope="col" class="num">Latency</th>
-          <th scope="col">Recent latency</th>
-          <th scope="col" class="num">Uptime</th>
-          <th scope="col">Last check</th>
-          <th scope="col">Message</th>
-          <th scope="col" class="num"><span class="sr-only">Actions</span></th>
-        </tr>
-      </thead>
-      <tbody id="rows"></tbody>
-    </table>
+    <div id="sizer" class="sizer">
+      <table id="table" aria-rowcount="1">
+        <caption class="sr-only">Health of every provider, updated live</caption>
+        <thead>
+          <tr aria-rowindex="1">
+            <th scope="col" class="c-state">State</th>
+            <th scope="col" class="c-name">Provider</th>
+            <th scope="col" class="num c-latency">Latency</th>
+            <th scope="col" class="c-spark">Recent latency</th>
+            <th scope="col" class="num c-uptime">Uptime</th>
+            <th scope="col" class="c-when">Last check</th>
+            <th scope="col" class="c-message">Message</th>
+            <th scope="col" class="num c-action"><span class="sr-only">Actions</span></th>
+          </tr>
+        </thead>
+        <tbody id="rows"></tbody>
+      </table>
+    </div>
     <p id="empty" class="empty" hidden>No providers are registered.</p>
   </div>
 </main>

@@ -10,6 +10,8 @@ export const STYLES = `
   --stale-bg: #ece7fb; --stale-fg: #46238f; --stale-line: #7c5ad6;
   --unknown-bg: #e9ecf0; --unknown-fg: #39424e; --unknown-line: #8a94a3;
   --spark: #2152c9; --spark-fail: #d4333b;
+  /* Every table row is this tall: the script reads it to place rows it does not render. */
+  --row-h: 57px;
 }
 @media (prefers-color-scheme: dark) {
   :root {
@@ -68,13 +70,20 @@ main { padding: 12px 24px 32px; max-width: 1480px; margin: 0 auto; }
 .feedback[data-kind="error"] { color: var(--unhealthy-fg); }
 .feedback[data-kind="ok"] { color: var(--healthy-fg); }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; overflow: hidden; }
-table { width: 100%; border-collapse: collapse; }
+.sizer { position: relative; }
+table { width: 100%; table-layout: fixed; border-collapse: separate; border-spacing: 0; }
 th {
   text-align: left; font-size: 0.75rem; font-weight: 600; text-transform: uppercase; letter-spacing: 0.05em;
   color: var(--muted); padding: 9px 12px; border-bottom: 1px solid var(--line); white-space: nowrap;
 }
-td { padding: 9px 12px; border-bottom: 1px solid var(--line); vertical-align: middle; }
-tbody tr:last-child td { border-bottom: 0; }
+.c-state { width: 124px; } .c-latency { width: 88px; } .c-spark { width: 158px; } .c-uptime { width: 112px; }
+.c-when { width: 136px; } .c-action { width: 90px; }
+tbody { will-change: transform; }
+tbody tr { height: var(--row-h); }
+td {
+  padding: 0 12px; border-bottom: 1px solid var(--line); vertical-align: middle;
+  white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+}
 tbody tr:hover { background: var(--hover); }
 tbody tr td:first-child { box-shadow: inset 3px 0 0 var(--row-line, transparent); }
 tr[data-state="healthy"] { --row-line: var(--healthy-line); }
@@ -82,9 +91,29 @@ tr[data-state="degraded"] { --row-line: var(--degraded-line); }
 tr[data-state="unhealthy"] { --row-line: var(--unhealthy-line); }
 tr[data-state="stale"] { --row-line: var(--stale-line); }
 tr[data-state="unknown"] { --row-line: var(--unknown-line); }
+.filters { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 12px; margin: 0 0 10px; }
+.chips { display: flex; flex-wrap: wrap; gap: 6px; }
+.chip {
+  display: inline-flex; align-items: center; gap: 6px; font-weight: 500; font-size: 0.85rem; padding: 3px 10px;
+  border-radius: 999px; background: var(--panel); color: var(--text); border: 1px solid var(--line);
+}
+.chip:hover { background: var(--hover); filter: none; }
+.chip b { font-weight: 650; font-variant-numeric: tabular-nums; }
+.chip .dot { width: 8px; height: 8px; border-radius: 50%; }
+.chip[data-state="healthy"] { --chip-bg: var(--healthy-bg); --chip-fg: var(--healthy-fg); --chip-line: var(--healthy-line); }
+.chip[data-state="degraded"] { --chip-bg: var(--degraded-bg); --chip-fg: var(--degraded-fg); --chip-line: var(--degraded-line); }
+.chip[data-state="unhealthy"] { --chip-bg: var(--unhealthy-bg); --chip-fg: var(--unhealthy-fg); --chip-line: var(--unhealthy-line); }
+.chip[data-state="stale"] { --chip-bg: var(--stale-bg); --chip-fg: var(--stale-fg); --chip-line: var(--stale-line); }
+.chip[data-state="unknown"] { --chip-bg: var(--unknown-bg); --chip-fg: var(--unknown-fg); --chip-line: var(--unknown-line); }
+.chip[aria-pressed="true"] { background: var(--chip-bg); color: var(--chip-fg); border-color: var(--chip-line); box-shadow: inset 0 0 0 1px var(--chip-line); }
+.search input {
+  font: inherit; font-size: 0.9rem; padding: 5px 10px; border-radius: 6px; border: 1px solid var(--line);
+  background: var(--panel); color: var(--text); width: 16em;
+}
+.shown { font-size: 0.85rem; color: var(--muted); font-variant-numeric: tabular-nums; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.name { font-weight: 600; word-break: break-word; }
-.message { color: var(--muted); word-break: break-word; max-width: 46ch; }
+.name { font-weight: 600; }
+.message { color: var(--muted); }
 .when { color: var(--muted); white-space: nowrap; font-variant-numeric: tabular-nums; }
 .badge {
   display: inline-flex; align-items: center; gap: 5px; font-size: 0.8rem; font-weight: 650;
@@ -108,20 +137,23 @@ tr[data-state="unknown"] { --row-line: var(--unknown-line); }
 footer { color: var(--muted); font-size: 0.8rem; padding: 0 24px 24px; max-width: 1480px; margin: 0 auto; }
 footer a { color: inherit; }
 @media (max-width: 860px) {
+  :root { --row-h: 124px; }
   .topbar { padding: 12px 14px; position: static; }
   main { padding: 10px 14px 24px; }
+  .search input { width: 100%; }
+  .search { flex: 1 1 12em; }
   thead { display: none; }
   table, tbody { display: block; }
   tbody tr {
-    display: flex; flex-wrap: wrap; align-items: center; gap: 6px 12px; padding: 12px 14px;
-    border-bottom: 1px solid var(--line); box-shadow: inset 3px 0 0 var(--row-line, transparent);
+    display: flex; flex-wrap: wrap; align-items: center; align-content: center; gap: 6px 12px; padding: 0 14px;
+    overflow: hidden; border-bottom: 1px solid var(--line); box-shadow: inset 3px 0 0 var(--row-line, transparent);
   }
   tbody tr td:first-child { box-shadow: none; }
-  td { display: block; padding: 0; border: 0; }
+  td { display: block; padding: 0; border: 0; height: auto; }
   td.state-cell { order: 1; }
-  td.name { order: 2; flex: 1; }
+  td.name { order: 2; flex: 1; min-width: 0; }
   td.action { order: 3; }
-  td.message { order: 4; flex-basis: 100%; max-width: none; }
+  td.message { order: 4; flex-basis: 100%; }
   td.spark-cell { order: 5; }
   td.latency { order: 6; }
   td.uptime { order: 7; }
