@@ -45,7 +45,7 @@ export interface NumberRule extends OptionSite {
  */
 export function describeValue(value: unknown, secret = false): string {
   if (typeof value === 'string') {
-    if (secret) return `a string of ${value.length} characters`;
+    if (secret) return 'a string';
     return value.length > 60
       ? `a string of ${value.length} characters`
       : JSON.stringify(redactSecrets(value));
@@ -65,10 +65,12 @@ export function optionMessage(
   value: unknown,
   site: OptionSite = {},
 ): string {
-  const got = describeValue(value, site.secret === true);
+  // A secret string is not described at all: not even its length is given away.
+  const secretString = site.secret === true && typeof value === 'string';
+  const got = secretString ? '' : `, got ${describeValue(value, site.secret === true)}`;
   return site.scope === undefined
-    ? `Expected \`${option}\` to be ${expected}, got ${got}`
-    : `${site.scope}: ${option} must be ${expected}, got ${got}`;
+    ? `Expected \`${option}\` to be ${expected}${got}`
+    : `${site.scope}: ${option} must be ${expected}${got}`;
 }
 
 function init(option: string, value: unknown, site: OptionSite): OptionErrorInit {

@@ -286,7 +286,7 @@ describe('sendTest and config', { timeout: 20_000 }, () => {
     const cases: [unknown, RegExp][] = [
       [
         [{ name: 'ops', type: 'webhook', url: 'ftp://x/secret-path', secret: SECRET }],
-        /notifiers\[0\] \(webhook "ops"\): url must be an http:\/\/ or https:\/\/ URL, got a string of 19 characters/,
+        /notifiers\[0\] \(webhook "ops"\): url must be an http:\/\/ or https:\/\/ URL$/,
       ],
       [
         [{ name: 'ops', type: 'webhook', url: 'http://x' }],
@@ -294,7 +294,7 @@ describe('sendTest and config', { timeout: 20_000 }, () => {
       ],
       [
         [{ name: 'ops', type: 'webhook', url: 'http://x', secret: 'not-a-whsec-value' }],
-        /secret must be whsec_ followed by base64 of at least 16 bytes, got a string of 17 characters/,
+        /secret must be whsec_ followed by base64 of at least 16 bytes$/,
       ],
       [
         [{ name: 'p', type: 'pagerduty' }],

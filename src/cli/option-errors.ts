@@ -22,9 +22,7 @@ export interface OptionProblem {
  */
 export function optionProblem(error: unknown): OptionProblem | undefined {
   if (isOptionError(error)) {
-    let message = configMessage(error.message, error.option, error.scope);
-    // A secret's value is not kept (`value` is undefined): the CLI does not show its length either.
-    if (error.value === undefined) message = message.replace(/, got a string of \d+ characters$/, '');
+    const message = configMessage(error.message, error.option, error.scope);
     return { option: error.option.split('.'), scope: error.scope, message };
   }
   return undefined;
