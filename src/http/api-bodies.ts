@@ -1,7 +1,8 @@
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock } from '../clock.js';
 import type { Disposable } from '../disposable.js';
 import type { HealthView } from '../health-view.js';
-import { BodyCache, type CachedBody } from './body-cache.js';
+import { BodyCache, toCachedBody, type CachedBody } from './body-cache.js';
+import { providerPage } from './provider-list.js';
 import {
   allHistoryToJSON,
   historyToJSON,
@@ -9,6 +10,8 @@ import {
   providerToJSON,
   type ProviderJSON,
 } from './provider-json.js';
+import type { ProvidersQuery } from './providers-query.js';
+import { Throttle } from './throttle.js';
 
 /**
  * The JSON bodies of the read API, each serialised once per published
@@ -22,48 +25,55 @@ import {
  */
 export class ApiBodies implements Disposable {
   readonly #view: HealthView;
-  readonly #clock: Clock;
-  readonly #interval: number;
   readonly #cache = new BodyCache();
+  readonly #publisher: Throttle;
   readonly #subscriptions: Disposable[];
-  #published = -Infinity;
-  #timer: TimerHandle;
-  #pending = false;
+  /** Where `/api/providers` is served, for the next-page links. */
+  readonly #listPath: string;
+  /** Every provider in the wire form, built once per version and shared by the list variants. */
+  #rows: ProviderJSON[] | undefined;
 
-  constructor(view: HealthView, clock: Clock, interval: number) {
+  constructor(view: HealthView, clock: Clock, interval: number, basePath: string) {
     this.#view = view;
-    this.#clock = clock;
-    this.#interval = interval;
+    this.#listPath = `${basePath}/api/providers`;
+    this.#publisher = new Throttle(clock, interval, () => {
+      this.#cache.invalidate();
+      this.#rows = undefined;
+    });
     this.#subscriptions = [
-      view.onChange(() => this.#changed()),
-      view.registry.onChange(() => this.#publish()),
+      view.onChange(() => this.#publisher.poke()),
+      view.registry.onChange(() => this.#publisher.run()),
     ];
   }
 
   /** Publishes a pending change now (an event stream's snapshot must not miss one). */
   flush(): void {
-    if (this.#pending) this.#publish();
+    if (this.#publisher.pending) this.#publisher.run();
   }
 
-  #publish(): void {
-    if (this.#pending) this.#clock.clearTimeout(this.#timer);
-    this.#pending = false;
-    this.#cache.invalidate();
-    this.#published = this.#clock.now();
-  }
-
-  #changed(): void {
-    if (this.#pending) return;
-    const wait = this.#published + this.#interval - this.#clock.now();
-    if (wait <= 0) return this.#publish();
-    this.#pending = true;
-    // A background timer: nobody awaits it, so it must not keep the process alive.
-    this.#timer = this.#clock.setTimeout(() => this.#publish(), wait);
+  /** Every provider in the wire form, as published. */
+  rows(): readonly ProviderJSON[] {
+    this.#rows ??= providersToJSON(this.#view);
+    return this.#rows;
   }
 
   /** `GET /api/providers`. */
   providers(): CachedBody {
-    return this.#cache.get('providers', () => ({ status: 200, value: providersToJSON(this.#view) }));
+    return this.#cache.get('providers', () => ({ status: 200, value: this.rows() }));
+  }
+
+  /**
+   * `GET /api/providers` with parameters: each distinct (normalised) query is
+   * serialised once per version; a next page is named in a `Link` header,
+   * so the body stays the Go-wire array.
+   */
+  providerList(query: ProvidersQuery): CachedBody {
+    if (query.key === '') return this.providers();
+    return this.#cache.variant(query.key, () => {
+      const page = providerPage(this.rows(), query, this.#listPath);
+      const link = page.next === undefined ? undefined : { Link: `<${page.next}>; rel="next"` };
+      return toCachedBody(200, page.rows, link);
+    });
   }
 
   /** `GET /api/providers/{name}`; the caller checked that `name` is registered. */
@@ -106,8 +116,7 @@ export class ApiBodies implements Disposable {
 
   dispose(): void {
     for (const subscription of this.#subscriptions) subscription.dispose();
-    if (this.#pending) this.#clock.clearTimeout(this.#timer);
-    this.#pending = false;
+    this.#publisher.cancel();
   }
 
   [Symbol.dispose](): void {

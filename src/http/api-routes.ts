@@ -1,6 +1,7 @@
 import type { HealthView } from '../health-view.js';
 import type { ApiBodies } from './api-bodies.js';
 import type { RequestTarget } from './request-target.js';
+import { isQueryError, parseProvidersQuery } from './providers-query.js';
 import { sendCached, sendError, sendUnknownProvider } from './responses.js';
 import { NAME, READ, type Route } from './route-table.js';
 
@@ -11,7 +12,12 @@ export function apiRoutes(view: HealthView, bodies: ApiBodies): Route[] {
     {
       path: ['api', 'providers'],
       methods: READ,
-      serve: (req, res) => sendCached(req, res, bodies.providers()),
+      serve: (req, res, _name, target) => {
+        const query = parseProvidersQuery(target);
+        if (isQueryError(query))
+          return sendError(req, res, 400, query.error, undefined, { parameter: query.parameter });
+        sendCached(req, res, bodies.providerList(query));
+      },
     },
     {
       path: ['api', 'providers', NAME],

@@ -16,6 +16,8 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Bodies kept per change; queries with many distinct filters cannot grow it past this. */
 const MAX_ENTRIES = 512;
+/** Query variants of one body (filters, fields, pages) kept per version, least recently used dropped first. @internal */
+export const MAX_VARIANTS = 64;
 
 /**
  * JSON bodies keyed by what they describe (`providers`, `provider:<name>` …),
@@ -23,6 +25,8 @@ const MAX_ENTRIES = 512;
  */
 export class BodyCache {
   #entries = new Map<string, CachedBody>();
+  /** In least-recently-used order: a hit moves its entry to the end. */
+  #variants = new Map<string, CachedBody>();
 
   /** The cached body under `key`, or the one `build` makes now. */
   get(key: string, build: () => { status: number; value: unknown }): CachedBody {
@@ -35,15 +39,39 @@ export class BodyCache {
     return entry;
   }
 
+  /**
+   * A query variant under `key`, or the one `build` makes now; at most
+   * {@link MAX_VARIANTS} are kept, so hostile queries cannot grow memory
+   * (they only cost the serialisation of what they ask for).
+   */
+  variant(key: string, build: () => CachedBody): CachedBody {
+    const cached = this.#variants.get(key);
+    if (cached) {
+      this.#variants.delete(key);
+      this.#variants.set(key, cached);
+      return cached;
+    }
+    const entry = build();
+    if (this.#variants.size >= MAX_VARIANTS)
+      this.#variants.delete(this.#variants.keys().next().value as string);
+    this.#variants.set(key, entry);
+    return entry;
+  }
+
   /** Forgets every body; the next request serialises again. */
   invalidate(): void {
     if (this.#entries.size > 0) this.#entries = new Map();
+    if (this.#variants.size > 0) this.#variants = new Map();
   }
 }
 
 /** Serialises `value` as JSON with its ETag and headers. @internal */
-export function toCachedBody(status: number, value: unknown): CachedBody {
-  return cachedBytes(status, Buffer.from(JSON.stringify(value)), JSON_TYPE);
+export function toCachedBody(
+  status: number,
+  value: unknown,
+  extra?: Readonly<Record<string, string>>,
+): CachedBody {
+  return cachedBytes(status, Buffer.from(JSON.stringify(value)), JSON_TYPE, extra);
 }
 
 /**

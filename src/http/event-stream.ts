@@ -18,6 +18,8 @@ const MAX_BUFFERED = 1 << 20;
 export class EventStreamHub {
   /** Each open stream and the socket it is written to. */
   readonly #clients = new Map<ServerResponse, Socket>();
+  /** The streams that asked for batches (`?batch=1`); the others get each change. */
+  readonly #batched = new Set<ServerResponse>();
   /** The streams of each socket, and the one `close` listener per socket that ends them. */
   readonly #sockets = new Map<
     Socket,
@@ -38,8 +40,13 @@ export class EventStreamHub {
     return this.#clients.size;
   }
 
+  /** Open streams that asked for batches. */
+  get batchedSize(): number {
+    return this.#batched.size;
+  }
+
   /** Starts a stream on `res` with `first` (the snapshot) as its first event. */
-  open(req: IncomingMessage, res: ServerResponse, first: string): void {
+  open(req: IncomingMessage, res: ServerResponse, first: string, batched = false): void {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -48,6 +55,7 @@ export class EventStreamHub {
     });
     res.socket?.setNoDelay(true);
     this.#clients.set(res, req.socket);
+    if (batched) this.#batched.add(res);
     this.#watch(req.socket, res);
     res.once('close', () => this.#remove(res));
     // A write racing a disconnect must not become an uncaught 'error' event.
@@ -57,9 +65,12 @@ export class EventStreamHub {
     this.#schedule();
   }
 
-  /** Writes one serialised event to every stream. */
-  broadcast(event: string): void {
-    for (const res of this.#clients.keys()) this.#write(res, event);
+  /** Writes serialised events to every stream of one kind: batched or not. */
+  broadcast(event: string, batched = false): void {
+    if ((batched ? this.#batched.size : this.#clients.size - this.#batched.size) === 0) return;
+    for (const res of this.#clients.keys()) {
+      if (this.#batched.has(res) === batched) this.#write(res, event);
+    }
   }
 
   /** Ends every stream and stops the heartbeat. */
@@ -106,6 +117,7 @@ export class EventStreamHub {
     const socket = this.#clients.get(res);
     if (socket === undefined) return;
     this.#clients.delete(res);
+    this.#batched.delete(res);
     const watched = this.#sockets.get(socket);
     if (watched) {
       watched.streams.delete(res);

@@ -80,7 +80,7 @@ class HealthServer {
 
   constructor(view: HealthView, options: ResolvedHandlerOptions) {
     this.#options = options;
-    const bodies = new ApiBodies(view, options.clock, options.publishInterval);
+    const bodies = new ApiBodies(view, options.clock, options.publishInterval, options.basePath);
     this.#events = new EventsRoute(view, bodies, options);
     const refresh = new RefreshRoute(view, options, this.#closing.signal);
     const routes: Route[] = [...apiRoutes(view, bodies), this.#events.route, ...refresh.routes];
