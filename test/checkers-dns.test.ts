@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { getEventListeners } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { dnsChecker, DNS_ATTEMPT_TIMEOUT, DNS_TRIES } from '../src/checkers/dns.js';
+import { dnsChecker, DNS_ATTEMPT_TIMEOUT, DNS_TOTAL_TIMEOUT, DNS_TRIES } from '../src/checkers/dns.js';
+import { ManualClock } from '../src/testing/manual-clock.js';
 import { HealthCache, ProviderRegistry } from '../src/index.js';
 import { startDnsServer, type DnsServer } from './support/dns-server.js';
 import { failOnUnhandledRejections } from './support/unhandled.js';
@@ -140,6 +141,59 @@ describe('dnsChecker', () => {
       assert.ok(took >= DNS_ATTEMPT_TIMEOUT && took < 20_000, `took ${took} ms`);
     },
   );
+
+  for (const count of [3, 5]) {
+    it(
+      `with ${count} silent servers, asks each once and ends inside the 4 s total, naming "no answer"`,
+      { timeout: 60_000 },
+      async () => {
+        const silent = await Promise.all(
+          Array.from({ length: count }, () => startDnsServer({ 'silent.test': { behaviour: 'silent' } })),
+        );
+        try {
+          const addresses = silent.map((server) => server.address);
+          const started = Date.now();
+          // No signal: the checker's own bound is what ends it.
+          const report = await dnsChecker({ name: 'silent.test', servers: addresses }).healthCheck(never());
+          const took = Date.now() - started;
+          assert.equal(
+            report.message,
+            `silent.test A via ${addresses.join(', ')}: no answer in time (1 try each of ${count} servers)`,
+          );
+          assert.deepEqual(report.details, { type: 'A', code: 'ETIMEOUT' });
+          assert.ok(took < DNS_TOTAL_TIMEOUT + 500, `took ${took} ms`);
+          assert.deepEqual(
+            silent.map((server) => server.queries.length),
+            silent.map(() => 1),
+            'every server asked once within the total',
+          );
+        } finally {
+          await Promise.all(silent.map((server) => server.close()));
+        }
+      },
+    );
+  }
+
+  it('the 4 s total runs on the injected clock and cancels the query', { timeout: 30_000 }, async () => {
+    const baseline = dnsHandles();
+    const before = dns.queries.length;
+    const clock = new ManualClock(Date.now());
+    const started = Date.now();
+    const pending = dnsChecker({ name: 'silent.test', servers, clock }).healthCheck(never());
+    for (let i = 0; i < 500 && dns.queries.length === before; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(dns.queries.length > before, 'the server was asked');
+    await clock.advance(DNS_TOTAL_TIMEOUT);
+    const report = await pending;
+    assert.ok(Date.now() - started < DNS_ATTEMPT_TIMEOUT, 'ended by the total, not by the resolver');
+    assert.equal(
+      report.message,
+      `silent.test A via ${dns.address}: no answer in time (timeout after ${DNS_TRIES} tries)`,
+    );
+    assert.deepEqual(report.details, { type: 'A', code: 'ETIMEOUT' });
+    const deadline = Date.now() + 10_000;
+    while (dnsHandles() > baseline && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(dnsHandles() <= baseline, String(process.getActiveResourcesInfo()));
+  });
 
   it('cancels the query when the signal aborts (the check timeout holds) and leaves nothing behind', async () => {
     const baseline = dnsHandles();

@@ -3,6 +3,7 @@ import net from 'node:net';
 import type { Checker, CheckerOptions } from './checker.js';
 import type { HealthReport } from '../provider.js';
 import { optionRangeError, optionTypeError, optionsObject, stringOption } from '../validate.js';
+import { timeoutSignal } from '../async.js';
 import { NEVER, abortError } from './internal/abort.js';
 import {
   describeDnsError,
@@ -14,17 +15,30 @@ import {
   type Answers,
   type RecordType,
 } from './internal/dns-records.js';
-import { checkerClockOption, slowThresholdOption } from './internal/options.js';
+import { checkerClockOption, slowThresholdOption, timerClock } from './internal/options.js';
 import { Outcome } from './internal/outcome.js';
 
 export type { RecordType as DnsRecordType } from './internal/dns-records.js';
 
 const CHECKER = 'dnsChecker';
 const SITE = { scope: CHECKER } as const;
-/** How long the resolver waits for the first attempt, in ms (c-ares doubles it for each retry: 1 s + 2 s, under the cache's default 5 s check timeout). */
+/** How long the resolver waits for the first attempt to one server, in ms (c-ares doubles it for the retry: 1 s + 2 s). */
 export const DNS_ATTEMPT_TIMEOUT = 1_000;
-/** Attempts per server before the resolver gives up with a timeout. */
+/** Attempts to a single server before the resolver gives up with a timeout; several servers get one each. */
 export const DNS_TRIES = 2;
+/**
+ * The longest a check waits for an answer, in ms, however many servers it
+ * asks: under the cache's default 5 s check timeout, so the user reads "no
+ * answer in time" rather than a generic timeout.
+ */
+export const DNS_TOTAL_TIMEOUT = 4_000;
+/**
+ * What the waits of several servers may add up to, in ms, counting each wait
+ * twice: Node notices a resolver timeout on a timer whose period is the wait
+ * (at most 1 s), so a wait can end up to one period late. Under
+ * {@link DNS_TOTAL_TIMEOUT}, so every server is asked before the total runs out.
+ */
+const DNS_WAITS = 3_500;
 const MAX_SERVERS = 8;
 const MAX_EXPECTED = 64;
 const MAX_VALUE_CHARS = 1024;
@@ -32,6 +46,22 @@ const MAX_VALUE_CHARS = 1024;
 const MAX_DETAIL_ANSWERS = 32;
 const MAX_SHOWN_ANSWERS = 5;
 const MAX_SHOWN_CHARS = 100;
+
+/**
+ * How the resolver spreads its waits over `servers` servers: one server gets
+ * 1 s + 2 s; several get one try each, waiting 1750 ms / servers (875 ms for
+ * 2, 583 ms for 3, 218 ms for 8), at most 3.5 s in all even when late.
+ */
+function attemptPlan(servers: number): { readonly tries: number; readonly timeout: number } {
+  if (servers <= 1) return { tries: DNS_TRIES, timeout: DNS_ATTEMPT_TIMEOUT };
+  // c-ares asks each server in turn and doubles the wait at each round: one round keeps every server asked.
+  return { tries: 1, timeout: Math.min(DNS_ATTEMPT_TIMEOUT, Math.floor(DNS_WAITS / (2 * servers))) };
+}
+
+/** How many servers the system resolver would ask (those of /etc/resolv.conf). */
+function systemServerCount(): number {
+  return Math.max(1, new Resolver().getServers().length);
+}
 
 /** Options of {@link dnsChecker}. */
 export interface DnsCheckerOptions extends CheckerOptions {
@@ -143,8 +173,15 @@ function showAnswers(values: readonly string[], type: RecordType): string {
  * `node:dns` Resolver (the system's servers, or `servers`): healthy when it
  * resolves (and every `expect` value is among the answers), unhealthy naming
  * the reason (`no such name (NXDOMAIN)`, `SERVFAIL`, `REFUSED`, a timeout,
- * a missing expected value). The answers are in `details.answers`. The first
- * attempt waits 1 s, the second 2 s; an aborted signal cancels the query.
+ * a missing expected value). The answers are in `details.answers`. An
+ * aborted signal cancels the query.
+ *
+ * Time is bounded however many servers there are: a single server gets two
+ * tries (waiting 1 s, then 2 s); several servers get one try each, waiting
+ * 1750 ms / servers (875 ms for 2, 583 ms for 3, 218 ms for 8: a server that
+ * answers later is not heard), so that all are asked within 3.5 s; and the
+ * check ends after {@link DNS_TOTAL_TIMEOUT} (4 s, on the checker's clock) at
+ * the latest, with `no answer in time`.
  *
  * ```ts
  * registry.register('db-dns', dnsChecker({ name: 'db.internal', expect: '10.0.0.12' }));
@@ -177,19 +214,29 @@ export function dnsChecker(options: DnsCheckerOptions): DnsChecker {
   async function check(signal: AbortSignal): Promise<HealthReport> {
     if (signal.aborted) throw abortError(signal, target);
     const outcome = new Outcome(slowThreshold, clock);
+    const count = servers?.length ?? systemServerCount();
+    const plan = attemptPlan(count);
     // A resolver per check: cancel() stops every query of its resolver, so checks must not share one.
-    const resolver = new Resolver({ timeout: DNS_ATTEMPT_TIMEOUT, tries: DNS_TRIES });
+    const resolver = new Resolver(plan);
     if (servers) resolver.setServers(servers);
+    // The total, on the injected clock; awaited by the check, so it keeps the process alive.
+    const total = timeoutSignal(timerClock(clock), DNS_TOTAL_TIMEOUT, [signal], { keepAlive: true });
     const onAbort = (): void => resolver.cancel();
-    signal.addEventListener('abort', onAbort, { once: true });
+    total.signal.addEventListener('abort', onAbort, { once: true });
     try {
       return judge(await resolveRecords(resolver, type, name), outcome);
     } catch (error) {
       if (signal.aborted) throw abortError(signal, target);
-      const reason = describeDnsError(error, type, DNS_TRIES);
+      if (total.timedOut || dnsErrorCode(error) === 'ETIMEOUT') {
+        // The same words whether the resolver or the total ran out first: no server answered in time.
+        const tries = count === 1 ? `timeout after ${plan.tries} tries` : `1 try each of ${count} servers`;
+        return outcome.unhealthy(`${target}: no answer in time (${tries})`, { type, code: 'ETIMEOUT' });
+      }
+      const reason = describeDnsError(error, type, plan.tries);
       return outcome.unhealthy(`${target}: ${reason}`, { type, code: dnsErrorCode(error) ?? 'UNKNOWN' });
     } finally {
-      signal.removeEventListener('abort', onAbort);
+      total.signal.removeEventListener('abort', onAbort);
+      total.dispose();
     }
   }
 
