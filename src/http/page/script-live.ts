@@ -204,7 +204,7 @@ function onChange(p) {
 }
 
 function connect() {
-  const source = new EventSource(api('/api/events'));
+  const source = new EventSource(api('/api/events?batch=1'));
   source.addEventListener('open', () => setConnection('live', 'Live'));
   source.addEventListener('error', () => {
     const closed = source.readyState === EventSource.CLOSED;
@@ -220,10 +220,11 @@ function connect() {
     if (timing && !performance.getEntriesByName('rows-known').length) performance.mark('rows-known');
   });
   source.addEventListener('change', (event) => onChange(JSON.parse(event.data)));
-  // A batch of changes in one event (servers that batch; an array of provider statuses).
+  // ?batch=1: one 'changes' event per publish interval, each provider once, as it is when sent.
   source.addEventListener('changes', (event) => {
-    const list = JSON.parse(event.data);
-    if (Array.isArray(list)) list.forEach(onChange);
+    const batch = JSON.parse(event.data);
+    for (const p of batch.changed || []) onChange(p);
+    for (const name of batch.removed || []) applyRemove(name);
   });
   source.addEventListener('remove', (event) => applyRemove(JSON.parse(event.data).name));
 }

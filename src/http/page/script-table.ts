@@ -49,12 +49,17 @@ function schedule() {
   requestAnimationFrame(frame);
 }
 
+// A snapshot (on connect and after a reconnect): transitions missed while
+// away are still announced.
 function replaceAll(list) {
+  const before = new Map(providers);
   providers.clear();
   for (const s of STATES) counts[s] = 0;
   for (const p of list) {
     providers.set(p.name, p);
     counts[p.state]++;
+    const previous = before.get(p.name);
+    if (previous && previous.state !== p.state) transition(p.name, p.state);
   }
   names = [...providers.keys()].sort(compare);
   for (const name of rendered.keys()) dirty.add(name);
