@@ -76,7 +76,7 @@ describe('CLI config errors', () => {
     const text = `providers:\n${tcp()}  - name: engine\n    type: dokcer\n`;
     const result = await runWith('provider-health.yaml', text);
     assertConfigError(result, [
-      'provider-health.yaml:7: providers[1].type: expected one of docker, kubernetes, nomad, http, tcp, got "dokcer"',
+      'provider-health.yaml:7: providers[1].type: expected one of docker, kubernetes, nomad, http, tcp, grpc, dns, got "dokcer"',
     ]);
   });
 

@@ -1,4 +1,5 @@
-import { HealthCache, statusToJSON, type Status } from '../index.js';
+import { sleep } from '../async.js';
+import { HealthCache, statusToJSON, systemClock, type Clock, type Status } from '../index.js';
 import type { Invocation } from './args.js';
 import { describeDiscovery } from './discovery.js';
 import type { Io } from './io.js';
@@ -48,7 +49,7 @@ export async function runCheck(
   // Stop waiting for the sweep at once on Ctrl-C; dispose() aborts the checks it runs.
   const stop = (): void => cache.dispose();
   signal.addEventListener('abort', stop, { once: true });
-  const progress = io.stdout.isTTY ? showProgress(cache, io) : undefined;
+  const progress = io.stdout.isTTY ? showProgress(cache, io, systemClock) : undefined;
   let statuses: readonly Status[];
   try {
     statuses = await cache.checkNow(signal);
@@ -85,10 +86,11 @@ export async function runCheck(
 
 /**
  * While the sweep runs longer than {@link PROGRESS_DELAY}, keeps one line on
- * stderr saying which providers it still waits on.
+ * stderr saying which providers it still waits on. Its timers are background
+ * ones on `clock` (no keepAlive): the sweep it reports on keeps the process alive.
  */
-function showProgress(cache: HealthCache, io: Io): { dispose(): void } {
-  const started = Date.now();
+function showProgress(cache: HealthCache, io: Io, clock: Clock): { dispose(): void } {
+  const started = clock.now();
   const names = cache.registry.names();
   const done = new Set<string>();
   const results = cache.onResult(({ name }) => done.add(name));
@@ -99,19 +101,24 @@ function showProgress(cache: HealthCache, io: Io): { dispose(): void } {
       waiting.length > 3
         ? `${waiting.slice(0, 3).join(', ')} and ${waiting.length - 3} more`
         : waiting.join(', ');
-    const line = `checking ${names.length} providers: ${done.size} done, waiting on ${list} (${formatLatency(Date.now() - started)})`;
+    const line = `checking ${names.length} providers: ${done.size} done, waiting on ${list} (${formatLatency(clock.now() - started)})`;
     const width = io.stderr.columns !== undefined && io.stderr.columns >= 40 ? io.stderr.columns : 80;
     io.stderr.write(`\r\u001b[K${line.length > width - 1 ? `${line.slice(0, width - 2)}…` : line}`);
     shown = true;
   };
-  let timer: NodeJS.Timeout | undefined = setTimeout(function tick() {
-    draw();
-    timer = setTimeout(tick, PROGRESS_INTERVAL);
-  }, PROGRESS_DELAY);
+  const stop = new AbortController();
+  const ticking = async (): Promise<void> => {
+    await sleep(clock, PROGRESS_DELAY, stop.signal);
+    for (;;) {
+      draw();
+      await sleep(clock, PROGRESS_INTERVAL, stop.signal);
+    }
+  };
+  // It ends only by dispose()'s abort: that rejection is the expected end.
+  ticking().catch(() => undefined);
   return {
     dispose() {
-      clearTimeout(timer);
-      timer = undefined;
+      stop.abort();
       results.dispose();
       if (shown) io.stderr.write('\r\u001b[K');
     },

@@ -44,6 +44,24 @@ const tls = z.strictObject({
   skipVerify: z.boolean().optional(),
 });
 
+/** The longest `certExpiryWarning`: 366 days, the checkers' own bound (it is compared with dates, never a timer). */
+export const MAX_CERT_EXPIRY_WARNING = 366 * 86_400_000;
+
+/**
+ * Days before a certificate or token expires from which the check is
+ * `degraded` (`"30d"`); `0` turns the warning off. Default 14 days (the checker's).
+ */
+const certExpiryWarning = z
+  .union([z.number(), z.string()], { error: `expected ${DURATION_HINT}` })
+  .transform((value, context) => {
+    try {
+      return parseDuration(value, { max: MAX_CERT_EXPIRY_WARNING, text: '366d' });
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message, input: value });
+      return z.NEVER;
+    }
+  });
+
 const common = {
   /** The name the provider is shown and looked up under; unique in the file. */
   name: nonEmpty,
@@ -57,6 +75,9 @@ const docker = z.strictObject({
   /** `unix:///path`, `tcp://host:port` or `https://…`; default: `DOCKER_HOST`, then the usual sockets. */
   host: nonEmpty.optional(),
   tls: tls.optional(),
+  certExpiryWarning: certExpiryWarning.optional(),
+  /** Also read `/info` and report the daemon's warnings as degraded. Default false. */
+  info: z.boolean().optional(),
 });
 
 const kubernetes = z.strictObject({
@@ -66,6 +87,11 @@ const kubernetes = z.strictObject({
   kubeconfig: nonEmpty.optional(),
   /** The kubeconfig context; default: its current context. */
   context: nonEmpty.optional(),
+  certExpiryWarning: certExpiryWarning.optional(),
+  /** Also ask `/livez` besides `/readyz`. Default false. */
+  livez: z.boolean().optional(),
+  /** Also list nodes and report NotReady ones as degraded (needs list on nodes). Default false. */
+  nodes: z.boolean().optional(),
 });
 
 const nomad = z.strictObject({
@@ -78,6 +104,9 @@ const nomad = z.strictObject({
   /** Region to ask about; default: the agent's. */
   region: nonEmpty.optional(),
   tls: tls.optional(),
+  certExpiryWarning: certExpiryWarning.optional(),
+  /** Also read `/v1/operator/autopilot/health`; failure tolerance 0 is degraded. Default false. */
+  autopilot: z.boolean().optional(),
 });
 
 const statusCode = z
@@ -109,6 +138,7 @@ const http = z.strictObject({
     .union([z.boolean(), z.int()], { error: 'expected true, false or a number of redirects' })
     .optional(),
   tls: tls.optional(),
+  certExpiryWarning: certExpiryWarning.optional(),
 });
 
 const tcp = z.strictObject({
@@ -118,13 +148,48 @@ const tcp = z.strictObject({
   port: port.refine((value) => value > 0, { error: 'expected a port from 1 to 65535' }),
 });
 
+const grpc = z.strictObject({
+  ...common,
+  type: z.literal('grpc'),
+  /** `host:port`, `[ipv6]:port` or `unix:/path`. Required. */
+  address: nonEmpty,
+  /** The service whose health is asked; default the server as a whole. */
+  service: z.string().optional(),
+  /** Speak gRPC without TLS. Default false; not with `tls`. */
+  plaintext: z.boolean().optional(),
+  tls: tls.optional(),
+  /** The call's deadline, sent to the server; default none (the check timeout still holds). */
+  timeout: duration.optional(),
+  certExpiryWarning: certExpiryWarning.optional(),
+});
+
+/** The DNS record types a `dns` entry can ask for. */
+export const DNS_RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'SRV', 'TXT'] as const;
+
+const dns = z.strictObject({
+  ...common,
+  type: z.literal('dns'),
+  /** The DNS name to resolve (`name` is the provider's). Required. */
+  query: nonEmpty,
+  /** The record type (the checker's `type`, renamed: `type` is the entry's kind). Default A. */
+  recordType: z
+    .enum(DNS_RECORD_TYPES, { error: `expected one of ${DNS_RECORD_TYPES.join(', ')}` })
+    .optional(),
+  /** IP addresses (with optional ports) of the servers to ask; default the system's resolvers. */
+  servers: z.array(z.string(), { error: 'expected a list of IP addresses' }).optional(),
+  /** Values that must all be among the answers. */
+  expect: z
+    .union([z.string(), z.array(z.string())], { error: 'expected a value or a list of values' })
+    .optional(),
+});
+
 /** The provider types a config can name, in the order error messages list them. */
-export const PROVIDER_TYPES = ['docker', 'kubernetes', 'nomad', 'http', 'tcp'] as const;
+export const PROVIDER_TYPES = ['docker', 'kubernetes', 'nomad', 'http', 'tcp', 'grpc', 'dns'] as const;
 
 /** Each provider type's schema. */
-const PROVIDER_SCHEMAS = { docker, kubernetes, nomad, http, tcp } as const;
+const PROVIDER_SCHEMAS = { docker, kubernetes, nomad, http, tcp, grpc, dns } as const;
 
-const provider = z.discriminatedUnion('type', [docker, kubernetes, nomad, http, tcp]);
+const provider = z.discriminatedUnion('type', [docker, kubernetes, nomad, http, tcp, grpc, dns]);
 
 /** A whole number from `min` to `max`, saying so when it is not. */
 function count(min: number, max: number) {
@@ -149,6 +214,8 @@ const server = z
     allowedHosts: z.array(nonEmpty, { error: 'expected a list of host names' }).optional(),
     /** Open `/api/events` streams at most; beyond it 503. Default 1,000 (checked by the handler). */
     maxEventStreams: z.number().optional(),
+    /** JSON bodies are re-serialised at most once per this while statuses change. Default 250ms (0 to 1m, checked by the handler). */
+    publishInterval: duration.optional(),
     /** Open connections at most; further ones are closed at once. Default 1,000 (1 to 100,000). */
     maxConnections: count(1, 100_000).optional(),
     /** Time a client has to send the request headers. Default 10s. */

@@ -1,12 +1,14 @@
 /**
- * Durations in the config file: `"30s"`, `"1m30s"`, `"250ms"`, `"1.5h"`, or a
- * plain number of milliseconds, at most {@link MAX_DURATION}.
+ * Durations in the config file: `"30s"`, `"1m30s"`, `"250ms"`, `"1.5h"`,
+ * `"14d"`, or a plain number of milliseconds, at most {@link MAX_DURATION}
+ * unless a caller gives another bound (`certExpiryWarning`, compared with
+ * dates and never used as a timer, goes up to 366 days).
  */
 import { MAX_DURATION } from '../validate.js';
 import { quoteString } from './quote.js';
 
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
-const PART = /(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h)/y;
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const PART = /(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h|d)/y;
 
 /** What a duration looks like, for error messages. */
 export const DURATION_HINT = 'a duration like "30s", "1m30s", "250ms" or a number of milliseconds';
@@ -14,14 +16,26 @@ export const DURATION_HINT = 'a duration like "30s", "1m30s", "250ms" or a numbe
 /** Texts longer than this are not durations: refused before the parse. */
 const MAX_DURATION_TEXT = 64;
 
+/** A bound other than {@link MAX_DURATION}, for a duration that is never a timer. */
+export interface DurationBound {
+  /** The longest duration accepted, in ms. */
+  readonly max: number;
+  /** How the bound reads in the message: `366d`. */
+  readonly text: string;
+}
+
 /**
  * Parses a duration to milliseconds.
  * @throws RangeError saying what was expected, for anything else (negative,
- * no unit, unknown unit, not finite, longer than {@link MAX_DURATION}: 2^31 − 1
- * ms, about 24.8 days, the longest timer Node.js honours; a longer one fires at once).
+ * no unit, unknown unit, not finite, longer than `bound` or else {@link MAX_DURATION}:
+ * 2^31 − 1 ms, about 24.8 days, the longest timer Node.js honours; a longer one fires at once).
  */
-export function parseDuration(value: string | number): number {
-  return bounded(typeof value === 'number' ? parseNumber(value) : parseText(value), value);
+export function parseDuration(value: string | number, bound?: DurationBound): number {
+  const ms = typeof value === 'number' ? parseNumber(value) : parseText(value);
+  if (bound === undefined) return bounded(ms, value);
+  if (ms <= bound.max) return ms;
+  const got = typeof value === 'number' ? String(value) : quoteString(value);
+  throw new RangeError(`expected a duration of at most ${bound.text} (${bound.max} ms), got ${got}`);
 }
 
 function parseNumber(value: number): number {

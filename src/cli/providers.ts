@@ -35,62 +35,81 @@ export async function buildProvider(
   const at: ConfigPath = ['providers', index];
   const tls = 'tls' in entry ? await readTls(entry.tls, [...at, 'tls'], loaded, signal) : undefined;
   try {
-    const checker = await (async (): Promise<HealthChecker & { readonly target: string }> => {
-      switch (entry.type) {
-        case 'docker': {
-          const { dockerChecker } = await import('../checkers/docker.js');
-          return dockerChecker({ host: entry.host, tls, env, slowThreshold: entry.slowThreshold });
-        }
-        case 'kubernetes': {
-          const { kubernetesChecker } = await import('../checkers/kubernetes.js');
-          return kubernetesChecker({
-            kubeconfig: entry.kubeconfig,
-            context: entry.context,
-            env,
-            slowThreshold: entry.slowThreshold,
-          });
-        }
-        case 'nomad': {
-          const { nomadChecker } = await import('../checkers/nomad.js');
-          return nomadChecker({
-            address: entry.address,
-            token: entry.token,
-            region: entry.region,
-            tls,
-            env,
-            slowThreshold: entry.slowThreshold,
-          });
-        }
-        case 'http': {
-          const { httpChecker } = await import('../checkers/http.js');
-          return httpChecker({
-            url: entry.url,
-            method: entry.method,
-            expectedStatus: entry.expectedStatus,
-            bodyMatch:
-              entry.bodyMatch === undefined
-                ? undefined
-                : bodyPattern(entry.bodyMatch, [...at, 'bodyMatch'], loaded),
-            headers: entry.headers,
-            tls,
-            followRedirects: entry.followRedirects,
-            slowThreshold: entry.slowThreshold,
-          });
-        }
-        case 'tcp': {
-          const { tcpChecker } = await import('../checkers/tcp.js');
-          return tcpChecker({ host: entry.host, port: entry.port, slowThreshold: entry.slowThreshold });
-        }
-      }
-    })();
+    const checker = await checkerFor(entry, tls, env, (text) =>
+      bodyPattern(text, [...at, 'bodyMatch'], loaded),
+    );
     return { name: entry.name, type: entry.type, target: checker.target, checker };
   } catch (error) {
     const problem = optionProblem(error);
     if (problem === undefined) throw error;
     // `url` of httpChecker → the line of providers[i].url; an option the entry lacks → the entry's line.
-    const [first = ''] = problem.option;
-    const path = Object.hasOwn(entry, first) ? [...at, ...problem.option] : at;
+    const [option, ...rest] = problem.option;
+    const key = RENAMED[entry.type]?.[option] ?? option;
+    const path = Object.hasOwn(entry, key) ? [...at, key, ...rest] : at;
     throw loaded.errorAt(path, problem.message);
+  }
+}
+
+/** Checker options whose config key differs (the entry's `name` and `type` are its own). */
+const RENAMED: Partial<Record<ProviderEntry['type'], Readonly<Record<string, string>>>> = {
+  dns: { name: 'query', type: 'recordType' },
+};
+
+/**
+ * The checker an entry describes, its module imported on first use. Over 60
+ * lines: one short case per provider type, each only passing the entry's keys on.
+ */
+async function checkerFor(
+  entry: ProviderEntry,
+  tls: TlsOptions | undefined,
+  env: Env,
+  pattern: (text: string) => string | RegExp,
+): Promise<HealthChecker & { readonly target: string }> {
+  const { slowThreshold } = entry;
+  switch (entry.type) {
+    case 'docker': {
+      const { dockerChecker } = await import('../checkers/docker.js');
+      const { host, certExpiryWarning, info } = entry;
+      return dockerChecker({ host, tls, env, slowThreshold, certExpiryWarning, info });
+    }
+    case 'kubernetes': {
+      const { kubernetesChecker } = await import('../checkers/kubernetes.js');
+      const { kubeconfig, context, certExpiryWarning, livez, nodes } = entry;
+      return kubernetesChecker({ kubeconfig, context, env, slowThreshold, certExpiryWarning, livez, nodes });
+    }
+    case 'nomad': {
+      const { nomadChecker } = await import('../checkers/nomad.js');
+      const { address, token, region, certExpiryWarning, autopilot } = entry;
+      return nomadChecker({ address, token, region, tls, env, slowThreshold, certExpiryWarning, autopilot });
+    }
+    case 'http': {
+      const { httpChecker } = await import('../checkers/http.js');
+      return httpChecker({
+        url: entry.url,
+        method: entry.method,
+        expectedStatus: entry.expectedStatus,
+        bodyMatch: entry.bodyMatch === undefined ? undefined : pattern(entry.bodyMatch),
+        headers: entry.headers,
+        tls,
+        followRedirects: entry.followRedirects,
+        slowThreshold,
+        certExpiryWarning: entry.certExpiryWarning,
+      });
+    }
+    case 'tcp': {
+      const { tcpChecker } = await import('../checkers/tcp.js');
+      return tcpChecker({ host: entry.host, port: entry.port, slowThreshold });
+    }
+    case 'grpc': {
+      const { grpcChecker } = await import('../checkers/grpc.js');
+      const { address, service, plaintext, timeout, certExpiryWarning } = entry;
+      return grpcChecker({ address, service, plaintext, tls, timeout, slowThreshold, certExpiryWarning });
+    }
+    case 'dns': {
+      const { dnsChecker } = await import('../checkers/dns.js');
+      const { query, recordType, servers, expect } = entry;
+      return dnsChecker({ name: query, type: recordType, servers, expect, slowThreshold });
+    }
   }
 }
 

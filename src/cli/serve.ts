@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import { createHealthHandler, type HealthHandler } from '../http/handler.js';
-import { redactSecrets, type HealthView } from '../index.js';
+import { settleOrAbort, timeoutSignal } from '../async.js';
+import { redactSecrets, systemClock, type HealthView } from '../index.js';
 import type { Invocation } from './args.js';
 import { describeDiscovery } from './discovery.js';
 import { formatDuration } from './duration.js';
@@ -41,6 +42,7 @@ export async function runServe(
       minRefreshInterval: setup.server.minRefreshInterval,
       allowedHosts: setup.server.allowedHosts,
       maxEventStreams: setup.server.maxEventStreams,
+      publishInterval: setup.server.publishInterval,
     });
   } catch (error) {
     await view.dispose();
@@ -133,16 +135,12 @@ function describeListenError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Waits for `promise` (its rejection ignored) at most `ms`; the caller awaits it, so the timer keeps the process alive. */
 async function withDeadline(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
+  const deadline = timeoutSignal(systemClock, ms, [], { keepAlive: true });
   try {
-    await Promise.race([
-      promise.catch(() => undefined),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, ms);
-      }),
-    ]);
+    await settleOrAbort(promise, deadline.signal);
   } finally {
-    clearTimeout(timer);
+    deadline.dispose();
   }
 }

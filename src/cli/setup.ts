@@ -21,6 +21,7 @@ const OPTION_PATHS: Readonly<Record<string, ConfigPath>> = {
   minRefreshInterval: ['server', 'minRefreshInterval'],
   allowedHosts: ['server', 'allowedHosts'],
   maxEventStreams: ['server', 'maxEventStreams'],
+  publishInterval: ['server', 'publishInterval'],
   redis: ['redis', 'url'],
   key: ['redis', 'key'],
   leaseTtl: ['redis', 'leaseTtl'],
@@ -44,6 +45,8 @@ export interface Setup {
     readonly minRefreshInterval: number | undefined;
     readonly allowedHosts: readonly string[] | undefined;
     readonly maxEventStreams: number | undefined;
+    /** How often JSON bodies are re-serialised at most while statuses change (the handler's option). */
+    readonly publishInterval: number | undefined;
     /** Connection bounds and timeouts of the HTTP server, defaults applied. */
     readonly limits: ServerLimits;
   };
@@ -146,6 +149,7 @@ export async function prepare(
       minRefreshInterval: config.server?.minRefreshInterval,
       allowedHosts: config.server?.allowedHosts,
       maxEventStreams: config.server?.maxEventStreams,
+      publishInterval: config.server?.publishInterval,
       limits: serverLimits(config.server),
     },
     redis:

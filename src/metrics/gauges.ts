@@ -129,3 +129,59 @@ export function registerServiceGauges(
     });
   }
 }
+
+/**
+ * The `details` keys the bundled TLS-speaking checkers put each credential's
+ * expiry in (ISO 8601), by the `certificate` label they get. The same names
+ * as the checkers' `EXPIRY_DETAIL_KEYS`; spelled here so metrics need no checker module.
+ */
+const CERTIFICATE_DETAILS = {
+  server: 'serverCertificateNotAfter',
+  client: 'clientCertificateNotAfter',
+  token: 'tokenNotAfter',
+} as const;
+
+/** Seconds since the epoch of an ISO 8601 date in `details`; `undefined` when absent or not a date. */
+function expirySeconds(
+  details: Readonly<Record<string, unknown>> | undefined,
+  key: string,
+): number | undefined {
+  const value = details?.[key];
+  if (typeof value !== 'string') return undefined;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? ms / 1000 : undefined;
+}
+
+/**
+ * `certificate_expiry_timestamp_seconds{provider,certificate}`: when the
+ * server certificate, the client certificate or the bearer token of the
+ * provider's last check stops being valid, from its `details`. Read from the
+ * view at each scrape, so a key the last check did not report, or a removed
+ * provider, has no series. @internal
+ */
+export function registerCertificateGauge(
+  prom: PromClient,
+  view: HealthView,
+  p: string,
+  registers: Registry[],
+  names: string[],
+): void {
+  names.push(`${p}certificate_expiry_timestamp_seconds`);
+  new prom.Gauge({
+    name: `${p}certificate_expiry_timestamp_seconds`,
+    help: 'When the certificate (server or client) or token the provider was last checked with expires, in seconds since the Unix epoch.',
+    labelNames: ['provider', 'certificate'],
+    registers,
+    collect() {
+      this.reset();
+      for (const provider of view.registry.names()) {
+        const details = view.get(provider)?.details;
+        if (details === undefined) continue;
+        for (const [certificate, key] of Object.entries(CERTIFICATE_DETAILS)) {
+          const seconds = expirySeconds(details, key);
+          if (seconds !== undefined) this.set({ provider, certificate }, seconds);
+        }
+      }
+    },
+  });
+}

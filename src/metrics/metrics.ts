@@ -3,7 +3,7 @@ import type { Disposable } from '../disposable.js';
 import type { CheckResult } from '../health-cache.js';
 import type { HealthView } from '../health-view.js';
 import type { HealthMetrics } from './health-metrics.js';
-import { registerServiceGauges, registerStatusGauges } from './gauges.js';
+import { registerCertificateGauge, registerServiceGauges, registerStatusGauges } from './gauges.js';
 import {
   resolveMetricsOptions,
   type MetricsOptions,
@@ -43,6 +43,9 @@ const MAX_EARLY_RESULTS = 10_000;
  * - `<prefix>last_check_timestamp_seconds{provider}`, `<prefix>consecutive_failures{provider}`,
  *   `<prefix>uptime_ratio{provider}`, `<prefix>providers`
  * - `<prefix>abandoned_checks` and `<prefix>abandoned_checks_total`: hung checks
+ * - `<prefix>certificate_expiry_timestamp_seconds{provider,certificate}`: when the
+ *   `server` or `client` certificate or the `token` of the last check expires
+ *   (from `details.serverCertificateNotAfter`, `clientCertificateNotAfter`, `tokenNotAfter`)
  *
  * @throws MetricsUnavailableError when `prom-client` is not installed;
  * TypeError/RangeError naming a bad option.
@@ -116,6 +119,7 @@ class PrometheusHealthMetrics implements PrometheusMetrics {
     });
 
     registerServiceGauges(prom, view, p, registers, names, options.eventStreams);
+    registerCertificateGauge(prom, view, p, registers, names);
 
     this.#subscriptions = [
       view.onResult((result) => this.observe(result)),
