@@ -159,6 +159,39 @@ describe('GET /api/events?batch=1', () => {
     }
   });
 
+  it('keeps a client that is still reading a snapshot of many megabytes', { timeout: 60_000 }, async () => {
+    // 100 providers with 80 kB names: an 8 MB snapshot, far past socket buffers plus 1 MiB.
+    const providers: Record<string, ReturnType<typeof switchable>> = {};
+    for (let i = 0; i < 100; i++)
+      providers[`${String(i).padStart(3, '0')}-${'n'.repeat(80_000)}`] = switchable();
+    const { cache } = await demoCache(providers);
+    const handler = createHealthHandler(cache, { metrics: false });
+    const server = await serve(handler);
+    const socket = net.connect({ host: '127.0.0.1', port: server.port });
+    let received = '';
+    try {
+      await new Promise<void>((resolve) => socket.once('connect', resolve));
+      socket.on('error', () => {});
+      socket.setEncoding('latin1');
+      socket.pause(); // not reading yet: the snapshot waits in the server's queue
+      socket.write('GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      await waitUntil(() => handler.connections === 1, 10_000, 'the stream to open');
+      const first = Object.keys(providers)[0]!;
+      providers[first]!.report = { healthy: false, message: 'changed while the snapshot was queued' };
+      await cache.checkProvider(first);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(handler.connections, 1, 'the client reading its snapshot was not dropped');
+      socket.on('data', (chunk: string) => (received += chunk));
+      socket.resume();
+      await waitUntil(() => received.includes('changed while the snapshot was queued'), 20_000, 'the change');
+      assert.ok(received.indexOf('event: snapshot') < received.indexOf('event: change'));
+    } finally {
+      socket.destroy();
+      handler.close();
+      await server.close();
+    }
+  });
+
   it('refuses unknown, repeated and bad parameters with a 400', { timeout: 30_000 }, async () => {
     const { cache } = await demoCache({ a: switchable() });
     const handler = createHealthHandler(cache, { metrics: false });

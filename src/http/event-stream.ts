@@ -2,7 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Clock, TimerHandle } from '../clock.js';
 
-/** A client whose unsent output grows past this is too slow to follow and is dropped. */
+/**
+ * A client whose unsent output grows past this, beyond the largest event it
+ * was sent, is too slow to follow and is dropped. The largest event is not
+ * counted: at 10,000 providers a snapshot or a batch is megabytes, and a
+ * client still reading it is not slow.
+ */
 const MAX_BUFFERED = 1 << 20;
 
 /**
@@ -20,6 +25,8 @@ export class EventStreamHub {
   readonly #clients = new Map<ServerResponse, Socket>();
   /** The streams that asked for batches (`?batch=1`); the others get each change. */
   readonly #batched = new Set<ServerResponse>();
+  /** The largest event (bytes) written to each stream. */
+  readonly #largest = new WeakMap<ServerResponse, number>();
   /** The streams of each socket, and the one `close` listener per socket that ends them. */
   readonly #sockets = new Map<
     Socket,
@@ -61,15 +68,18 @@ export class EventStreamHub {
     // A write racing a disconnect must not become an uncaught 'error' event.
     res.on('error', () => this.#remove(res));
     // A reconnecting browser waits this long (ms) before retrying.
-    res.write(`retry: 3000\n\n${first}`);
+    const opening = `retry: 3000\n\n${first}`;
+    this.#largest.set(res, Buffer.byteLength(opening));
+    res.write(opening);
     this.#schedule();
   }
 
   /** Writes serialised events to every stream of one kind: batched or not. */
   broadcast(event: string, batched = false): void {
     if ((batched ? this.#batched.size : this.#clients.size - this.#batched.size) === 0) return;
+    const bytes = Buffer.byteLength(event);
     for (const res of this.#clients.keys()) {
-      if (this.#batched.has(res) === batched) this.#write(res, event);
+      if (this.#batched.has(res) === batched) this.#write(res, event, bytes);
     }
   }
 
@@ -82,16 +92,18 @@ export class EventStreamHub {
     this.#stop();
   }
 
-  #write(res: ServerResponse, text: string): void {
+  #write(res: ServerResponse, text: string, bytes: number): void {
     if (res.writableEnded || res.destroyed) {
       this.#remove(res);
       return;
     }
-    if (res.writableLength > MAX_BUFFERED) {
+    const largest = this.#largest.get(res) ?? 0;
+    if (res.writableLength > MAX_BUFFERED + largest) {
       res.destroy();
       this.#remove(res);
       return;
     }
+    if (bytes > largest) this.#largest.set(res, bytes);
     res.write(text);
   }
 
@@ -138,7 +150,7 @@ export class EventStreamHub {
   #beat(): void {
     this.#ticking = false;
     if (this.#clients.size === 0) return;
-    for (const res of this.#clients.keys()) this.#write(res, ': ping\n\n');
+    for (const res of this.#clients.keys()) this.#write(res, ': ping\n\n', 8);
     this.#schedule();
   }
 
