@@ -53,7 +53,7 @@ export class HealthCache implements RunnableHealthView, Disposable {
   readonly onResult: HealthEvent<CheckResult> = this.#events.result.event;
   /** State changes, including the first one out of `unknown` and into `stale`. */
   readonly onTransition: HealthEvent<Transition> = this.#events.transition.event;
-  /** Providers dropped because they were unregistered. */
+  /** Providers dropped because they were unregistered, or their status forgotten ({@link HealthCache.forget}). */
   readonly onRemove: HealthEvent<Removal> = this.#events.removal.event;
   /** Anything that changed what `get`/`snapshot` return: a result, staleness or a removal. */
   readonly onChange: HealthEvent<StatusChange> = this.#events.change.event;
@@ -87,6 +87,7 @@ export class HealthCache implements RunnableHealthView, Disposable {
       this.#events,
       this.#disposed.signal,
       (name, provider, checks, keepAlive) => this.#check(name, provider, checks, keepAlive),
+      () => this.#store.sweepEnded(),
     );
     this.#registrySubscription = registry.onChange((change) => {
       if (change.type === 'unregistered') this.#store.remove(change.name);
@@ -182,8 +183,14 @@ export class HealthCache implements RunnableHealthView, Disposable {
   }
 
   /**
-   * Every checked provider's status, sorted by name. The same frozen array is
-   * returned until something changes, so this is O(1) between changes. No side effects.
+   * Every checked provider's status, sorted by name: the same frozen array
+   * until it is republished after a change, so this is O(1) between changes.
+   * While results stream in, it is republished at most once per
+   * `snapshotInterval` (default 100 ms): it trails the newest results by at
+   * most that long, never past the end of a sweep (`checkNow` resolves with
+   * everything its sweep found). The first change after a quiet interval,
+   * removals and {@link HealthCache.forget} are published at once. `get` is
+   * always exact. No side effects (no clock read, no timer).
    */
   snapshot(): readonly Status[] {
     return this.#store.snapshot();
@@ -205,6 +212,20 @@ export class HealthCache implements RunnableHealthView, Disposable {
    */
   restore(status: Status, sample?: HistorySample): boolean {
     return this.#store.restore(status, sample);
+  }
+
+  /**
+   * Drops the status of `name` while it stays registered, as an
+   * unregistration would (its history too): `get` answers `undefined` until
+   * the next check or restore, `onRemove` and `onChange` (with `status:
+   * undefined`) fire, and checks that started before are dropped when they
+   * end. No check is started. Returns `false`, without events, when
+   * `name` had no status (never checked, or not registered).
+   * @throws TypeError for an empty or non-string name.
+   */
+  forget(name: string): boolean {
+    assertProviderName(name);
+    return this.#store.forget(name);
   }
 
   /** Stops polling, the stale timer and following the registry. The cache keeps answering reads. */

@@ -33,6 +33,16 @@ export interface HealthCacheOptions {
   historySize?: number | undefined;
   /** Longer messages are cut to this many characters; integer >= 16. Default 1,024. */
   maxMessageLength?: number | undefined;
+  /**
+   * While results stream in, `snapshot()` is rebuilt at most once per this
+   * many ms, so readers polling it during a large sweep do not rebuild an
+   * O(n) array after every result. A snapshot trails the newest results by at
+   * most this (plus however late a busy event loop runs the timer), never past
+   * the end of a sweep: the end of every sweep, the first change after a quiet
+   * interval, removals and `forget` publish at once. `get()` is always exact.
+   * 0 publishes every change at once. Default 100; from 0 to 60,000.
+   */
+  snapshotInterval?: number | undefined;
   /** Source of time and timers. Default `systemClock`. */
   clock?: Clock | undefined;
   /** Source of randomness for `jitter`, returning [0, 1). Default `Math.random`. */
@@ -50,6 +60,7 @@ export interface ResolvedHealthCacheOptions {
   readonly successThreshold: number;
   readonly historySize: number;
   readonly maxMessageLength: number;
+  readonly snapshotInterval: number;
   readonly clock: Clock;
   readonly random: () => number;
 }
@@ -73,6 +84,10 @@ const DEFAULTS = {
   historySize: 60,
   maxMessageLength: 1024,
 } as const;
+
+/** The default of `snapshotInterval` and its bound (ms). */
+const SNAPSHOT_INTERVAL = 100;
+const MAX_SNAPSHOT_INTERVAL = 60_000;
 
 /**
  * Applies defaults and validates. Unlike the Go original, which silently
@@ -120,6 +135,11 @@ export function resolveOptions(options: HealthCacheOptions = {}): ResolvedHealth
     successThreshold: integer('successThreshold', 1),
     historySize: integer('historySize', 0),
     maxMessageLength: integer('maxMessageLength', 16),
+    snapshotInterval: durationOption('snapshotInterval', given.snapshotInterval, SNAPSHOT_INTERVAL, {
+      min: 0,
+      exclusiveMin: false,
+      max: MAX_SNAPSHOT_INTERVAL,
+    }),
     clock: clockOption(given.clock),
     random: functionOption<() => number, () => number>('random', given.random, Math.random),
   });

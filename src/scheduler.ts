@@ -5,6 +5,7 @@ import type { ResolvedHealthCacheOptions } from './options.js';
 import type { Provider } from './provider.js';
 import type { ProviderRegistry } from './registry.js';
 import { FrozenDate } from './status.js';
+import { TurnTaker } from './turns.js';
 
 /** Sweeps asked for while another runs; served together by one follow-up sweep. */
 interface SweepRequest {
@@ -40,6 +41,8 @@ export class Scheduler {
   readonly #clock: Clock;
   readonly #events: CacheEvents;
   readonly #check: CheckTask;
+  /** Called when a sweep ends, before `onSweep`: publishes what it changed. */
+  readonly #sweepEnded: () => void;
   /** Aborts checks of a sweep started outside `run` (a `checkNow`) when the cache is disposed. */
   readonly #disposed: AbortSignal;
   #inFlight: Promise<void> | undefined;
@@ -53,6 +56,7 @@ export class Scheduler {
     events: CacheEvents,
     disposed: AbortSignal,
     check: CheckTask,
+    sweepEnded: () => void,
   ) {
     this.#registry = registry;
     this.#options = options;
@@ -60,6 +64,7 @@ export class Scheduler {
     this.#events = events;
     this.#disposed = disposed;
     this.#check = check;
+    this.#sweepEnded = sweepEnded;
   }
 
   get running(): boolean {
@@ -161,8 +166,12 @@ export class Scheduler {
     const list = names ?? this.#registry.names();
     let next = 0;
     let checked = 0;
+    // Checkers answering synchronously would otherwise hold the event loop for the whole sweep.
+    const turns = new TurnTaker();
     const worker = async (): Promise<void> => {
-      while (next < list.length && !signal.aborted) {
+      for (;;) {
+        if (turns.due) await turns.take();
+        if (next >= list.length || signal.aborted) break;
         const name = list[next++] as string;
         const provider = this.#registry.get(name);
         if (provider === undefined) continue;
@@ -174,6 +183,7 @@ export class Scheduler {
       await Promise.all(Array.from({ length: Math.min(this.#options.concurrency, list.length) }, worker));
     } finally {
       signal.removeEventListener('abort', abortChecks);
+      this.#sweepEnded();
     }
     this.#events.sweep.emit(
       Object.freeze({

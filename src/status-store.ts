@@ -4,6 +4,7 @@ import { copyDetails } from './details.js';
 import type { CheckResult } from './events.js';
 import { HistoryRing, type HistorySample } from './history.js';
 import { cleanMessage } from './messages.js';
+import { SnapshotGate } from './snapshot-gate.js';
 import type { ResolvedHealthCacheOptions } from './options.js';
 import type { Provider } from './provider.js';
 import type { ProviderRegistry } from './registry.js';
@@ -36,6 +37,8 @@ const EMPTY_SNAPSHOT: readonly Status[] = Object.freeze([]);
  * the snapshot, and the one stale timer. Reads (`get`, `snapshot`, `history`)
  * have no side effects: staleness is marked by the timer alone, which runs
  * (unref'd) whenever a fresh status exists, whether or not the cache polls.
+ * The snapshot is republished at a bounded rate while results stream in
+ * (see {@link SnapshotGate}); `get` is always exact.
  * @internal
  */
 export class StatusStore {
@@ -46,7 +49,10 @@ export class StatusStore {
   readonly #entries = new Map<string, Entry>();
   /** The current status of each entry, kept beside the entries so that a read is one Map lookup. */
   readonly #statuses = new Map<string, Status>();
-  #snapshot: readonly Status[] | undefined = EMPTY_SNAPSHOT;
+  #snapshot: readonly Status[] = EMPTY_SNAPSHOT;
+  readonly #gate: SnapshotGate;
+  /** Names forgotten while registered → the last start sequence then: older checks are dropped. */
+  readonly #forgotten = new Map<string, number>();
   #seq = 0;
   #staleTimer: TimerHandle;
   /** When the stale timer fires; `Infinity` when none is armed. */
@@ -58,6 +64,7 @@ export class StatusStore {
     this.#options = options;
     this.#clock = options.clock;
     this.#events = events;
+    this.#gate = new SnapshotGate(options.clock, options.snapshotInterval);
   }
 
   /** The next start sequence: take one when a check starts. */
@@ -74,16 +81,22 @@ export class StatusStore {
     return this.#statuses.get(name);
   }
 
+  /** The published snapshot; rebuilt here only when the gate allows (no clock read, no timer). */
   snapshot(): readonly Status[] {
-    if (this.#snapshot === undefined) {
+    if (this.#gate.take()) {
       const statuses: Status[] = [];
       for (const name of this.#registry.names()) {
-        const entry = this.#entries.get(name);
-        if (entry) statuses.push(entry.status);
+        const status = this.#statuses.get(name);
+        if (status) statuses.push(status);
       }
       this.#snapshot = Object.freeze(statuses);
     }
     return this.#snapshot;
+  }
+
+  /** A sweep ended: what it changed is published now. */
+  sweepEnded(): void {
+    this.#gate.sweepEnded();
   }
 
   history(name: string): readonly HistorySample[] {
@@ -100,6 +113,8 @@ export class StatusStore {
     if (this.#registry.get(name) !== provider) return;
     const entry = this.#entries.get(name);
     if (entry && seq < entry.seq) return;
+    const floor = this.#forgotten.get(name);
+    if (floor !== undefined && seq <= floor) return;
     const reported = entry?.reported?.provider === provider ? entry.reported.at : undefined;
     if (result.reportedTime && reported !== undefined && result.checkedAt < reported) return;
 
@@ -166,18 +181,26 @@ export class StatusStore {
         rawMessage: restored.message,
         message: restored.message,
       },
+      true,
     );
     return true;
   }
 
-  /** The one commit path of a check's result and of a restore. */
-  #commit(name: string, history: HistoryRing, sample: HistorySample, commit: Commit): void {
+  /**
+   * The one commit path of a check's result and of a restore. Results
+   * stream in during sweeps and are published at the gate's pace; a restore
+   * (records from another replica arrive in batches) is published at once.
+   */
+  #commit(name: string, history: HistoryRing, sample: HistorySample, commit: Commit, restored = false): void {
     const entry = this.#entries.get(name);
     const previous = entry?.status;
     if (entry) Object.assign(entry, commit);
     else this.#entries.set(name, { ...commit, history });
     this.#statuses.set(name, commit.status);
-    this.#snapshot = undefined;
+    this.#forgotten.delete(name);
+    // Before the events, so a listener reading snapshot() sees what the gate allows.
+    if (restored) this.#gate.publishNow();
+    else this.#gate.changed();
     const { status } = commit;
     const from = previous?.state ?? 'unknown';
     const result: CheckResult = { name, status, previous, sample };
@@ -192,19 +215,39 @@ export class StatusStore {
 
   /** Drops `name` (unregistered), with its removal and change events. */
   remove(name: string): void {
-    const entry = this.#entries.get(name);
-    if (entry) {
-      this.#entries.delete(name);
-      this.#statuses.delete(name);
-      this.#snapshot = undefined;
-    }
+    this.#forgotten.delete(name);
+    const entry = this.#drop(name);
     this.#events.removal.emit({ name, status: entry?.status });
     this.#events.change.emit({ name, status: undefined });
+  }
+
+  /**
+   * Drops the status of `name`, still registered, as an unregistration
+   * would; checks started before are dropped when they end.
+   * `false` (and no events) when it had no status.
+   */
+  forget(name: string): boolean {
+    if (this.#registry.has(name)) this.#forgotten.set(name, this.#seq);
+    const entry = this.#drop(name);
+    if (entry === undefined) return false;
+    this.#events.removal.emit({ name, status: entry.status });
+    this.#events.change.emit({ name, status: undefined });
+    return true;
+  }
+
+  #drop(name: string): Entry | undefined {
+    const entry = this.#entries.get(name);
+    if (entry === undefined) return undefined;
+    this.#entries.delete(name);
+    this.#statuses.delete(name);
+    this.#gate.publishNow();
+    return entry;
   }
 
   /** Stops the stale timer for good; reads keep answering. */
   dispose(): void {
     this.#disposed = true;
+    this.#gate.dispose();
     this.#clock.clearTimeout(this.#staleTimer);
     this.#staleTimer = undefined;
     this.#staleAt = Infinity;
@@ -236,7 +279,7 @@ export class StatusStore {
       if (deadline <= now) due.push(entry);
       else if (deadline < next) next = deadline;
     }
-    if (due.length > 0) this.#snapshot = undefined;
+    if (due.length > 0) this.#gate.publishNow();
     for (const entry of due) {
       const previous = entry.status;
       entry.status = Object.freeze({ ...previous, state: 'stale', stale: true, healthy: false });

@@ -45,7 +45,9 @@ describe('HealthCache invariants (property-based)', () => {
         fc.asyncProperty(
           fc.array(action, { minLength: 1, maxLength: 40 }),
           fc.boolean(),
-          async (actions, running) => {
+          // 0: every change published at once; 100 (the default): snapshots may trail by less than that.
+          fc.constantFrom(0, 100),
+          async (actions, running, snapshotInterval) => {
             const clock = new ManualClock();
             const registry = new ProviderRegistry();
             const cache = new HealthCache(registry, {
@@ -53,6 +55,7 @@ describe('HealthCache invariants (property-based)', () => {
               checkTimeout: 200,
               clock,
               concurrency: 2,
+              snapshotInterval,
             });
             const violations: string[] = [];
             const hung: (() => void)[] = [];
@@ -67,6 +70,9 @@ describe('HealthCache invariants (property-based)', () => {
               lastCheckedAt.set(name, status.checkedAt.getTime());
             });
             cache.onRemove(({ name }) => lastCheckedAt.delete(name));
+            // When the first change not yet seen in a snapshot happened.
+            let unpublishedSince: number | undefined;
+            cache.onChange(() => (unpublishedSince ??= clock.now()));
             // Every call gets an id carried by its result; a restore remembers the last id issued then.
             let callCount = 0;
             const restoredAfterCall = new Map<string, number>();
@@ -162,7 +168,21 @@ describe('HealthCache invariants (property-based)', () => {
                 snapshot.map((s) => s.name),
                 sorted,
               );
-              for (const status of snapshot) assert.equal(cache.get(status.name), status);
+              if (snapshotInterval === 0) {
+                for (const status of snapshot) assert.equal(cache.get(status.name), status);
+              }
+              const checked = names.filter((name) => cache.get(name) !== undefined).length;
+              if (snapshot.length === checked && snapshot.every((s) => cache.get(s.name) === s)) {
+                unpublishedSince = undefined;
+              } else if (
+                snapshotInterval === 0 ||
+                unpublishedSince === undefined ||
+                clock.now() - unpublishedSince >= snapshotInterval
+              ) {
+                violations.push(
+                  `snapshot behind get() by ${unpublishedSince === undefined ? 'an unseen change' : `${clock.now() - unpublishedSince} ms`} (snapshotInterval ${snapshotInterval})`,
+                );
+              }
             }
             // Let everything finish: release hung calls, then run past every timeout.
             hung.splice(0).forEach((release) => release());
