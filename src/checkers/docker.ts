@@ -60,8 +60,8 @@ export interface DockerCheckerOptions extends CheckerOptions, EnvironmentOptions
   /**
    * Also read `GET /info` (one request more) and report the daemon's
    * `Warnings` as `degraded` (in `details.warnings`). `/info` has a budget of
-   * its own (1 s): one that fails or does not answer in time makes the check
-   * `degraded` (`/info failed: no answer within 1 s`), never unhealthy. Default `false`.
+   * its own (2 s): one that fails or does not answer in time makes the check
+   * `degraded` (`/info failed: no answer within 2 s`), never unhealthy. Default `false`.
    */
   info?: boolean | undefined;
 }

@@ -4,7 +4,7 @@ import type { CertExpiryOptions, Checker, CheckerOptions, EnvironmentOptions } f
 import type { HealthReport } from '../provider.js';
 import { booleanOption, optionsObject, stringOption } from '../validate.js';
 import { NEVER, abortError } from './internal/abort.js';
-import { withinBudget } from './internal/budget.js';
+import { FOLLOW_UP_BUDGET, withinBudget } from './internal/budget.js';
 import {
   applyExpiries,
   bearerToken,
@@ -54,15 +54,15 @@ export interface KubernetesCheckerOptions extends CheckerOptions, EnvironmentOpt
   /**
    * Also read `GET /livez?verbose` (one request more): a failing liveness
    * check makes the check unhealthy, naming it. It has a budget of its own
-   * (1 s): one that fails or does not answer in time makes the check
-   * `degraded` (`livez: no answer within 1 s`). Default `false`.
+   * (2 s): one that fails or does not answer in time makes the check
+   * `degraded` (`livez: no answer within 2 s`). Default `false`.
    */
   livez?: boolean | undefined;
   /**
    * Also list the nodes, `GET /api/v1/nodes` (one request more; needs `list`
    * on `nodes`): NotReady nodes make the check `degraded`, naming them
-   * (`details.nodes`). It has a budget of its own (1 s), as `livez` does
-   * (`nodes: no answer within 1 s`). Default `false`.
+   * (`details.nodes`). It has a budget of its own (2 s), as `livez` does
+   * (`nodes: no answer within 2 s`). Default `false`.
    */
   nodes?: boolean | undefined;
 }
@@ -177,7 +177,7 @@ export function kubernetesChecker(options: KubernetesCheckerOptions = {}): Kuber
 
   /**
    * A follow-up request the verdict can do without (`/version`, `/readyz?verbose`): bounded by
-   * the opt-in budget as well as by `signal`, so a hanging follow-up cannot turn a ready
+   * {@link FOLLOW_UP_BUDGET} as well as by `signal`, so a hanging follow-up cannot turn a ready
    * server into a timeout. `undefined` when it fails or runs out of time; rejects only on `signal`.
    */
   async function getFollowUp(
@@ -186,7 +186,8 @@ export function kubernetesChecker(options: KubernetesCheckerOptions = {}): Kuber
     signal: AbortSignal,
   ): Promise<Answer | undefined> {
     try {
-      return await withinBudget(timerClock(clock), signal, (budget) => get(connection, path, budget));
+      const run = (budget: AbortSignal) => get(connection, path, budget);
+      return await withinBudget(timerClock(clock), signal, run, FOLLOW_UP_BUDGET);
     } catch (error) {
       if (signal.aborted) throw error;
       return undefined;

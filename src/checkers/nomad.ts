@@ -54,9 +54,9 @@ export interface NomadCheckerOptions extends CheckerOptions, EnvironmentOptions,
    * Also read `GET /v1/operator/autopilot/health` (one request more; the token
    * needs `operator:read`): servers reported unhealthy make the check
    * unhealthy, a failure tolerance of 0 makes it `degraded` (in
-   * `details.autopilot`). It has a budget of its own (1 s): one that fails or
+   * `details.autopilot`). It has a budget of its own (2 s): one that fails or
    * does not answer in time makes the check `degraded`
-   * (`autopilot: no answer within 1 s`). Default `false`.
+   * (`autopilot: no answer within 2 s`). Default `false`.
    */
   autopilot?: boolean | undefined;
 }
