@@ -18,6 +18,13 @@ const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
 /** Rows in the DOM at most: a screen of rows plus the margins, far below the fleet. */
 const MAX_RENDERED = 80;
 
+/** One attribute of every rendered row, in DOM order. */
+async function rowAttribute(page: Page, attribute: string): Promise<string[]> {
+  return page.evaluate<string[]>(
+    `[...document.querySelectorAll('tbody tr[data-provider]')].map((row) => row.getAttribute(${JSON.stringify(attribute)}))`,
+  );
+}
+
 async function renderedRows(page: Page): Promise<number> {
   return page.locator('tbody tr[data-provider]').count();
 }
@@ -51,12 +58,13 @@ describe('status page with 10,000 providers in Chromium', () => {
         assert.equal(await first.locator('.name').textContent(), XSS_NAME);
         assert.equal(await page.locator('tbody img').count(), 0);
         // Every row has the same height, which the scroll arithmetic relies on.
-        const heights = await page
-          .locator('tbody tr[data-provider]')
-          .evaluateAll((rows) => [
-            ...new Set(rows.map((row) => (row as unknown as { offsetHeight: number }).offsetHeight)),
-          ]);
-        assert.equal(heights.length, 1, `row heights ${heights.join(', ')}`);
+        const heights = await page.evaluate<number[]>(
+          `[...new Set([...document.querySelectorAll('tbody tr[data-provider]')].map((row) => row.getBoundingClientRect().height))]`,
+        );
+        const rowHeight = await page.evaluate<number>(
+          `parseFloat(getComputedStyle(document.documentElement).getPropertyValue('--row-h'))`,
+        );
+        assert.deepEqual(heights, [rowHeight], 'every row is --row-h tall');
 
         await page.evaluate('window.scrollTo(0, document.documentElement.scrollHeight)');
         const last = page.locator(`tbody tr[aria-rowindex="${COUNT + 2}"]`);
@@ -145,22 +153,15 @@ describe('status page with 10,000 providers in Chromium', () => {
           await page.locator('.chip[data-state="unhealthy"]').getAttribute('aria-pressed'),
           'true',
         );
-        const states = await page
-          .locator('tbody tr[data-provider]')
-          .evaluateAll((rows) => [...new Set(rows.map((row) => row.getAttribute('data-state')))]);
+        const states = [...new Set(await rowAttribute(page, 'data-state'))];
         assert.deepEqual(states, ['unhealthy']);
-        // Unhealthy names ending in 07 below 1,000: svc-00007, svc-00107, ... svc-00907 (every 50th from 7).
+        // The unhealthy ones among svc-00000 to svc-00999 (every 50th from svc-00007): 20 rows.
         await page.fill('#filter', 'svc-00');
         const expected = fleet.names.filter(
           (n) => n.startsWith('svc-00') && fleet.cache.get(n)?.state === 'unhealthy',
         );
         await page.waitForSelector(`#table[aria-rowcount="${expected.length + 1}"]`, { timeout: 5_000 });
-        assert.deepEqual(
-          await page
-            .locator('tbody tr[data-provider]')
-            .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-provider'))),
-          expected,
-        );
+        assert.deepEqual(await rowAttribute(page, 'data-provider'), expected);
         await pageWait(page, 'location.search.includes("q=svc-00")', 5_000);
         assert.match(new URL(page.url()).search, /state=unhealthy/);
         await page.reload();
@@ -177,6 +178,36 @@ describe('status page with 10,000 providers in Chromium', () => {
       }
     },
   );
+
+  it('keeps one row height as cards on a narrow screen, and in dark', { timeout: 60_000 }, async () => {
+    for (const [file, options] of [
+      ['http-page-scale-narrow.png', { width: 420, height: 900 }],
+      ['http-page-scale-dark.png', { colorScheme: 'dark' }],
+    ] as const) {
+      const { page, problems } = await openWatched(
+        browser,
+        `${fleet.url}/?state=unhealthy,degraded`,
+        options,
+      );
+      try {
+        await page.waitForSelector('tbody tr[data-provider]', { timeout: 20_000 });
+        await page.evaluate('window.scrollTo(0, 3000)');
+        await page.waitForTimeout(200);
+        const heights = await page.evaluate<number[]>(
+          `[...new Set([...document.querySelectorAll('tbody tr[data-provider]')].map((row) => row.getBoundingClientRect().height))]`,
+        );
+        const rowHeight = await page.evaluate<number>(
+          `parseFloat(getComputedStyle(document.documentElement).getPropertyValue('--row-h'))`,
+        );
+        assert.deepEqual(heights, [rowHeight], `${file}: every row is --row-h tall`);
+        assert.ok((await renderedRows(page)) <= MAX_RENDERED);
+        await page.screenshot({ path: new URL(file, ARTIFACTS).pathname });
+        assert.deepEqual(problems, []);
+      } finally {
+        await page.close();
+      }
+    }
+  });
 
   it(
     'applies a burst where every provider changes, and announces it once as counts',
@@ -196,9 +227,7 @@ describe('status page with 10,000 providers in Chromium', () => {
           `/providers changed/.test(document.getElementById('announcer').textContent)`,
           5_000,
         );
-        const rows = await page
-          .locator('tbody tr[data-provider]')
-          .evaluateAll((all) => [...new Set(all.map((row) => row.getAttribute('data-state')))]);
+        const rows = [...new Set(await rowAttribute(page, 'data-state'))];
         assert.deepEqual(rows, ['degraded']);
         assert.match(
           (await page.locator('#overall').textContent()) ?? '',

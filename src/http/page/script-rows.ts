@@ -105,9 +105,11 @@ function fillRow(row, p, samples) {
     row.cells.state.replaceChildren(badge(p.state));
     if (row.state !== undefined) {
       // Flash only a row that changed state while in view, not one scrolled into view.
-      row.tr.classList.remove('flash');
-      void row.tr.offsetWidth;
-      row.tr.classList.add('flash');
+      // Two classes with the same keyframes under two names restart the animation
+      // without forcing a layout per row (which a burst would pay once per row).
+      const again = row.tr.classList.contains('flash-a');
+      row.tr.classList.toggle('flash-a', !again);
+      row.tr.classList.toggle('flash-b', again);
     }
     row.state = p.state;
   }

@@ -172,7 +172,10 @@ function frame() {
   renderSummary();
   flushTransitions();
   afterRender();
-  if (timing) performance.measure('status-render', { start: started, end: performance.now() });
+  if (timing) {
+    performance.measure('status-render', { start: started, end: performance.now() });
+    if (providers.size > 0 && !performance.getEntriesByName('rows-rendered').length) performance.mark('rows-rendered');
+  }
 }
 
 // Arrow keys, Page keys, Home and End move between the rows' Check buttons,

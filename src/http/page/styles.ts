@@ -161,7 +161,9 @@ footer a { color: inherit; }
   td.when { order: 8; margin-left: auto; }
 }
 @media (prefers-reduced-motion: no-preference) {
-  tr.flash td { animation: flash 1.2s ease-out; }
-  @keyframes flash { from { background: var(--hover); } to { background: transparent; } }
+  tr.flash-a td { animation: flash-a 1.2s ease-out; }
+  tr.flash-b td { animation: flash-b 1.2s ease-out; }
+  @keyframes flash-a { from { background: var(--hover); } to { background: transparent; } }
+  @keyframes flash-b { from { background: var(--hover); } to { background: transparent; } }
 }
 `;
