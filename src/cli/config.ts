@@ -57,11 +57,10 @@ export async function loadConfig(
   signal?: AbortSignal,
   cwd = process.cwd(),
 ): Promise<LoadedConfig> {
-  let text: string;
+  let text: string | undefined;
   try {
     text = await readBounded(resolve(cwd, file), MAX_CONFIG_BYTES, signal);
   } catch (error) {
-    if (error instanceof ConfigError) throw new ConfigError(`${file}: ${error.message}`);
     const code = (error as { code?: unknown }).code;
     const reason =
       code === 'ENOENT'
@@ -73,11 +72,23 @@ export async function loadConfig(
             : (error as Error).message;
     throw new ConfigError(`${file}: cannot read the config file: ${reason}`);
   }
+  if (text === undefined) {
+    throw new ConfigError(
+      `${file}: the file is larger than ${MAX_CONFIG_BYTES} bytes (256 KiB): not a config file this tool reads`,
+    );
+  }
   return parseConfig(text, file, cwd);
 }
 
-/** Reads at most `limit` bytes of `path` as UTF-8; a longer file is a ConfigError (a pipe is read the same way). */
-async function readBounded(path: string, limit: number, signal: AbortSignal | undefined): Promise<string> {
+/**
+ * Reads `path` as UTF-8 if it holds at most `limit` bytes, else `undefined`
+ * (reading stops at `limit` + 1: a pipe or `/dev/zero` is bounded too).
+ */
+export async function readBounded(
+  path: string,
+  limit: number,
+  signal: AbortSignal | undefined,
+): Promise<string | undefined> {
   const handle = await open(path, 'r');
   try {
     const buffer = Buffer.alloc(limit + 1);
@@ -88,12 +99,7 @@ async function readBounded(path: string, limit: number, signal: AbortSignal | un
       if (bytesRead === 0) break;
       length += bytesRead;
     }
-    if (length > limit) {
-      throw new ConfigError(
-        `the file is larger than ${limit} bytes (256 KiB): not a config file this tool reads`,
-      );
-    }
-    return buffer.toString('utf8', 0, length);
+    return length > limit ? undefined : buffer.toString('utf8', 0, length);
   } finally {
     await handle.close();
   }

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { HealthChecker } from '../index.js';
 import type { ProviderEntry, TlsEntry } from './config-schema.js';
-import type { ConfigPath, LoadedConfig } from './config.js';
+import { readBounded, type ConfigPath, type LoadedConfig } from './config.js';
 import { optionProblem } from './option-errors.js';
 import { quoteString } from './quote.js';
 
@@ -137,6 +136,9 @@ interface TlsOptions {
   skipVerify?: boolean;
 }
 
+/** The largest PEM file read (a CA bundle of every public root is about 220 KB). */
+const MAX_PEM_BYTES = 1_048_576;
+
 /** Reads the PEM files a `tls` entry names (inline PEM is used as is). */
 async function readTls(
   tls: TlsEntry | undefined,
@@ -148,16 +150,25 @@ async function readTls(
   const pem = async (field: 'ca' | 'cert' | 'key'): Promise<string | undefined> => {
     const value = tls[field];
     if (value === undefined || value.includes('-----BEGIN ')) return value;
+    // A key's value is never echoed: it may be the key itself, pasted without its PEM armour.
+    const what = field === 'key' ? 'the file it names' : quoteString(value);
+    let text: string | undefined;
     try {
-      return await readFile(resolve(loaded.cwd, value), { encoding: 'utf8', ...(signal ? { signal } : {}) });
+      text = await readBounded(resolve(loaded.cwd, value), MAX_PEM_BYTES, signal);
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       const reason =
         code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code);
-      // A key's value is never echoed: it may be the key itself, pasted without its PEM armour.
-      const what = field === 'key' ? 'the file it names' : quoteString(value);
       throw loaded.errorAt([...at, field], `cannot read ${what}: ${reason}`);
     }
+    if (text === undefined) {
+      throw loaded.errorAt([...at, field], `${what} is larger than ${MAX_PEM_BYTES} bytes (1 MiB): not PEM`);
+    }
+    // Said here, not by the checker: its hint is about the library's PEM-text option.
+    if (!text.includes('-----BEGIN ')) {
+      throw loaded.errorAt([...at, field], `${what} holds no PEM block (no "-----BEGIN" line)`);
+    }
+    return text;
   };
   const [ca, cert, key] = await Promise.all([pem('ca'), pem('cert'), pem('key')]);
   const options: TlsOptions = {};
