@@ -8,12 +8,16 @@
 //     clients in another process (accepting gzip): req/s while the cache is
 //     quiet and while it sweeps every 100 ms, sweeps completed with and
 //     without that load, and bytes on the wire with gzip, brotli and identity.
-// Run: node --import tsx bench/http.bench.ts [throughput] [polling] [fleet]
-import { fork } from 'node:child_process';
+//  4. queries: ?state=unhealthy and ?limit=100 against the full list (10,000).
+//  5. events: sweeps in which all 10,000 providers change, with no event
+//     stream, 100 streams without batches and 100 with ?batch=1.
+// Run: node --import tsx bench/http.bench.ts [throughput] [polling] [fleet] [queries] [events]
 import http from 'node:http';
 import autocannon, { type Result } from 'autocannon';
 import { createHealthHandler } from '../src/http/index.js';
 import { HealthCache, ProviderRegistry } from '../src/index.js';
+import { events, queries } from './http-fleet.js';
+import { loadFromAnotherProcess } from './http-load-clients.js';
 
 const PROVIDERS = 100;
 const ROUND_SECONDS = 2;
@@ -189,56 +193,6 @@ async function pollingUnderLoad(): Promise<void> {
   console.log(`  verdict                    : ${ok ? 'OK' : 'UNEXPECTED'}`);
 }
 
-/** The load client, run in its own process: `concurrency` keep-alive loops for `seconds`. */
-async function client(url: string, seconds: number, concurrency: number, encoding: string): Promise<void> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const deadline = performance.now() + seconds * 1000;
-  let requests = 0;
-  let bytes = 0;
-  let failures = 0;
-  const once = (): Promise<void> =>
-    new Promise((resolve) => {
-      const req = http.get(url, { agent, headers: { 'Accept-Encoding': encoding } }, (res) => {
-        if (res.statusCode !== 200) failures++;
-        res.on('data', (chunk: Buffer) => (bytes += chunk.length));
-        res.once('end', () => {
-          requests++;
-          resolve();
-        });
-      });
-      req.once('error', () => {
-        failures++;
-        resolve();
-      });
-    });
-  const loop = async (): Promise<void> => {
-    while (performance.now() < deadline) await once();
-  };
-  await Promise.all(Array.from({ length: concurrency }, loop));
-  agent.destroy();
-  process.send?.({ requests, bytes, failures, seconds });
-}
-
-/** Runs {@link client} in a child process and resolves with what it measured. */
-function loadFromAnotherProcess(
-  url: string,
-  seconds: number,
-  encoding: string,
-): Promise<{ requests: number; bytes: number; failures: number }> {
-  const child = fork(new URL(import.meta.url), ['--client', url, String(seconds), '10', encoding], {
-    execArgv: ['--import', 'tsx'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('message', (message) =>
-      resolve(message as { requests: number; bytes: number; failures: number }),
-    );
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      code === 0 ? undefined : reject(new Error(`load client exited with ${code}`)),
-    );
-  });
-}
-
 async function fleet(io: boolean): Promise<void> {
   const PROVIDERS = 10_000;
   const SECONDS = 8;
@@ -302,10 +256,7 @@ async function fleet(io: boolean): Promise<void> {
   await stop(server);
 }
 
-if (process.argv[2] === '--client') {
-  const [, , , url = '', seconds = '8', concurrency = '10', encoding = 'gzip'] = process.argv;
-  await client(url, Number(seconds), Number(concurrency), encoding);
-} else {
+{
   const only = process.argv.slice(2);
   const wanted = (name: string): boolean => only.length === 0 || only.includes(name);
   if (wanted('throughput')) await throughput();
@@ -314,4 +265,6 @@ if (process.argv[2] === '--client') {
     await fleet(true);
     await fleet(false);
   }
+  if (wanted('queries')) await queries();
+  if (wanted('events')) await events();
 }

@@ -9,6 +9,8 @@ import type { Clock, TimerHandle } from '../clock.js';
  * client still reading it is not slow.
  */
 const MAX_BUFFERED = 1 << 20;
+/** The heartbeat comment. */
+const PING = Buffer.from(': ping\n\n');
 
 /**
  * The open `/api/events` streams. Each change is serialised once by the
@@ -53,7 +55,7 @@ export class EventStreamHub {
   }
 
   /** Starts a stream on `res` with `first` (the snapshot) as its first event. */
-  open(req: IncomingMessage, res: ServerResponse, first: string, batched = false): void {
+  open(req: IncomingMessage, res: ServerResponse, first: Buffer, batched = false): void {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -68,18 +70,19 @@ export class EventStreamHub {
     // A write racing a disconnect must not become an uncaught 'error' event.
     res.on('error', () => this.#remove(res));
     // A reconnecting browser waits this long (ms) before retrying.
-    const opening = `retry: 3000\n\n${first}`;
-    this.#largest.set(res, Buffer.byteLength(opening));
-    res.write(opening);
+    this.#largest.set(res, first.length);
+    res.write('retry: 3000\n\n');
+    res.write(first);
     this.#schedule();
   }
 
   /** Writes serialised events to every stream of one kind: batched or not. */
   broadcast(event: string, batched = false): void {
     if ((batched ? this.#batched.size : this.#clients.size - this.#batched.size) === 0) return;
-    const bytes = Buffer.byteLength(event);
+    // Encoded once: 100 streams must not each turn a megabyte string into bytes again.
+    const bytes = Buffer.from(event);
     for (const res of this.#clients.keys()) {
-      if (this.#batched.has(res) === batched) this.#write(res, event, bytes);
+      if (this.#batched.has(res) === batched) this.#write(res, bytes);
     }
   }
 
@@ -92,7 +95,7 @@ export class EventStreamHub {
     this.#stop();
   }
 
-  #write(res: ServerResponse, text: string, bytes: number): void {
+  #write(res: ServerResponse, bytes: Buffer): void {
     if (res.writableEnded || res.destroyed) {
       this.#remove(res);
       return;
@@ -103,8 +106,8 @@ export class EventStreamHub {
       this.#remove(res);
       return;
     }
-    if (bytes > largest) this.#largest.set(res, bytes);
-    res.write(text);
+    if (bytes.length > largest) this.#largest.set(res, bytes.length);
+    res.write(bytes);
   }
 
   /** Ends `res` when `socket` closes (once per socket, however many streams it carries). */
@@ -150,7 +153,7 @@ export class EventStreamHub {
   #beat(): void {
     this.#ticking = false;
     if (this.#clients.size === 0) return;
-    for (const res of this.#clients.keys()) this.#write(res, ': ping\n\n', 8);
+    for (const res of this.#clients.keys()) this.#write(res, PING);
     this.#schedule();
   }
 
@@ -160,6 +163,11 @@ export class EventStreamHub {
     this.#timer = undefined;
     this.#ticking = false;
   }
+}
+
+/** One server-sent event whose `data` is the bytes of single-line JSON (a cached body, not copied into a string). @internal */
+export function eventBytes(type: string, id: number, data: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`id: ${id}\nevent: ${type}\ndata: `), data, Buffer.from('\n\n')]);
 }
 
 /** Formats one server-sent event; `data` must be single-line JSON. @internal */

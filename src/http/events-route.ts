@@ -3,7 +3,7 @@ import type { Disposable } from '../disposable.js';
 import type { HealthView } from '../health-view.js';
 import type { ApiBodies } from './api-bodies.js';
 import { BatchOutbox, ChangeOutbox, type EventIds } from './event-outbox.js';
-import { EventStreamHub, formatEvent } from './event-stream.js';
+import { EventStreamHub, eventBytes } from './event-stream.js';
 import type { ResolvedHandlerOptions } from './options.js';
 import { providerToJSON } from './provider-json.js';
 import { isQueryError, quote, type QueryError } from './providers-query.js';
@@ -89,8 +89,8 @@ export class EventsRoute implements Disposable {
     this.#batches.flush();
     // Fresh, not the published version: a change made before the stream opened is never sent on it.
     this.#bodies.flush();
-    const snapshot = this.#bodies.providers().body.toString();
-    this.#hub.open(req, res, formatEvent('snapshot', ++this.#eventId, snapshot), batched);
+    const snapshot = this.#bodies.providers().body;
+    this.#hub.open(req, res, eventBytes('snapshot', ++this.#eventId, snapshot), batched);
   }
 
   /** Queues the current form of `name` for every stream, serialised once. */

@@ -1,0 +1,139 @@
+// Load clients for bench/http.bench.ts, each run in its own process so their
+// CPU is not the server's: keep-alive GET loops, or a crowd of event streams.
+//   --client <url> <seconds> <concurrency> <encoding>
+//   --streams <url> <count>   (runs until the parent sends 'stop')
+import { fork } from 'node:child_process';
+import http from 'node:http';
+
+/** What a GET client measured. */
+export interface ClientResult {
+  readonly requests: number;
+  readonly bytes: number;
+  readonly failures: number;
+}
+
+/** What an event-stream crowd measured. */
+export interface StreamsResult {
+  readonly events: number;
+  readonly bytes: number;
+  readonly open: number;
+}
+
+/** `concurrency` keep-alive loops for `seconds`, reporting to the parent. */
+async function client(url: string, seconds: number, concurrency: number, encoding: string): Promise<void> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const deadline = performance.now() + seconds * 1000;
+  let requests = 0;
+  let bytes = 0;
+  let failures = 0;
+  const once = (): Promise<void> =>
+    new Promise((resolve) => {
+      const req = http.get(url, { agent, headers: { 'Accept-Encoding': encoding } }, (res) => {
+        if (res.statusCode !== 200) failures++;
+        res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        res.once('end', () => {
+          requests++;
+          resolve();
+        });
+      });
+      req.once('error', () => {
+        failures++;
+        resolve();
+      });
+    });
+  const loop = async (): Promise<void> => {
+    while (performance.now() < deadline) await once();
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  agent.destroy();
+  process.send?.({ requests, bytes, failures } satisfies ClientResult);
+}
+
+/** Opens `count` event streams at `url`, counts events and bytes, reports and exits on 'stop'. */
+function streams(url: string, count: number): void {
+  let events = 0;
+  let bytes = 0;
+  let open = 0;
+  const requests: http.ClientRequest[] = [];
+  for (let i = 0; i < count; i++) {
+    const req = http.get(url, { agent: false, headers: { Accept: 'text/event-stream' } }, (res) => {
+      open++;
+      if (open === count) process.send?.('open');
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        bytes += chunk.length;
+        for (let at = chunk.indexOf('\nevent: '); at !== -1; at = chunk.indexOf('\nevent: ', at + 1))
+          events++;
+      });
+    });
+    req.on('error', () => {});
+    requests.push(req);
+  }
+  process.on('message', (message) => {
+    if (message === 'mark') {
+      // Counting starts here: the snapshots (megabytes each) are not a sweep's events.
+      events = 0;
+      bytes = 0;
+      process.send?.('marked');
+      return;
+    }
+    if (message !== 'stop') return;
+    process.send?.({ events, bytes, open } satisfies StreamsResult, () => {
+      for (const req of requests) req.destroy();
+      process.exit(0);
+    });
+  });
+}
+
+/** Runs a GET client in a child process and resolves with what it measured. */
+export function loadFromAnotherProcess(
+  url: string,
+  seconds: number,
+  encoding: string,
+): Promise<ClientResult> {
+  const child = fork(new URL(import.meta.url), ['--client', url, String(seconds), '10', encoding], {
+    execArgv: ['--import', 'tsx'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (message) => resolve(message as ClientResult));
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? undefined : reject(new Error(`load client exited with ${code}`)),
+    );
+  });
+}
+
+/** Opens `count` event streams from a child process; `stop()` resolves with what they received. */
+export async function streamsFromAnotherProcess(
+  url: string,
+  count: number,
+): Promise<{ mark: () => Promise<void>; stop: () => Promise<StreamsResult> }> {
+  const child = fork(new URL(import.meta.url), ['--streams', url, String(count)], {
+    execArgv: ['--import', 'tsx'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('error', reject);
+  });
+  return {
+    mark: () =>
+      new Promise((resolve) => {
+        child.once('message', () => resolve());
+        child.send('mark');
+      }),
+    stop: () =>
+      new Promise((resolve, reject) => {
+        child.once('message', (message) => resolve(message as StreamsResult));
+        child.once('error', reject);
+        child.send('stop');
+      }),
+  };
+}
+
+if (process.argv[2] === '--client') {
+  const [, , , url = '', seconds = '8', concurrency = '10', encoding = 'gzip'] = process.argv;
+  await client(url, Number(seconds), Number(concurrency), encoding);
+} else if (process.argv[2] === '--streams') {
+  const [, , , url = '', count = '100'] = process.argv;
+  streams(url, Number(count));
+}
