@@ -3,6 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { readFile } from 'node:fs/promises';
+import { parseConfig } from '../src/cli/config.js';
 import { optionPath } from '../src/cli/option-errors.js';
 import { parseDuration } from '../src/cli/duration.js';
 import { cliEnv, runMain } from './support/cli.js';
@@ -236,5 +238,18 @@ describe('CLI config errors of the grpc and dns checkers and the new options', (
     assert.deepEqual(optionPath('tls.ca'), ['tls', 'ca']);
     assert.deepEqual(optionPath('a[1][2].b'), ['a', 1, 2, 'b']);
     assert.deepEqual(optionPath('concurrency'), ['concurrency']);
+  });
+
+  it("the example's commented grpc and dns providers are valid once uncommented", async () => {
+    const example = await readFile(new URL('../examples/provider-health.yaml', import.meta.url), 'utf8');
+    const uncommented = example
+      .replace(/^ {2}# (- name: (?:orders|api-dns))$/gm, '  $1')
+      .replace(/^ {2}# {3}/gm, '    ');
+    const { config } = parseConfig(uncommented, 'provider-health.yaml');
+    const added = config.providers?.filter((entry) => entry.type === 'grpc' || entry.type === 'dns');
+    assert.deepEqual(
+      added?.map((entry) => entry.name),
+      ['orders', 'api-dns'],
+    );
   });
 });
