@@ -133,6 +133,8 @@ describe('status page with 10,000 providers in Chromium', () => {
       await page.waitForSelector(`tbody tr[aria-rowindex="${5_000 + 3}"][data-state="healthy"]`, {
         timeout: 2_000,
       });
+      // Above 1,000 providers each row on screen fetches its own history: three checks, a sparkline.
+      await page.waitForSelector(`tbody tr[aria-rowindex="${5_000 + 3}"] svg.spark`, { timeout: 5_000 });
       assert.deepEqual(problems, []);
     } finally {
       await page.close();

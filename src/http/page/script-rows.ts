@@ -134,7 +134,10 @@ function fillRow(row, p, samples) {
   if (row.samples !== samples || row.sparkKey !== key) {
     row.samples = samples;
     row.sparkKey = key;
-    row.cells.spark.replaceChildren(sparkline(row.tr.dataset.provider, samples || []));
+    // No samples yet on a large fleet: the row's history is still being fetched.
+    const loading = !samples && p.samples >= 2;
+    row.cells.spark.replaceChildren(
+      loading ? el('span', 'spark-empty', 'loading…') : sparkline(row.tr.dataset.provider, samples || []));
   }
 }
 `;
