@@ -192,6 +192,59 @@ describe('GET /api/events?batch=1', () => {
     }
   });
 
+  it(
+    'cuts batch rows to the asked fields; bounds the distinct fields sets',
+    { timeout: 30_000 },
+    async () => {
+      const a = switchable({ healthy: true, message: 'a0' });
+      const { cache } = await demoCache({ a, b: switchable() });
+      const handler = createHealthHandler(cache, { metrics: false, maxEventStreams: 100 });
+      const server = await serve(handler);
+      const light = await openEvents(`${server.url}/api/events?batch=1&fields=state,message`);
+      const streams = [light];
+      try {
+        const snapshot = await light.next((e) => e.event === 'snapshot');
+        assert.deepEqual(JSON.parse(snapshot.data), [
+          { name: 'a', message: 'a0', state: 'healthy' },
+          { name: 'b', message: 'ok', state: 'healthy' },
+        ]);
+        a.report = new Error('a1');
+        await cache.checkProvider('a');
+        const batch = await light.next((e) => e.event === 'changes');
+        assert.deepEqual(JSON.parse(batch.data), {
+          changed: [{ name: 'a', message: 'a1', state: 'unhealthy' }],
+          removed: [],
+        });
+        const without = await request(`${server.url}/api/events?fields=state`, { timeout: 5_000 });
+        assert.equal(without.status, 400);
+        assert.match(without.json<{ error: string }>().error, /"fields" needs batch=1/);
+        // 15 more distinct sets (16 in all) are served; a 17th is refused, an existing one still served.
+        const others = [
+          'healthy',
+          'latency',
+          'checked_at',
+          'stale',
+          'consecutive_failures',
+          'consecutive_successes',
+        ];
+        others.push('last_success_at', 'last_failure_at', 'last_transition_at', 'uptime', 'latency_p50');
+        others.push('latency_p95', 'details', 'samples', 'state');
+        for (const field of others)
+          streams.push(await openEvents(`${server.url}/api/events?batch=1&fields=${field}`));
+        await waitUntil(() => handler.connections === 16, 10_000, '16 streams');
+        const refused = await request(`${server.url}/api/events?batch=1&fields=message`, { timeout: 5_000 });
+        assert.equal(refused.status, 503);
+        assert.match(refused.json<{ error: string }>().error, /16 different fields sets/);
+        streams.push(await openEvents(`${server.url}/api/events?batch=1&fields=message,state`));
+        await waitUntil(() => handler.connections === 17, 10_000, 'a stream sharing a fields set');
+      } finally {
+        for (const stream of streams) stream.close();
+        handler.close();
+        await server.close();
+      }
+    },
+  );
+
   it('refuses unknown, repeated and bad parameters with a 400', { timeout: 30_000 }, async () => {
     const { cache } = await demoCache({ a: switchable() });
     const handler = createHealthHandler(cache, { metrics: false });
@@ -200,7 +253,8 @@ describe('GET /api/events?batch=1', () => {
       const cases: [string, string, RegExp][] = [
         ['batch=2', 'batch', /"batch" must be 1, true, 0 or false, got "2"/],
         ['batch=1&batch=1', 'batch', /given more than once/],
-        ['since=5', 'since', /Unknown query parameter "since"; \/api\/events takes batch/],
+        ['since=5', 'since', /Unknown query parameter "since"; \/api\/events takes batch, fields/],
+        ['batch=1&fields=password', 'fields', /"fields" has "password"/],
       ];
       for (const [query, parameter, message] of cases) {
         const res = await request(`${server.url}/api/events?${query}`, { timeout: 5_000 });

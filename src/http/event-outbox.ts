@@ -2,8 +2,12 @@ import type { Clock } from '../clock.js';
 import type { HealthView } from '../health-view.js';
 import type { EventStreamHub } from './event-stream.js';
 import { formatEvent } from './event-stream.js';
+import { pick } from './provider-list.js';
 import { providerToJSON } from './provider-json.js';
 import { Throttle } from './throttle.js';
+
+/** Distinct `fields` sets among open batched streams; a stream asking for one more gets 503. */
+export const MAX_FIELD_SETS = 16;
 
 /** Queued per-change events are written at once when they reach this many bytes. */
 export const MAX_QUEUED_BYTES = 64 * 1024;
@@ -58,7 +62,7 @@ export class ChangeOutbox {
     const text = this.#queued.length === 1 ? (this.#queued[0] as string) : this.#queued.join('');
     this.#queued = [];
     this.#bytes = 0;
-    this.#hub.broadcast(text, false);
+    this.#hub.broadcast(text);
   }
 }
 
@@ -68,7 +72,8 @@ export class ChangeOutbox {
  * first change after a quiet interval at once) as
  * `{"changed":[<provider>…],"removed":[<name>…]}`, both sorted by name; a
  * provider changed many times is sent once, as it is when the batch goes
- * out. One batch is serialised once for every batched stream. @internal
+ * out. With `&fields=`, rows carry those fields only (as in `/api/providers`).
+ * One batch is serialised once per distinct fields set, for every batched stream. @internal
  */
 export class BatchOutbox {
   readonly #view: HealthView;
@@ -117,10 +122,13 @@ export class BatchOutbox {
     const removed = [...this.#removed].sort(byName);
     this.#changed = new Set();
     this.#removed = new Set();
-    const data = JSON.stringify({
-      changed: changed.map((name) => providerToJSON(this.#view, name)),
-      removed,
-    });
-    this.#hub.broadcast(formatEvent('changes', this.#ids.next(), data), true);
+    const rows = changed.map((name) => providerToJSON(this.#view, name));
+    const id = this.#ids.next();
+    // One serialisation per distinct fields set (at most MAX_FIELD_SETS), not per stream.
+    for (const group of this.#hub.batchGroups()) {
+      const fields = group === '' ? undefined : group.split(',');
+      const data = JSON.stringify({ changed: fields ? rows.map((row) => pick(row, fields)) : rows, removed });
+      this.#hub.broadcast(formatEvent('changes', id, data), group);
+    }
   }
 }

@@ -25,8 +25,8 @@ const PING = Buffer.from(': ping\n\n');
 export class EventStreamHub {
   /** Each open stream and the socket it is written to. */
   readonly #clients = new Map<ServerResponse, Socket>();
-  /** The streams that asked for batches (`?batch=1`); the others get each change. */
-  readonly #batched = new Set<ServerResponse>();
+  /** The streams that asked for batches (`?batch=1`), each with its fields key ("" for every field). */
+  readonly #batched = new Map<ServerResponse, string>();
   /** The largest event (bytes) written to each stream. */
   readonly #largest = new WeakMap<ServerResponse, number>();
   /** The streams of each socket, and the one `close` listener per socket that ends them. */
@@ -54,8 +54,13 @@ export class EventStreamHub {
     return this.#batched.size;
   }
 
-  /** Starts a stream on `res` with `first` (the snapshot) as its first event. */
-  open(req: IncomingMessage, res: ServerResponse, first: Buffer, batched = false): void {
+  /** The fields keys of the open batched streams. */
+  batchGroups(): Set<string> {
+    return new Set(this.#batched.values());
+  }
+
+  /** Starts a stream on `res` with `first` (the snapshot); `group` is the fields key of a batched stream. */
+  open(req: IncomingMessage, res: ServerResponse, first: Buffer, group?: string): void {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -64,7 +69,7 @@ export class EventStreamHub {
     });
     res.socket?.setNoDelay(true);
     this.#clients.set(res, req.socket);
-    if (batched) this.#batched.add(res);
+    if (group !== undefined) this.#batched.set(res, group);
     this.#watch(req.socket, res);
     res.once('close', () => this.#remove(res));
     // A write racing a disconnect must not become an uncaught 'error' event.
@@ -76,13 +81,13 @@ export class EventStreamHub {
     this.#schedule();
   }
 
-  /** Writes serialised events to every stream of one kind: batched or not. */
-  broadcast(event: string, batched = false): void {
-    if ((batched ? this.#batched.size : this.#clients.size - this.#batched.size) === 0) return;
+  /** Writes serialised events to the streams without batches, or to the batched ones of fields key `group`. */
+  broadcast(event: string, group?: string): void {
+    if ((group !== undefined ? this.#batched.size : this.#clients.size - this.#batched.size) === 0) return;
     // Encoded once: 100 streams must not each turn a megabyte string into bytes again.
     const bytes = Buffer.from(event);
     for (const res of this.#clients.keys()) {
-      if (this.#batched.has(res) === batched) this.#write(res, bytes);
+      if (this.#batched.get(res) === group) this.#write(res, bytes);
     }
   }
 

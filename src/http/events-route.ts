@@ -2,11 +2,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Disposable } from '../disposable.js';
 import type { HealthView } from '../health-view.js';
 import type { ApiBodies } from './api-bodies.js';
-import { BatchOutbox, ChangeOutbox, type EventIds } from './event-outbox.js';
+import { BatchOutbox, ChangeOutbox, MAX_FIELD_SETS, type EventIds } from './event-outbox.js';
 import { EventStreamHub, eventBytes } from './event-stream.js';
 import type { ResolvedHandlerOptions } from './options.js';
 import { providerToJSON } from './provider-json.js';
-import { isQueryError, quote, type QueryError } from './providers-query.js';
+import {
+  fieldsParameter,
+  isQueryError,
+  quote,
+  type ProvidersQuery,
+  type QueryError,
+} from './providers-query.js';
 import type { RequestTarget } from './request-target.js';
 import { sendError } from './responses.js';
 import { STREAM, type Route } from './route-table.js';
@@ -77,20 +83,28 @@ export class EventsRoute implements Disposable {
   }
 
   #serve(req: IncomingMessage, res: ServerResponse, target: RequestTarget): void {
-    const batched = batchParameter(target);
-    if (isQueryError(batched)) {
-      return sendError(req, res, 400, batched.error, undefined, { parameter: batched.parameter });
+    const query = streamQuery(target);
+    if (isQueryError(query)) {
+      return sendError(req, res, 400, query.error, undefined, { parameter: query.parameter });
     }
     if (this.#hub.size >= this.#maxStreams) {
       return sendError(req, res, 503, 'Too many open event streams; try again later', { 'Retry-After': '5' });
+    }
+    const group = query.batched ? (query.fields?.join(',') ?? '') : undefined;
+    const groups = this.#hub.batchGroups();
+    if (group !== undefined && !groups.has(group) && groups.size >= MAX_FIELD_SETS) {
+      const message = `Event streams ask for ${MAX_FIELD_SETS} different fields sets already; ask for one of them or all fields`;
+      return sendError(req, res, 503, message, { 'Retry-After': '5' });
     }
     // Older events go out to the open streams first: the new stream's snapshot already holds them.
     this.#each.flush();
     this.#batches.flush();
     // Fresh, not the published version: a change made before the stream opened is never sent on it.
     this.#bodies.flush();
-    const snapshot = this.#bodies.providers().body;
-    this.#hub.open(req, res, eventBytes('snapshot', ++this.#eventId, snapshot), batched);
+    const snapshot = query.fields
+      ? this.#bodies.providerList(fieldsOnly(query.fields))
+      : this.#bodies.providers();
+    this.#hub.open(req, res, eventBytes('snapshot', ++this.#eventId, snapshot.body), group);
   }
 
   /** Queues the current form of `name` for every stream, serialised once. */
@@ -102,25 +116,48 @@ export class EventsRoute implements Disposable {
   }
 }
 
-/** `?batch=1` (or `true`) asks for batches, `0`/`false` or nothing for each change. */
-function batchParameter(target: RequestTarget): boolean | QueryError {
+/** What a stream asked for: batches, and which fields their rows carry. */
+interface StreamQuery {
+  readonly batched: boolean;
+  /** Wanted fields, `name` first; `undefined` for every field. */
+  readonly fields: string[] | undefined;
+}
+
+/**
+ * `?batch=1` (or `true`) asks for batches, `0`/`false` or nothing for each
+ * change; `fields` (with batches only) as in `/api/providers`.
+ */
+function streamQuery(target: RequestTarget): StreamQuery | QueryError {
   let batched: boolean | undefined;
+  let fields: string[] | undefined;
   for (const [key, value] of target.query) {
-    if (key !== 'batch') {
-      return {
-        error: `Unknown query parameter ${quote(key)}; /api/events takes batch`,
-        parameter: key.slice(0, 100),
-      };
+    if (key !== 'batch' && key !== 'fields') {
+      const error = `Unknown query parameter ${quote(key)}; /api/events takes batch, fields`;
+      return { error, parameter: key.slice(0, 100) };
     }
-    if (batched !== undefined)
-      return { error: 'Query parameter "batch" is given more than once', parameter: key };
-    if (value === '1' || value === 'true') batched = true;
+    if ((key === 'batch' ? batched : fields) !== undefined) {
+      return { error: `Query parameter ${quote(key)} is given more than once`, parameter: key };
+    }
+    if (key === 'fields') {
+      const wanted = fieldsParameter(value);
+      if (isQueryError(wanted)) return wanted;
+      fields = wanted;
+    } else if (value === '1' || value === 'true') batched = true;
     else if (value === '0' || value === 'false') batched = false;
-    else
+    else {
       return {
         error: `Query parameter "batch" must be 1, true, 0 or false, got ${quote(value)}`,
         parameter: key,
       };
+    }
   }
-  return batched ?? false;
+  if (fields !== undefined && batched !== true) {
+    return { error: 'Query parameter "fields" needs batch=1 on /api/events', parameter: 'fields' };
+  }
+  return { batched: batched ?? false, fields };
+}
+
+/** A list query asking for `fields` only. */
+function fieldsOnly(fields: readonly string[]): ProvidersQuery {
+  return { states: undefined, fields, limit: undefined, after: undefined, key: `fields=${fields.join(',')}` };
 }

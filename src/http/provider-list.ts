@@ -48,8 +48,8 @@ function firstAfter(all: readonly ProviderJSON[], name: string): number {
   return low;
 }
 
-/** `row` with only `fields` (wire order; optional fields a row lacks stay absent). */
-function pick(row: ProviderJSON, fields: readonly string[]): Record<string, unknown> {
+/** `row` with only `fields` (wire order; optional fields a row lacks stay absent). @internal */
+export function pick(row: ProviderJSON, fields: readonly string[]): Record<string, unknown> {
   const picked: Record<string, unknown> = {};
   for (const field of fields) {
     const value = (row as unknown as Record<string, unknown>)[field];

@@ -101,6 +101,13 @@ export function parseProvidersQuery(target: RequestTarget): ProvidersQuery | Que
   return { states, fields: wantedFields, limit, after, key: parts.join('&') };
 }
 
+/** The `fields` parameter: wire fields in wire order, `name` first; or why it is refused. @internal */
+export function fieldsParameter(value: string): string[] | QueryError {
+  const fields = listOf('fields', value, WIRE_FIELDS) as string[] | QueryError;
+  if (isQueryError(fields)) return fields;
+  return fields.includes('name') ? fields : ['name', ...fields];
+}
+
 /** A comma-separated subset of `allowed`, returned in `allowed` order without repeats. */
 function listOf<T extends string>(
   parameter: Parameter,
