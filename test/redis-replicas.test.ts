@@ -6,7 +6,13 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { CheckCounter, ReplicaProcess, eventually } from './support/redis-replicas.js';
+import {
+  CheckCounter,
+  ReplicaProcess,
+  eventually,
+  type CallRecord,
+  type ReplicaMessage,
+} from './support/redis-replicas.js';
 import { RedisServer } from './support/redis-server.js';
 
 const POLL = 500;
@@ -87,6 +93,18 @@ function assertNoCrash(replicas: readonly ReplicaProcess[]): void {
   }
 }
 
+/** The calls of the given `name#sweep` keys, for a failure message. */
+function explainCalls(calls: readonly CallRecord[], keys: readonly string[]): string {
+  return keys
+    .slice(0, 10)
+    .map((key) => {
+      const [name, sweep] = key.split('#');
+      const at = calls.filter((call) => call.name === name && String(call.sweep) === sweep);
+      return `  ${key}: ${at.map((call) => `${call.replica}@${call.at}`).join(' ')}`;
+    })
+    .join('\n');
+}
+
 /** Reads the shared hash: per provider, the writer's token and checkedAt. */
 async function readHash(
   redis: Redis,
@@ -107,20 +125,63 @@ describe('replicas sharing one poller through Redis (separate processes)', { tim
     const replicas = ['r1', 'r2', 'r3'].map(spawn);
     const started = Date.now();
     await settled(replicas);
-    // Count from the very first check, frozen at the call that completes the 10th sweep.
-    const tenth = await counter.whenEvery(NAMES, 10, 10 * POLL + 20_000);
-    const elapsed = Date.now() - started;
+    // The window is the leader's first ten sweeps, each check tagged with its sweep, not the first ten
+    // calls to arrive: on a loaded machine a check can time out and abort its request before it is
+    // sent, and waiting for that checker's 10th arrival then took in part of an 11th sweep.
+    const tenth = await eventually(
+      () => {
+        for (const replica of replicas) {
+          const index = replica.messages.findIndex((m) => m.type === 'sweep' && m.sweeps === 10);
+          if (index >= 0) return { replica, index, message: replica.messages[index] as ReplicaMessage };
+        }
+        return undefined;
+      },
+      10 * POLL + 20_000,
+      'ten full sweeps',
+    );
+    const calls = counter.log;
+    const elapsed = (tenth.message.at ?? 0) - started;
     const leaders = new Set(
       replicas.flatMap((r) => r.messages.filter((m) => m.role === 'leader').map(() => r.id)),
     );
     assert.equal(leaders.size, 1, `the lease never changed hands (leaders: ${[...leaders].join(', ')})`);
-    const counts = NAMES.map((name) => tenth.calls.get(name));
-    assert.deepEqual(new Set(counts), new Set([10]), 'every checker was called exactly 10 times');
-    assert.equal(tenth.total, 10 * PROVIDERS, 'and nothing else was called');
-    const [leader] = leaders;
+    const leader = tenth.replica;
+    assert.ok(leaders.has(leader.id), 'the leader swept');
+    // At the source: the leader invoked every checker exactly once per sweep; nobody else swept.
+    assert.equal(tenth.message.invokedMin, 10, 'every checker was called exactly 10 times');
+    assert.equal(tenth.message.invokedMax, 10, 'every checker was called exactly 10 times');
     for (const replica of replicas) {
-      assert.equal(tenth.byReplica.get(replica.id) ?? 0, replica.id === leader ? 10 * PROVIDERS : 0);
+      if (replica !== leader)
+        assert.equal(
+          replica.messages.filter((m) => m.type === 'sweep').length,
+          0,
+          `${replica.id} never swept`,
+        );
     }
+    // Over the network (what a control plane sees): in those sweeps, one call per checker per sweep at
+    // most, all from the leader, and every call but those of checks that failed (timed out) arrived.
+    const window = calls.filter((call) => call.sweep >= 1 && call.sweep <= 10);
+    const perSweep = new Map<string, number>();
+    for (const call of window)
+      perSweep.set(`${call.name}#${call.sweep}`, (perSweep.get(`${call.name}#${call.sweep}`) ?? 0) + 1);
+    const doubled = [...perSweep].filter(([, n]) => n > 1).map(([key]) => key);
+    assert.deepEqual(doubled, [], `checked twice in one sweep:\n${explainCalls(calls, doubled)}`);
+    assert.ok(
+      window.every((call) => NAMES.includes(call.name)),
+      'and nothing else was called',
+    );
+    for (const replica of replicas) {
+      assert.equal(
+        counter.callsBy(replica.id),
+        replica === leader ? counter.total : 0,
+        `calls by ${replica.id}`,
+      );
+    }
+    const failed = leader.messages.slice(0, tenth.index).filter((m) => m.type === 'check-failed').length;
+    assert.ok(
+      window.length >= 10 * PROVIDERS - failed && window.length <= 10 * PROVIDERS,
+      `${window.length} calls arrived of 1,000 checks, ${failed} of them failed`,
+    );
     assert.ok(elapsed >= 9 * POLL, `ten sweeps need nine intervals at least (${elapsed} ms)`);
     // Every follower mirrors all 100 statuses, fresh.
     for (const replica of replicas) {

@@ -6,11 +6,13 @@ import type { ReplicaConfig, ReportedStatus } from '../fixtures/replica.js';
 const REPLICA_SCRIPT = fileURLToPath(new URL('../fixtures/replica.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** The counts at one moment. */
-export interface CallCounts {
-  readonly calls: ReadonlyMap<string, number>;
-  readonly byReplica: ReadonlyMap<string, number>;
-  readonly total: number;
+/** One counted call. */
+export interface CallRecord {
+  readonly name: string;
+  readonly replica: string;
+  /** The full sweep of that replica the check belonged to (1 = its first). */
+  readonly sweep: number;
+  readonly at: number;
 }
 
 /**
@@ -22,6 +24,8 @@ export class CheckCounter {
   readonly #calls = new Map<string, number>();
   readonly #byReplica = new Map<string, number>();
   #total = 0;
+  readonly #log: CallRecord[] = [];
+  readonly #startedAt = Date.now();
 
   private constructor(server: Server) {
     this.#server = server;
@@ -36,6 +40,7 @@ export class CheckCounter {
       counter.#count(
         decodeURIComponent(url.pathname.replace(/^\/check\//, '')),
         url.searchParams.get('replica') ?? '',
+        Number(url.searchParams.get('sweep') ?? 0),
       );
       res.writeHead(200, { 'content-type': 'text/plain', connection: 'close' }).end('ok');
     });
@@ -43,38 +48,11 @@ export class CheckCounter {
     return counter;
   }
 
-  #count(name: string, replica: string): void {
+  #count(name: string, replica: string, sweep: number): void {
     this.#calls.set(name, (this.#calls.get(name) ?? 0) + 1);
     this.#byReplica.set(replica, (this.#byReplica.get(replica) ?? 0) + 1);
     this.#total++;
-    for (const watch of this.#watches) watch();
-  }
-
-  readonly #watches = new Set<() => void>();
-
-  /**
-   * Resolves with a copy of the counts taken at the very request that brings
-   * every one of `names` to `calls`, so a busy test process cannot let
-   * further calls slip into the figures.
-   */
-  async whenEvery(names: readonly string[], calls: number, timeout: number): Promise<CallCounts> {
-    return await new Promise<CallCounts>((resolve, reject) => {
-      const watch = (): void => {
-        if (names.some((name) => this.calls(name) < calls)) return;
-        finish();
-        resolve({ calls: new Map(this.#calls), byReplica: new Map(this.#byReplica), total: this.#total });
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new Error(`not every checker was called ${calls} times within ${timeout} ms`));
-      }, timeout);
-      const finish = (): void => {
-        clearTimeout(timer);
-        this.#watches.delete(watch);
-      };
-      this.#watches.add(watch);
-      watch();
-    });
+    this.#log.push({ name, replica, sweep, at: Date.now() - this.#startedAt });
   }
 
   get port(): number {
@@ -99,6 +77,11 @@ export class CheckCounter {
     return { min: Math.min(...counts), max: Math.max(...counts) };
   }
 
+  /** Every call so far, in order. */
+  get log(): readonly CallRecord[] {
+    return [...this.#log];
+  }
+
   /** Calls of every checker so far. */
   get total(): number {
     return this.#total;
@@ -109,6 +92,7 @@ export class CheckCounter {
     this.#calls.clear();
     this.#byReplica.clear();
     this.#total = 0;
+    this.#log.length = 0;
   }
 
   async close(): Promise<void> {
@@ -128,6 +112,11 @@ export interface ReplicaMessage {
   readonly kind?: string;
   readonly statuses?: ReportedStatus[];
   readonly at?: number;
+  readonly name?: string;
+  readonly full?: boolean;
+  readonly sweeps?: number;
+  readonly invokedMin?: number;
+  readonly invokedMax?: number;
   readonly known?: number;
   readonly stale?: number;
 }
