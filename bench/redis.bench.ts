@@ -3,12 +3,14 @@
 // polling on its own (no Redis) measured in the same run. Redis commands are
 // counted from `INFO commandstats` deltas on a redis-server this bench starts
 // on a free loopback port (and stops). Bounded to well under 90 s.
-// Run: node --import tsx bench/redis.bench.ts
+// Then a follower's reload per lease round at 1,000 and 10,000 providers (bench/redis-reload.ts).
+// Run: node --import tsx bench/redis.bench.ts [--reload] (--reload: that section alone)
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { HealthCache, ProviderRegistry, type HealthView } from '../src/index.js';
 import { SharedHealthCache } from '../src/redis/index.js';
 import { RedisServer } from '../test/support/redis-server.js';
+import { reloadCost, type ReloadFigures } from './redis-reload.js';
 
 const PROVIDERS = 100;
 const POLL = 500;
@@ -124,8 +126,10 @@ async function main(): Promise<void> {
   await redis.connect();
   const rows: string[][] = [];
   const breakdowns: string[] = [];
+  const reloads: ReloadFigures[] = [];
+  const reloadOnly = process.argv.includes('--reload');
   try {
-    for (const n of REPLICAS) {
+    for (const n of reloadOnly ? [] : REPLICAS) {
       // Baseline: n replicas, each polling on its own, no Redis.
       const localCalls = { count: 0 };
       const local = Array.from(
@@ -171,10 +175,18 @@ async function main(): Promise<void> {
       ]);
       breakdowns.push(`  ${n} replica(s): ${together.breakdown}`);
     }
+    for (const [providers, rounds] of [
+      [1_000, 11],
+      [10_000, 5],
+    ] as const) {
+      reloads.push(await reloadCost(server.url, providers, rounds));
+    }
   } finally {
     redis.disconnect();
     await RedisServer.stopAll();
   }
+  printReloads(reloads);
+  if (reloadOnly) return;
 
   console.log(
     `${PROVIDERS} providers, pollInterval ${POLL} ms, leaseTtl 2,000 ms (default for that interval), a ${INTERVALS * POLL} ms window per row;\nan interval is one poll cycle (a full sweep of the replica that sweeps most)\n`,
@@ -200,6 +212,18 @@ async function main(): Promise<void> {
   console.log('\nRedis commands per interval, by command (INFO commandstats deltas):');
   for (const breakdown of breakdowns) console.log(breakdown);
   console.log(`\ndone in ${fmt((Date.now() - began) / 1000)} s`);
+}
+
+function printReloads(reloads: readonly ReloadFigures[]): void {
+  console.log('A follower reload per lease round (median of the rounds after the first):');
+  for (const r of reloads) {
+    console.log(
+      `  ${fmt(r.providers, 0)} providers: ${fmt(r.scriptCalls)} script call(s), ${fmt(r.hmgetCalls)} HMGET, ` +
+        `${fmt(r.replyBytes / 1024, 0)} KiB of records; read ${fmt(r.loadMs)} ms + parse/compare ${fmt(r.applyMs)} ms ` +
+        `(first round, restoring all: ${fmt(r.firstApplyMs)} ms)`,
+    );
+  }
+  console.log('');
 }
 
 await main();
