@@ -1,10 +1,12 @@
 // Core benchmarks: read cost against a bare Map, snapshot cost independent of size,
-// sweep throughput and event-loop delay, reads causing no checks, memory, and secret scrubbing.
+// sweep throughput and event-loop delay, reads causing no checks, memory, secret scrubbing, and
+// the fleet-scale sections of core-fleet.ts (turns during a sweep, snapshot readers, CPU per check).
 // Run with `npm run bench` (which passes --expose-gc).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HealthCache, ProviderRegistry, redactSecrets, type HealthReport } from '../src/index.js';
 import { cleanMessage } from '../src/messages.js';
+import { fleetSections } from './core-fleet.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
@@ -208,6 +210,7 @@ const sections: Record<string, () => Promise<void>> = {
   readers: benchReadersCauseNoChecks,
   memory: benchMemory,
   redaction: benchRedaction,
+  ...fleetSections,
 };
 // `node --import tsx bench/core.bench.ts get snapshot` runs only those sections.
 const chosen = process.argv.slice(2);

@@ -5,6 +5,7 @@ import type { CheckResult } from './events.js';
 import { HistoryRing, type HistorySample } from './history.js';
 import { cleanMessage } from './messages.js';
 import { SnapshotGate } from './snapshot-gate.js';
+import { StatusOrder } from './status-order.js';
 import type { ResolvedHealthCacheOptions } from './options.js';
 import type { Provider } from './provider.js';
 import type { ProviderRegistry } from './registry.js';
@@ -50,6 +51,8 @@ export class StatusStore {
   /** The current status of each entry, kept beside the entries so that a read is one Map lookup. */
   readonly #statuses = new Map<string, Status>();
   #snapshot: readonly Status[] = EMPTY_SNAPSHOT;
+  /** The entries in the registry's order, for building snapshots. */
+  readonly #order = new StatusOrder<Entry>();
   readonly #gate: SnapshotGate;
   /** Names forgotten while registered → the last start sequence then: older checks are dropped. */
   readonly #forgotten = new Map<string, number>();
@@ -84,12 +87,7 @@ export class StatusStore {
   /** The published snapshot; rebuilt here only when the gate allows (no clock read, no timer). */
   snapshot(): readonly Status[] {
     if (this.#gate.take()) {
-      const statuses: Status[] = [];
-      for (const name of this.#registry.names()) {
-        const status = this.#statuses.get(name);
-        if (status) statuses.push(status);
-      }
-      this.#snapshot = Object.freeze(statuses);
+      this.#snapshot = this.#order.build(this.#registry.names(), (name) => this.#entries.get(name));
     }
     return this.#snapshot;
   }
@@ -195,7 +193,11 @@ export class StatusStore {
     const entry = this.#entries.get(name);
     const previous = entry?.status;
     if (entry) Object.assign(entry, commit);
-    else this.#entries.set(name, { ...commit, history });
+    else {
+      const created: Entry = { ...commit, history };
+      this.#entries.set(name, created);
+      this.#order.place(name, created);
+    }
     this.#statuses.set(name, commit.status);
     this.#forgotten.delete(name);
     // Before the events, so a listener reading snapshot() sees what the gate allows.
@@ -240,6 +242,7 @@ export class StatusStore {
     if (entry === undefined) return undefined;
     this.#entries.delete(name);
     this.#statuses.delete(name);
+    this.#order.place(name, undefined);
     this.#gate.publishNow();
     return entry;
   }
