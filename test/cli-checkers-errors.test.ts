@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { readFile } from 'node:fs/promises';
 import { parseConfig } from '../src/cli/config.js';
 import { optionPath } from '../src/cli/option-errors.js';
 import { parseDuration } from '../src/cli/duration.js';

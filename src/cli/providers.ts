@@ -34,7 +34,7 @@ export async function buildProvider(
   const at: ConfigPath = ['providers', index];
   const tls = 'tls' in entry ? await readTls(entry.tls, [...at, 'tls'], loaded, signal) : undefined;
   try {
-    const checker = await checkerFor(entry, tls, env, (text) =>
+    const checker = await checkerFor(entry, tls, env, loaded.cwd, (text) =>
       bodyPattern(text, [...at, 'bodyMatch'], loaded),
     );
     return { name: entry.name, type: entry.type, target: checker.target, checker };
@@ -62,6 +62,7 @@ async function checkerFor(
   entry: ProviderEntry,
   tls: TlsOptions | undefined,
   env: Env,
+  cwd: string,
   pattern: (text: string) => string | RegExp,
 ): Promise<HealthChecker & { readonly target: string }> {
   const { slowThreshold } = entry;
@@ -73,7 +74,9 @@ async function checkerFor(
     }
     case 'kubernetes': {
       const { kubernetesChecker } = await import('../checkers/kubernetes.js');
-      const { kubeconfig, context, certExpiryWarning, livez, nodes } = entry;
+      const { context, certExpiryWarning, livez, nodes } = entry;
+      // Relative to the directory the file's other paths are (the checker would take the process's).
+      const kubeconfig = entry.kubeconfig === undefined ? undefined : resolve(cwd, entry.kubeconfig);
       return kubernetesChecker({ kubeconfig, context, env, slowThreshold, certExpiryWarning, livez, nodes });
     }
     case 'nomad': {
