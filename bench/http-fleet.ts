@@ -142,6 +142,7 @@ export async function events(): Promise<void> {
   const none = await measure(undefined);
   const each = await measure(url);
   const batched = await measure(`${url}?batch=1`);
+  const light = await measure(`${url}?batch=1&fields=name,state,message`);
   const noneAgain = await measure(undefined);
   const base = { wall: (none.wall + noneAgain.wall) / 2, cpu: (none.cpu + noneAgain.cpu) / 2 };
   console.log(
@@ -150,6 +151,7 @@ export async function events(): Promise<void> {
   for (const [label, run] of [
     ['100 streams, each change', each],
     ['100 streams, ?batch=1', batched],
+    ['100, ?batch=1&fields=name,state,message', light],
   ] as const) {
     const got = run.got!;
     console.log(
