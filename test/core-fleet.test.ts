@@ -127,6 +127,22 @@ describe('snapshotInterval', () => {
     await sweep;
   });
 
+  it('keeps snapshots in name order as providers come and go', { timeout: 10_000 }, async () => {
+    const { registry, cache } = setup();
+    registry.register('c', countingChecker());
+    registry.register('a', countingChecker());
+    await cache.checkNow();
+    assert.deepEqual(names(cache.snapshot()), ['a', 'c']);
+    registry.register('b', countingChecker());
+    assert.deepEqual(names(await cache.checkNow()), ['a', 'b', 'c'], 'a name added between two others');
+    registry.unregister('a');
+    assert.deepEqual(names(cache.snapshot()), ['b', 'c']);
+    registry.register('a', countingChecker());
+    registry.register('d', countingChecker());
+    assert.deepEqual(names(await cache.checkNow()), ['a', 'b', 'c', 'd']);
+    for (const status of cache.snapshot()) assert.equal(cache.get(status.name), status);
+  });
+
   it('publishes removals and restores at once', { timeout: 10_000 }, async () => {
     const { clock, registry, cache } = setup({ snapshotInterval: 60_000 });
     for (const name of ['a', 'b', 'c']) registry.register(name, countingChecker());
