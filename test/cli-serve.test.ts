@@ -28,15 +28,24 @@ async function stopWith(cli: CliProcess, signal: NodeJS.Signals): Promise<{ resu
   return { result, ms: performance.now() - sent };
 }
 
-/** The first chunk of an event stream (its initial snapshot); then the stream is dropped. */
+/**
+ * The stream's text up to its first complete event with data (its initial
+ * snapshot; a `retry:` line may come in a chunk of its own); then the stream
+ * is dropped. At most 1 MiB is read.
+ */
 function firstEvent(url: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, (res) => {
       res.setEncoding('utf8');
-      res.once('data', (chunk: string) => {
-        resolve(chunk);
-        req.destroy();
+      let text = '';
+      res.on('data', (chunk: string) => {
+        text += chunk;
+        if (/^data:.*\n\n/ms.test(text) || text.length > 1_048_576) {
+          resolve(text);
+          req.destroy();
+        }
       });
+      res.once('end', () => resolve(text));
     });
     // After resolve, the error of the dropped connection changes nothing.
     req.once('error', reject);
