@@ -26,6 +26,8 @@ interface Entry {
   /** The last raw message and its cleaned form: most checks repeat their message, so cleaning is skipped. */
   rawMessage: string;
   message: string;
+  /** Its place in the snapshot order (see {@link StatusOrder}). */
+  slot: number;
 }
 
 /** What a commit changes in an entry. */
@@ -192,9 +194,11 @@ export class StatusStore {
   #commit(name: string, history: HistoryRing, sample: HistorySample, commit: Commit, restored = false): void {
     const entry = this.#entries.get(name);
     const previous = entry?.status;
-    if (entry) Object.assign(entry, commit);
-    else {
-      const created: Entry = { ...commit, history };
+    if (entry) {
+      Object.assign(entry, commit);
+      this.#order.update(entry);
+    } else {
+      const created: Entry = { ...commit, history, slot: -1 };
       this.#entries.set(name, created);
       this.#order.place(name, created);
     }
@@ -286,6 +290,7 @@ export class StatusStore {
     for (const entry of due) {
       const previous = entry.status;
       entry.status = Object.freeze({ ...previous, state: 'stale', stale: true, healthy: false });
+      this.#order.update(entry);
       this.#statuses.set(previous.name, entry.status);
       this.#events.transition.emit({
         name: previous.name,
