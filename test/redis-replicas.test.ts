@@ -40,7 +40,10 @@ interface Group {
 }
 
 let groups = 0;
-async function group(options: { password?: string } = {}): Promise<Group> {
+async function group({
+  staleAfter,
+  ...options
+}: { password?: string; staleAfter?: number } = {}): Promise<Group> {
   const server = await RedisServer.start(options);
   const counter = await CheckCounter.start();
   cleanups.push(
@@ -63,6 +66,7 @@ async function group(options: { password?: string } = {}): Promise<Group> {
         leaseTtl: TTL,
         // Generous for a loaded machine (the default would be half the interval).
         checkTimeout: 450,
+        ...(staleAfter === undefined ? {} : { staleAfter }),
       }),
   };
 }
@@ -121,7 +125,9 @@ async function readHash(
 
 describe('replicas sharing one poller through Redis (separate processes)', { timeout: 120_000 }, () => {
   test('3 replicas x 100 providers over 10 intervals call each checker 10 times, not 30', async () => {
-    const { counter, spawn } = await group();
+    // Fresh below means mirrored within 5 s: under load a sweep whose checks time out lasts longer
+    // than the default staleAfter (3 intervals), so even the leader's own statuses were stale at times.
+    const { counter, spawn } = await group({ staleAfter: 10 * POLL });
     const replicas = ['r1', 'r2', 'r3'].map(spawn);
     const started = Date.now();
     await settled(replicas);
@@ -183,13 +189,18 @@ describe('replicas sharing one poller through Redis (separate processes)', { tim
       `${window.length} calls arrived of 1,000 checks, ${failed} of them failed`,
     );
     assert.ok(elapsed >= 9 * POLL, `ten sweeps need nine intervals at least (${elapsed} ms)`);
-    // Every follower mirrors all 100 statuses, fresh.
+    // Every follower mirrors all 100 statuses, fresh, and from after the leader's first sweep.
+    const firstSweep = leader.messages.find((m) => m.type === 'sweep' && m.sweeps === 1)?.at ?? Infinity;
     for (const replica of replicas) {
       const { statuses } = await replica.snapshot();
       assert.equal(statuses.length, PROVIDERS, `${replica.id} knows every provider`);
       assert.ok(
         statuses.every((s) => !s.stale),
         `${replica.id} has fresh statuses`,
+      );
+      assert.ok(
+        statuses.every((s) => s.checkedAt > firstSweep),
+        `${replica.id} keeps mirroring after the first sweep`,
       );
     }
     for (const replica of replicas) assert.equal(await replica.stop(), 0);
