@@ -3,13 +3,7 @@ import type { Disposable } from '../disposable.js';
 import type { HealthView } from '../health-view.js';
 import { BodyCache, toCachedBody, type CachedBody } from './body-cache.js';
 import { providerPage } from './provider-list.js';
-import {
-  allHistoryToJSON,
-  historyToJSON,
-  providersToJSON,
-  providerToJSON,
-  type ProviderJSON,
-} from './provider-json.js';
+import { allHistoryToJSON, historyToJSON, providerToJSON, type ProviderJSON } from './provider-json.js';
 import type { ProvidersQuery } from './providers-query.js';
 import { Throttle } from './throttle.js';
 
@@ -32,6 +26,12 @@ export class ApiBodies implements Disposable {
   readonly #listPath: string;
   /** Every provider in the wire form, built once per version and shared by the list variants. */
   #rows: ProviderJSON[] | undefined;
+  /**
+   * Each provider's wire form and its JSON, kept across versions: a version
+   * rebuilds only the providers that changed since the last one (during a
+   * sweep a quarter of the fleet per 250 ms, not all of it four times).
+   */
+  readonly #rowCache = new Map<string, { readonly json: ProviderJSON; readonly text: string }>();
 
   constructor(view: HealthView, clock: Clock, interval: number, basePath: string) {
     this.#view = view;
@@ -41,8 +41,14 @@ export class ApiBodies implements Disposable {
       this.#rows = undefined;
     });
     this.#subscriptions = [
-      view.onChange(() => this.#publisher.poke()),
-      view.registry.onChange(() => this.#publisher.run()),
+      view.onChange(({ name }) => {
+        this.#rowCache.delete(name);
+        this.#publisher.poke();
+      }),
+      view.registry.onChange(({ name }) => {
+        this.#rowCache.delete(name);
+        this.#publisher.run();
+      }),
     ];
   }
 
@@ -53,13 +59,26 @@ export class ApiBodies implements Disposable {
 
   /** Every provider in the wire form, as published. */
   rows(): readonly ProviderJSON[] {
-    this.#rows ??= providersToJSON(this.#view);
+    this.#rows ??= this.#view.registry.names().map((name) => this.#row(name).json);
     return this.#rows;
   }
 
-  /** `GET /api/providers`. */
+  #row(name: string): { readonly json: ProviderJSON; readonly text: string } {
+    let row = this.#rowCache.get(name);
+    if (row === undefined) {
+      const json = providerToJSON(this.#view, name);
+      row = { json, text: JSON.stringify(json) };
+      this.#rowCache.set(name, row);
+    }
+    return row;
+  }
+
+  /** `GET /api/providers`: the same bytes as `JSON.stringify` of the rows, joined from each row's cached JSON. */
   providers(): CachedBody {
-    return this.#cache.get('providers', () => ({ status: 200, value: this.rows() }));
+    return this.#cache.bytes('providers', () => {
+      const texts = this.#view.registry.names().map((name) => this.#row(name).text);
+      return Buffer.from(`[${texts.join(',')}]`);
+    });
   }
 
   /**

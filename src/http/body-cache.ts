@@ -39,6 +39,16 @@ export class BodyCache {
     return entry;
   }
 
+  /** The cached JSON body under `key`, or the bytes `build` makes now (status 200). */
+  bytes(key: string, build: () => Buffer): CachedBody {
+    const cached = this.#entries.get(key);
+    if (cached) return cached;
+    const entry = cachedBytes(200, build(), JSON_TYPE);
+    if (this.#entries.size >= MAX_ENTRIES) this.#entries.clear();
+    this.#entries.set(key, entry);
+    return entry;
+  }
+
   /**
    * A query variant under `key`, or the one `build` makes now; at most
    * {@link MAX_VARIANTS} are kept, so hostile queries cannot grow memory
