@@ -58,7 +58,8 @@ export async function queries(): Promise<void> {
   const SECONDS = 5;
   const { registry } = fleetRegistry();
   const cache = new HealthCache(registry, { pollInterval: 100, checkTimeout: 50 });
-  await cache.checkNow();
+  // Several sweeps: a provider is unhealthy only after consecutive failures, and ?state=unhealthy must match some.
+  for (let i = 0; i < 3; i++) await cache.checkNow();
   const handler = createHealthHandler(cache, { metrics: false });
   const server = http.createServer(handler);
   const base = `${await listen(server)}/api/providers`;
