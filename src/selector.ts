@@ -5,6 +5,10 @@ import { labelKeyProblem, labelValueProblem, type Labels } from './labels.js';
  * `tier in (a,b)`, `tier notin (a,b)`, `canary` (the label exists),
  * `!canary` (it does not), joined by commas (all must hold). The empty
  * selector selects everything.
+ *
+ * One concept in one file (a little over 300 lines): the grammar, its
+ * positioned errors and the compiled matcher share the requirement type and
+ * are read together.
  */
 
 /** The longest selector accepted, in characters. */

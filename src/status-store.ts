@@ -42,6 +42,8 @@ const EMPTY_SNAPSHOT: readonly Status[] = Object.freeze([]);
  * (unref'd) whenever a fresh status exists, whether or not the cache polls.
  * The snapshot is republished at a bounded rate while results stream in
  * (see {@link SnapshotGate}); `get` is always exact.
+ * One concept (a little over 300 lines): the commit path and the stale timer
+ * share the entries and must be read together.
  * @internal
  */
 export class StatusStore {

@@ -8,6 +8,9 @@ import { DEFAULT_SERVER_LIMITS } from './server-limits.js';
  * error, so a typo cannot be silently ignored. Key names are the library's
  * option names (camelCase). Ranges of the cache options are checked by the
  * cache itself, so the file and the library can never disagree.
+ *
+ * One schema in one file (a little over 300 lines): the provider types share
+ * the common keys and the tls block, and read best side by side.
  */
 
 /** A duration: `"30s"`, `"1m30s"`, `"250ms"`, or a number of milliseconds. Parsed to milliseconds. */
