@@ -1,7 +1,6 @@
 // Defects of issue 9 in the core, each through the public surface (a child
 // process where a user meets it), each failing on the code before its fix.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
@@ -19,32 +18,13 @@ import {
 import { ManualClock } from '../src/testing/index.js';
 import { restoredStatus } from './fixtures/core-status.js';
 import { controlledChecker } from './support/checkers.js';
+import { runChild } from './support/child.js';
 import { failOnUnhandledRejections } from './support/unhandled.js';
 
 failOnUnhandledRejections();
 
 const HOUR = 3_600_000;
 const MAX_DURATION = 2 ** 31 - 1;
-
-function run(
-  command: string,
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    // A safety net only: a process that does not exit by itself fails the test.
-    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -54,7 +34,12 @@ describe('a plain script awaiting a check of a hung checker', () => {
       `${mode}() resolves after checkTimeout with "timed out" instead of exiting with code 13`,
       { timeout: 40_000 },
       async () => {
-        const result = await run(process.execPath, ['--import', 'tsx', fixture('core-check-now.ts'), mode]);
+        const result = await runChild(process.execPath, [
+          '--import',
+          'tsx',
+          fixture('core-check-now.ts'),
+          mode,
+        ]);
         assert.equal(result.code, 0, result.stderr);
         assert.equal(result.stdout.trim(), `${mode}: timed out after 200 ms`);
       },
@@ -67,7 +52,7 @@ describe('a background poll alone', () => {
     "does not keep a program alive through a hung check (its timeout timer is unref'd)",
     { timeout: 40_000 },
     async () => {
-      const result = await run(process.execPath, ['--import', 'tsx', fixture('core-background.ts')]);
+      const result = await runChild(process.execPath, ['--import', 'tsx', fixture('core-background.ts')]);
       assert.equal(result.code, 0, result.stderr);
       // Had the 10 s check timeout kept the process alive, the sweep would have ended first.
       assert.equal(result.stdout.trim(), 'work done');
@@ -192,7 +177,7 @@ describe('running out of file descriptors', () => {
     'never reports the provider unhealthy: its status stays and onCheckerFault says why',
     { timeout: 40_000 },
     async () => {
-      const result = await run('sh', [
+      const result = await runChild('sh', [
         '-c',
         `ulimit -n 256 && exec "${process.execPath}" --import tsx "${fixture('core-emfile.ts')}"`,
       ]);

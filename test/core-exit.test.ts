@@ -1,27 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runChild, type ChildResult } from './support/child.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/core-run-and-stop.ts', import.meta.url));
 
-function runFixture(mode: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture, mode], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    // A safety net only: a process that does not exit by itself fails the test.
-    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runFixture(mode: string): Promise<ChildResult> {
+  return runChild(process.execPath, ['--import', 'tsx', fixture, mode]);
 }
 
 describe('process lifetime', () => {
