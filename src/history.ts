@@ -10,7 +10,14 @@ export interface HistorySample {
 }
 
 const STATES: readonly CheckState[] = ['healthy', 'degraded', 'unhealthy'];
-const EMPTY: HistorySummary = Object.freeze({ samples: 0, uptime: 0, latencyP50: 0, latencyP95: 0 });
+const EMPTY: HistorySummary = Object.freeze({
+  samples: 0,
+  uptime: 0,
+  latencyP50: 0,
+  latencyP95: 0,
+  uptimeExcludingSilenced: 0,
+  silencedSamples: 0,
+});
 
 /**
  * A fixed-size ring of the last N results in typed arrays: about 17 bytes a
@@ -57,6 +64,9 @@ export class HistoryRing {
       uptime: this.#up / count,
       latencyP50: this.#percentile(0.5),
       latencyP95: this.#percentile(0.95),
+      // Placeholder until samples record silencing (issue 11 core wiring).
+      uptimeExcludingSilenced: this.#up / count,
+      silencedSamples: 0,
     });
   }
 

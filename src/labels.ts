@@ -163,10 +163,14 @@ export function validateDependsOn(value: unknown, self: string, option = 'depend
   return Object.freeze([...seen]);
 }
 
-/** A `dependsOn` graph that cannot be used: a name nobody registered, or a cycle. */
+/** A `dependsOn` graph that cannot be used: a name nobody registered, a cycle, or removing a name others need. */
 export class DependencyError extends Error {
-  /** `unknown`: {@link provider} depends on {@link dependency}, which is not registered; `cycle`: see {@link cycle}. */
-  readonly kind: 'unknown' | 'cycle';
+  /**
+   * `unknown`: {@link provider} depends on {@link dependency}, which is not registered;
+   * `dependent`: {@link dependency} cannot be removed while {@link provider} depends on it;
+   * `cycle`: see {@link cycle}.
+   */
+  readonly kind: 'unknown' | 'dependent' | 'cycle';
   /** The provider whose `dependsOn` is at fault (for a cycle, the first in it). */
   readonly provider: string;
   /** The unknown name (`kind: 'unknown'`). */
@@ -175,17 +179,21 @@ export class DependencyError extends Error {
   readonly cycle: readonly string[];
 
   constructor(
-    init: { kind: 'unknown'; provider: string; dependency: string } | { kind: 'cycle'; cycle: string[] },
+    init:
+      | { kind: 'unknown' | 'dependent'; provider: string; dependency: string }
+      | { kind: 'cycle'; cycle: string[] },
   ) {
     const message =
-      init.kind === 'unknown'
-        ? `Provider ${JSON.stringify(init.provider)} depends on ${JSON.stringify(init.dependency)}, which is not registered`
-        : `Dependency cycle: ${init.cycle.map((name) => JSON.stringify(name)).join(' → ')}`;
+      init.kind === 'cycle'
+        ? `Dependency cycle: ${init.cycle.map((name) => JSON.stringify(name)).join(' → ')}`
+        : init.kind === 'unknown'
+          ? `Provider ${JSON.stringify(init.provider)} depends on ${JSON.stringify(init.dependency)}, which is not registered`
+          : `Provider ${JSON.stringify(init.dependency)} cannot be removed: ${JSON.stringify(init.provider)} depends on it`;
     super(message);
     this.name = 'DependencyError';
     this.kind = init.kind;
-    this.provider = init.kind === 'unknown' ? init.provider : (init.cycle[0] ?? '');
-    this.dependency = init.kind === 'unknown' ? init.dependency : undefined;
+    this.provider = init.kind === 'cycle' ? (init.cycle[0] ?? '') : init.provider;
+    this.dependency = init.kind === 'cycle' ? undefined : init.dependency;
     this.cycle = Object.freeze(init.kind === 'cycle' ? init.cycle : []);
   }
 }

@@ -34,6 +34,7 @@ interface Entry {
 type Commit = Pick<Entry, 'status' | 'held' | 'seq' | 'checkedAt' | 'reported' | 'rawMessage' | 'message'>;
 
 const EMPTY_SNAPSHOT: readonly Status[] = Object.freeze([]);
+const NO_NAMES: readonly string[] = Object.freeze([]);
 
 /**
  * The statuses of one cache: entries ordered by start sequence, their history,
@@ -139,6 +140,10 @@ export class StatusStore {
       checkedAt: result.checkedAt,
       history: history.summary(),
       details: result.details === undefined ? undefined : copyDetails(result.details),
+      labels: this.#registry.labels(name),
+      dependsOn: this.#registry.dependsOn(name),
+      blockedBy: NO_NAMES, // computed by the issue-11 core wiring
+      silencedBy: NO_NAMES,
     });
     this.#commit(name, history, sample, {
       status,

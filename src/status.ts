@@ -1,3 +1,5 @@
+import type { Labels } from './labels.js';
+
 /**
  * Where a provider stands. `unknown`: registered, never checked. `degraded`:
  * healthy but impaired (slow, or one of several roles failing). `stale`: the
@@ -19,6 +21,13 @@ export interface HistorySummary {
   readonly latencyP50: number;
   /** 95th percentile latency in ms over the history. */
   readonly latencyP95: number;
+  /**
+   * Uptime over the results taken while the provider was not silenced (see
+   * {@link Status.silencedBy}); equal to `uptime` when none was silenced, 0 when every one was.
+   */
+  readonly uptimeExcludingSilenced: number;
+  /** How many of the results were taken while the provider was silenced. */
+  readonly silencedSamples: number;
 }
 
 /**
@@ -54,6 +63,18 @@ export interface Status {
   readonly history: HistorySummary;
   /** Extra facts the checker reported (`HealthReport.details`), such as a version. */
   readonly details: Readonly<Record<string, unknown>> | undefined;
+  /** The labels given at registration; an empty frozen object when none. */
+  readonly labels: Labels;
+  /** The providers this one depends on, as registered; empty when none. */
+  readonly dependsOn: readonly string[];
+  /**
+   * The dependencies that are unhealthy or stale while this provider itself
+   * is unhealthy or stale: its failure is probably theirs. Empty otherwise.
+   * The state is still what the check found; this only marks it.
+   */
+  readonly blockedBy: readonly string[];
+  /** The ids of the silences and maintenance windows in force for this provider; empty when none. */
+  readonly silencedBy: readonly string[];
 }
 
 /**
@@ -82,6 +103,14 @@ export interface StatusJSON {
   /** Nanoseconds, an integer. */
   latency_p95: number;
   details?: Readonly<Record<string, unknown>>;
+  /** Present when not empty (as Go's `omitempty`), like the fields below. */
+  labels?: Labels;
+  depends_on?: readonly string[];
+  blocked_by?: readonly string[];
+  silenced?: true;
+  silenced_by?: readonly string[];
+  /** Present when part of the history was silenced; otherwise it equals `uptime`. */
+  uptime_excluding_silenced?: number;
 }
 
 const NANOS_PER_MILLI = 1_000_000;
@@ -114,6 +143,19 @@ export function statusToJSON(status: Status): StatusJSON {
   if (status.lastSuccessAt) json.last_success_at = status.lastSuccessAt.toISOString();
   if (status.lastFailureAt) json.last_failure_at = status.lastFailureAt.toISOString();
   if (status.details) json.details = status.details;
+  if (status.dependsOn.length > 0) json.depends_on = status.dependsOn;
+  if (status.blockedBy.length > 0) json.blocked_by = status.blockedBy;
+  if (status.silencedBy.length > 0) {
+    json.silenced = true;
+    json.silenced_by = status.silencedBy;
+  }
+  if (status.history.silencedSamples > 0) {
+    json.uptime_excluding_silenced = status.history.uptimeExcludingSilenced;
+  }
+  for (const _ in status.labels) {
+    json.labels = status.labels;
+    break;
+  }
   return json;
 }
 

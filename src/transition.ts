@@ -1,3 +1,4 @@
+import type { Labels } from './labels.js';
 import type { HistorySummary } from './status.js';
 import { FrozenDate, type CheckState, type Status } from './status.js';
 
@@ -58,6 +59,10 @@ export interface StatusParts {
   readonly checkedAt: number;
   readonly history: HistorySummary;
   readonly details: Readonly<Record<string, unknown>> | undefined;
+  readonly labels: Labels;
+  readonly dependsOn: readonly string[];
+  readonly blockedBy: readonly string[];
+  readonly silencedBy: readonly string[];
 }
 
 /** The frozen status a decision produces, carrying over the times of `previous`. Pure. */
@@ -80,5 +85,9 @@ export function nextStatus(previous: Status | undefined, decision: Decision, par
     lastTransitionAt: changed ? checkedAt : previous.lastTransitionAt,
     history: parts.history,
     details: parts.details,
+    labels: parts.labels,
+    dependsOn: parts.dependsOn,
+    blockedBy: parts.blockedBy,
+    silencedBy: parts.silencedBy,
   });
 }

@@ -189,8 +189,19 @@ describe('HealthCache.restore (the core hook replicas use)', () => {
       lastSuccessAt: undefined,
       lastFailureAt: undefined,
       lastTransitionAt: new Date(clock.now() - ago),
-      history: Object.freeze({ samples: 1, uptime: 1, latencyP50: 5, latencyP95: 5 }),
+      history: Object.freeze({
+        samples: 1,
+        uptime: 1,
+        latencyP50: 5,
+        latencyP95: 5,
+        uptimeExcludingSilenced: 1,
+        silencedSamples: 0,
+      }),
       details: undefined,
+      labels: {},
+      dependsOn: [],
+      blockedBy: [],
+      silencedBy: [],
     });
 
   test('applies newer statuses with events, ignores older ones and unknown providers', () => {
@@ -269,8 +280,19 @@ describe('status records', () => {
     lastSuccessAt: new Date(1_764_000_000_123),
     lastFailureAt: undefined,
     lastTransitionAt: new Date(1_763_999_000_000),
-    history: Object.freeze({ samples: 3, uptime: 1, latencyP50: 10, latencyP95: 12.5 }),
+    history: Object.freeze({
+      samples: 3,
+      uptime: 1,
+      latencyP50: 10,
+      latencyP95: 12.5,
+      uptimeExcludingSilenced: 1,
+      silencedSamples: 0,
+    }),
     details: Object.freeze({ version: '27.0' }),
+    labels: {},
+    dependsOn: [],
+    blockedBy: [],
+    silencedBy: [],
   });
 
   test('round-trip every field, frozen, with the raw sample and the token', () => {

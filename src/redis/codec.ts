@@ -1,3 +1,4 @@
+import { NO_LABELS } from '../labels.js';
 import type { HistorySample } from '../history.js';
 import { cleanMessage } from '../messages.js';
 import { FrozenDate, type Status } from '../status.js';
@@ -61,6 +62,7 @@ export const MAX_RECORD_LENGTH = 65_536;
 export const MAX_DETAILS_DEPTH = 32;
 /** The latest valid `Date`, in ms. */
 const MAX_TIME = 8.64e15;
+const NO_NAMES: readonly string[] = Object.freeze([]);
 const SAMPLE_STATES: readonly string[] = ['healthy', 'degraded', 'unhealthy'];
 
 /**
@@ -187,8 +189,14 @@ function build(r: StatusRecord, bounds: RecordBounds | undefined): DecodedStatus
       uptime: r.history.uptime,
       latencyP50: r.history.latencyP50,
       latencyP95: r.history.latencyP95,
+      uptimeExcludingSilenced: r.history.uptime, // carried by the issue-11 Redis wiring
+      silencedSamples: 0,
     }),
     details: r.details ? Object.freeze({ ...r.details }) : undefined,
+    labels: NO_LABELS,
+    dependsOn: NO_NAMES,
+    blockedBy: NO_NAMES,
+    silencedBy: NO_NAMES,
   });
   const sample: HistorySample = Object.freeze({ checkedAt, latency: r.latency, state: r.sample });
   return { status, sample, token: r.token, writtenAt: r.writtenAt, age: r.age ?? 0 };
