@@ -34,7 +34,29 @@ export {
   type ResolvedHealthCacheOptions,
 } from './options.js';
 export { isHealthChecker, type HealthChecker, type HealthReport, type Provider } from './provider.js';
-export { ProviderRegistry, assertProviderName, type RegistryChange } from './registry.js';
+export {
+  ProviderRegistry,
+  assertProviderName,
+  type RegisterOptions,
+  type RegistryChange,
+} from './registry.js';
+export {
+  DependencyError,
+  isDependencyError,
+  validateDependsOn,
+  validateLabels,
+  type Labels,
+} from './labels.js';
+export {
+  EVERYTHING,
+  Selector,
+  SelectorError,
+  isSelectorError,
+  parseSelector,
+  type SelectorOperator,
+  type SelectorRequirement,
+} from './selector.js';
+export type { SilenceSource } from './silencing.js';
 export {
   millisToNanos,
   statusToJSON,

@@ -51,7 +51,7 @@ describe('package', () => {
       dependencies: Record<string, string>;
       peerDependenciesMeta: Record<string, { optional: boolean }>;
     };
-    assert.deepEqual(Object.keys(pkg.dependencies).sort(), ['yaml', 'zod']);
+    assert.deepEqual(Object.keys(pkg.dependencies).sort(), ['croner', 'yaml', 'zod']);
     for (const peer of ['@kubernetes/client-node', 'ioredis', 'prom-client']) {
       assert.equal(pkg.peerDependenciesMeta[peer]?.optional, true, peer);
     }
