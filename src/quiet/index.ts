@@ -4,3 +4,4 @@ export * from './silence-set.js';
 export * from './silence-store.js';
 export * from './maintenance-window.js';
 export * from './maintenance-schedule.js';
+export type { SilenceControl } from './silence-control.js';
