@@ -5,6 +5,10 @@ export interface SharedKeys {
   readonly statuses: string;
   readonly updates: string;
   readonly refresh: string;
+  /** Hash of the shared silences, one field per silence id (silence-store.ts). */
+  readonly silences: string;
+  /** A token changed with every change of `silences`; replicas poll it. */
+  readonly silencesVersion: string;
 }
 
 /** Derives the shared keys from the `key` option. @internal */
@@ -15,5 +19,7 @@ export function sharedKeys(prefix: string): SharedKeys {
     statuses: `${prefix}:statuses`,
     updates: `${prefix}:updates`,
     refresh: `${prefix}:refresh`,
+    silences: `${prefix}:silences`,
+    silencesVersion: `${prefix}:silences:version`,
   });
 }

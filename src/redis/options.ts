@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { OptionTypeError } from '../errors.js';
+import type { SharedSilencesOptions } from './silence-options.js';
 import type { HealthCacheOptions, ResolvedHealthCacheOptions } from '../options.js';
 import {
   durationOption,
@@ -45,6 +46,8 @@ export interface SharedHealthCacheOptions extends HealthCacheOptions {
    * reported. Replicas' clocks are never compared with each other. Default 5,000.
    */
   maxClockSkew?: number | undefined;
+  /** Silences shared by every replica through Redis (`true` for the defaults); see `SharedHealthCache.silences`. */
+  sharedSilences?: boolean | SharedSilencesOptions | undefined;
 }
 
 /** Where a {@link SharedHealthCache} connects, with the URL's credentials kept apart. @internal */
@@ -65,7 +68,7 @@ export interface ResolvedSharedOptions {
 /** The options that belong to `HealthCache`, without the Redis ones. @internal */
 export function coreOptions(options: SharedHealthCacheOptions): HealthCacheOptions {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { redis, key, leaseTtl, replicaId, commandTimeout, maxClockSkew, ...core } = options;
+  const { redis, key, leaseTtl, replicaId, commandTimeout, maxClockSkew, sharedSilences, ...core } = options;
   return core;
 }
 

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { HistorySample } from '../history.js';
 import type { ProviderRegistry } from '../registry.js';
@@ -27,6 +28,8 @@ export interface ReplicaParts {
   readonly roleChanged: (change: RoleChange) => void;
   readonly redisError: (error: Error) => void;
   readonly leaseRepaired: (repair: LeaseRepair) => void;
+  /** Called with the command connection when a run opens it; what it returns is awaited when the run ends. */
+  readonly connected?: ((client: Redis) => () => Promise<void>) | undefined;
 }
 
 /** What one `run` holds while active. */
@@ -76,11 +79,13 @@ export class Replica {
     let connections: Connections | undefined;
     let unwatch: (() => void) | undefined;
     let session: Session | undefined;
+    let detach: (() => Promise<void>) | undefined;
     try {
       this.roles.set('connecting', 'starting');
       connections = await openConnections(shared, clock, (error) => this.#trouble.failed(error));
       session = this.#open(connections, signal);
       this.#session = session;
+      detach = this.#parts.connected?.(connections.client);
       unwatch = watchConnections(connections, keys, this.#handlers(session));
       await whenReady(connections.client, clock, shared.leaseTtl, signal);
       if (!signal.aborted) await this.#participate(session, signal);
@@ -89,6 +94,7 @@ export class Replica {
       await view.stopPolling();
       if (session) await this.#resign(session);
       this.#session = undefined;
+      await detach?.();
       await connections?.close();
       this.roles.set('idle', 'stopped');
     }
