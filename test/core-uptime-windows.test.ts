@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { UptimeWindows } from '../src/uptime-windows.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** A Monday at 00:00 UTC, far from the epoch. */
+const T0 = Date.UTC(2026, 10, 30);
+
+describe('UptimeWindows', () => {
+  it('counts uptime per window: 24 hours to the hour, 7 and 30 days to the day', () => {
+    const windows = new UptimeWindows();
+    // 40 days of one result an hour; unhealthy on day 35 (hours 840..863) only.
+    for (let hour = 0; hour < 40 * 24; hour++) {
+      windows.push(
+        T0 + hour * HOUR + 60_000,
+        10,
+        hour >= 35 * 24 && hour < 36 * 24 ? 'unhealthy' : 'healthy',
+      );
+    }
+    const now = T0 + (40 * 24 - 1) * HOUR + 120_000; // within the last hour, on day 39
+    const summary = windows.summary(now);
+    assert.equal(summary['24h'].samples, 24);
+    assert.equal(summary['24h'].uptime, 1);
+    assert.equal(summary['7d'].samples, 7 * 24, 'days 33..39');
+    assert.equal(summary['7d'].uptime, 6 / 7);
+    assert.equal(summary['30d'].samples, 30 * 24, 'days 10..39');
+    assert.equal(summary['30d'].uptime, 29 / 30);
+  });
+
+  it('forgets what fell out of a window when read later, without a write', () => {
+    const windows = new UptimeWindows();
+    windows.push(T0, 5, 'unhealthy');
+    assert.equal(windows.summary(T0 + 23 * HOUR)['24h'].samples, 1);
+    assert.equal(windows.summary(T0 + 24 * HOUR)['24h'].samples, 0, 'the hour left the 24h window');
+    assert.equal(windows.summary(T0 + 6 * DAY)['7d'].samples, 1);
+    assert.equal(windows.summary(T0 + 7 * DAY)['7d'].samples, 0);
+    assert.equal(windows.summary(T0 + 29 * DAY)['30d'].samples, 1);
+    assert.equal(windows.summary(T0 + 30 * DAY)['30d'].samples, 0);
+    assert.deepEqual(windows.summary(T0 + 31 * DAY)['30d'], {
+      samples: 0,
+      uptime: 0,
+      latencyP50: 0,
+      latencyP95: 0,
+    });
+  });
+
+  it('clears the buckets a gap skipped, and drops results older than the buckets kept', () => {
+    const windows = new UptimeWindows();
+    windows.push(T0, 5, 'healthy');
+    windows.push(T0 + 25 * HOUR, 5, 'unhealthy'); // the ring wrapped past the first hour's slot
+    assert.equal(windows.summary(T0 + 25 * HOUR)['24h'].samples, 1);
+    assert.equal(windows.summary(T0 + 25 * HOUR)['24h'].uptime, 0);
+    windows.push(T0, 5, 'healthy'); // too old for the hourly buckets, still within the daily ones
+    assert.equal(windows.summary(T0 + 25 * HOUR)['24h'].samples, 1);
+    assert.equal(windows.summary(T0 + 25 * HOUR)['7d'].samples, 3);
+    windows.push(T0 + 24 * HOUR, 5, 'healthy'); // a late result for a kept hour counts there
+    assert.equal(windows.summary(T0 + 25 * HOUR)['24h'].samples, 2);
+  });
+
+  it('estimates percentiles within their log₂ bin', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0, max: 60_000, noNaN: true }), { minLength: 1, maxLength: 300 }),
+        (latencies) => {
+          const windows = new UptimeWindows();
+          for (const latency of latencies) windows.push(T0, latency, 'healthy');
+          const sorted = [...latencies].sort((a, b) => a - b);
+          const exact = (p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? 0;
+          const figures = windows.summary(T0)['24h'];
+          for (const [estimate, truth] of [
+            [figures.latencyP50, exact(0.5)],
+            [figures.latencyP95, exact(0.95)],
+          ] as const) {
+            if (truth < 1) assert.ok(estimate <= 2, `${estimate} for ${truth}`);
+            else if (truth < 2 ** 15)
+              assert.ok(estimate >= truth / 2 && estimate <= truth * 2, `${estimate} for ${truth}`);
+            else assert.ok(estimate >= 2 ** 14, `${estimate} for ${truth}`);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('halves a histogram rather than overflow, keeping its proportions', () => {
+    const windows = new UptimeWindows();
+    for (let i = 0; i < 200_000; i++) windows.push(T0 + (i % 1000), i % 4 === 0 ? 100 : 3, 'healthy');
+    const figures = windows.summary(T0)['24h'];
+    assert.equal(figures.samples, 200_000, 'counts are exact');
+    assert.ok(figures.latencyP50 >= 2 && figures.latencyP50 < 4, String(figures.latencyP50));
+    assert.ok(figures.latencyP95 >= 64 && figures.latencyP95 < 128, String(figures.latencyP95));
+  });
+
+  it('round-trips through bytes, and refuses bytes it cannot read', () => {
+    const windows = new UptimeWindows();
+    for (let hour = 0; hour < 100; hour++)
+      windows.push(T0 + hour * HOUR, hour, hour % 3 ? 'healthy' : 'degraded');
+    const bytes = windows.toBytes();
+    assert.equal(bytes.byteLength, 17 + UptimeWindows.BYTES);
+    const copy = UptimeWindows.fromBytes(bytes);
+    assert.deepEqual(copy.summary(T0 + 100 * HOUR), windows.summary(T0 + 100 * HOUR));
+    assert.throws(() => UptimeWindows.fromBytes(bytes.subarray(1)), /expected 2217 bytes, got 2216/);
+    const future = Uint8Array.from(bytes);
+    future[0] = 9;
+    assert.throws(() => UptimeWindows.fromBytes(future), /unknown format 9/);
+    assert.equal(UptimeWindows.BYTES, 2200);
+  });
+});
