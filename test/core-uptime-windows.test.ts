@@ -91,6 +91,13 @@ describe('UptimeWindows', () => {
     assert.equal(figures.samples, 200_000, 'counts are exact');
     assert.ok(figures.latencyP50 >= 2 && figures.latencyP50 < 4, String(figures.latencyP50));
     assert.ok(figures.latencyP95 >= 64 && figures.latencyP95 < 128, String(figures.latencyP95));
+    // A slow stretch, then a fast one: after both bins overflowed, the slow third is still there.
+    const shifting = new UptimeWindows();
+    for (let i = 0; i < 70_000; i++) shifting.push(T0, 100, 'healthy');
+    for (let i = 0; i < 70_000; i++) shifting.push(T0, 3, 'healthy');
+    const after = shifting.summary(T0)['24h'];
+    assert.ok(after.latencyP50 >= 2 && after.latencyP50 < 4, String(after.latencyP50));
+    assert.ok(after.latencyP95 >= 64 && after.latencyP95 < 128, String(after.latencyP95));
   });
 
   it('round-trips through bytes, and refuses bytes it cannot read', () => {
