@@ -97,7 +97,7 @@ describe('CLI config errors', () => {
     assertConfigError(result, [
       'keys.yaml:1: pollIntervall: unknown key; did you mean "pollInterval"?',
       'keys.yaml:3: server.hots: unknown key; did you mean "host"?',
-      'keys.yaml:9: providers[0].retries: unknown key; expected one of name, slowThreshold, type, host, port',
+      'keys.yaml:9: providers[0].retries: unknown key; expected one of name, slowThreshold, labels, dependsOn, type, host, port',
     ]);
   });
 

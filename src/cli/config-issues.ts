@@ -4,6 +4,7 @@
  * what they quote.
  */
 import type { z } from 'zod';
+import { crossProblems } from './config-organise.js';
 import { duplicateNames, knownKeys, PROVIDER_TYPES } from './config-schema.js';
 import { quoteString } from './quote.js';
 
@@ -21,9 +22,9 @@ export function validationProblems(
 ): string {
   const tally = { omitted: 0 };
   const problems = issues.flatMap((issue) => describeIssue(issue, data, make, tally));
-  // The schema checks names only once everything else is valid; say it now as well.
+  // The schema checks names and dependencies only once everything else is valid; say it now as well.
   const seen = new Set(problems.map((problem) => problem.text));
-  for (const { path, message } of duplicateNames(data)) {
+  for (const { path, message } of [...duplicateNames(data), ...crossProblems(data)]) {
     for (const duplicate of describeIssue(
       { code: 'custom', path, message, input: undefined },
       data,

@@ -1,4 +1,13 @@
 import { z } from 'zod';
+import {
+  crossProblems,
+  dependsOnSchema,
+  labelsSchema,
+  MAINTENANCE_KEYS,
+  maintenanceSchema,
+  STATE_KEYS,
+  stateSchema,
+} from './config-organise.js';
 import { DURATION_HINT, parseDuration } from './duration.js';
 import { quoteString } from './quote.js';
 import { DEFAULT_SERVER_LIMITS } from './server-limits.js';
@@ -70,6 +79,10 @@ const common = {
   name: nonEmpty,
   /** A healthy check slower than this reports `degraded`. */
   slowThreshold: duration.optional(),
+  /** Key/value labels (Kubernetes rules) that selectors, silences and windows match. */
+  labels: labelsSchema.optional(),
+  /** Names of providers this one depends on (registered first; no cycles). */
+  dependsOn: dependsOnSchema.optional(),
 };
 
 const docker = z.strictObject({
@@ -268,9 +281,13 @@ export const configSchema = z
     server: server.optional(),
     redis: redis.optional(),
     providers: z.array(provider).optional(),
+    /** Scheduled silences: a cron expression, a duration, a time zone and a selector each. */
+    maintenance: z.array(maintenanceSchema, { error: 'expected a list of maintenance windows' }).optional(),
+    /** What survives a restart in single mode (the silences). */
+    state: stateSchema.optional(),
   })
   .superRefine((config, context) => {
-    for (const { path, message } of duplicateNames(config))
+    for (const { path, message } of [...duplicateNames(config), ...crossProblems(config)])
       context.addIssue({ code: 'custom', path, message });
   });
 
@@ -308,6 +325,8 @@ export function knownKeys(path: readonly PropertyKey[], type: unknown): readonly
   if (path.length === 0) return Object.keys(configSchema.shape);
   if (path.length === 1 && first === 'server') return Object.keys(server.def.shape);
   if (path.length === 1 && first === 'redis') return Object.keys(redis.shape);
+  if (path.length === 1 && first === 'state') return STATE_KEYS;
+  if (path.length === 2 && first === 'maintenance') return MAINTENANCE_KEYS;
   if (first !== 'providers' || typeof second !== 'number') return undefined;
   const schema = PROVIDER_TYPES.includes(type as never)
     ? PROVIDER_SCHEMAS[type as keyof typeof PROVIDER_SCHEMAS]

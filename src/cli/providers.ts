@@ -12,6 +12,10 @@ export interface BuiltProvider {
   /** Where it is checked, without credentials (`unix:///run/docker.sock`, `https://api:6443`). */
   readonly target: string;
   readonly checker: HealthChecker;
+  /** Its labels (`kind=docker` for what discovery finds); none when absent. */
+  readonly labels?: Readonly<Record<string, string>> | undefined;
+  /** The providers it depends on; registered before it. */
+  readonly dependsOn?: readonly string[] | undefined;
 }
 
 /** Environment variables, as `process.env` holds them. */
@@ -37,7 +41,8 @@ export async function buildProvider(
     const checker = await checkerFor(entry, tls, env, loaded.cwd, (text) =>
       bodyPattern(text, [...at, 'bodyMatch'], loaded),
     );
-    return { name: entry.name, type: entry.type, target: checker.target, checker };
+    const { labels, dependsOn } = entry;
+    return { name: entry.name, type: entry.type, target: checker.target, checker, labels, dependsOn };
   } catch (error) {
     const problem = optionProblem(error);
     if (problem === undefined) throw error;

@@ -1,9 +1,13 @@
-import { ProviderRegistry, resolveOptions, type HealthCacheOptions } from '../index.js';
+import { resolve } from 'node:path';
+import { isDependencyError, ProviderRegistry, resolveOptions, type HealthCacheOptions } from '../index.js';
+import type { MaintenanceWindow } from '../quiet/maintenance-window.js';
+import { unknownDependency } from './config-organise.js';
 import { ConfigError, loadConfig, type ConfigPath, type LoadedConfig } from './config.js';
 import { discover, type Discovery } from './discovery.js';
 import type { Io } from './io.js';
 import { optionProblem } from './option-errors.js';
 import { buildProvider, type BuiltProvider } from './providers.js';
+import { registerAll } from './register.js';
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './server-limits.js';
 
 /** Environment variable holding the refresh token; overrides `server.token`. */
@@ -32,8 +36,19 @@ export interface Setup {
   /** The config file, when one was given. */
   readonly file: string | undefined;
   readonly registry: ProviderRegistry;
-  /** The registered providers, sorted by name. */
+  /** The registered providers, sorted by name (registered dependencies first). */
   readonly providers: readonly BuiltProvider[];
+  /** The file's `maintenance` windows, validated; empty without any. */
+  readonly maintenance: readonly MaintenanceWindow[];
+  /** The file's `state`; `undefined` when not configured. */
+  readonly state:
+    | {
+        /** The state file, absolute (resolved against the working directory). */
+        readonly file: string;
+        /** A {@link ConfigError} about `state.file`, at its line. */
+        errorAt(message: string): ConfigError;
+      }
+    | undefined;
   /** What discovery found and did not; `undefined` when it did not run. */
   readonly discovery: Discovery | undefined;
   readonly cacheOptions: HealthCacheOptions;
@@ -135,11 +150,22 @@ export async function prepare(
   providers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   const registry = new ProviderRegistry();
-  for (const provider of providers) registry.register(provider.name, provider.checker);
+  registerAll(registry, providers, (provider, error) =>
+    registrationError(loaded, config.providers ?? [], provider.name, error),
+  );
+  const stateFile = config.state?.file;
   return {
     file,
     registry,
     providers,
+    maintenance: config.maintenance ?? [],
+    state:
+      stateFile === undefined
+        ? undefined
+        : {
+            file: resolve(io.cwd ?? process.cwd(), stateFile),
+            errorAt: (message) => locate(loaded, ['state', 'file'], message),
+          },
     discovery,
     cacheOptions,
     server: {
@@ -158,6 +184,24 @@ export async function prepare(
         : { url: redisUrl, key: config.redis?.key, leaseTtl: config.redis?.leaseTtl },
     optionError,
   };
+}
+
+/**
+ * A registration the file's checks let through (a dependency on a name that
+ * discovery was to supply but did not find) as a ConfigError at its entry.
+ */
+function registrationError(
+  loaded: LoadedConfig | undefined,
+  entries: readonly { readonly name: string; readonly dependsOn?: readonly string[] | undefined }[],
+  name: string,
+  error: unknown,
+): unknown {
+  if (!isDependencyError(error) || error.kind !== 'unknown') return error;
+  const index = entries.findIndex((entry) => entry.name === name);
+  if (index === -1) return error;
+  const at = entries[index]?.dependsOn?.indexOf(error.dependency ?? '') ?? -1;
+  const path = at === -1 ? ['providers', index] : ['providers', index, 'dependsOn', at];
+  return locate(loaded, path, `${unknownDependency(error.dependency ?? '')} (nor did discovery find it)`);
 }
 
 /** The server bounds of the file, each defaulted. */
