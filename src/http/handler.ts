@@ -7,6 +7,7 @@ import { EventsRoute } from './events-route.js';
 import { hostAllowed } from './host-patterns.js';
 import { MetricsRoute } from './metrics-route.js';
 import { resolveHandlerOptions, type HealthHandlerOptions, type ResolvedHandlerOptions } from './options.js';
+import { operationRoutes } from './ops-routes.js';
 import { isCrossOrigin } from './origin-guard.js';
 import { pageRoutes } from './page-route.js';
 import { RefreshRoute } from './refresh-route.js';
@@ -83,8 +84,14 @@ class HealthServer {
     const bodies = new ApiBodies(view, options.clock, options.publishInterval, options.basePath);
     this.#events = new EventsRoute(view, bodies, options);
     const refresh = new RefreshRoute(view, options, this.#closing.signal);
-    const routes: Route[] = [...apiRoutes(view, bodies), this.#events.route, ...refresh.routes];
-    this.#parts = [bodies, this.#events];
+    const ops = operationRoutes(view, options, this.#closing.signal);
+    const routes: Route[] = [
+      ...apiRoutes(view, bodies),
+      this.#events.route,
+      ...refresh.routes,
+      ...ops.routes,
+    ];
+    this.#parts = [bodies, this.#events, ops];
     if (options.page) routes.push(...pageRoutes(options.title, options.basePath));
     if (options.metrics !== false) {
       const metrics = new MetricsRoute(view, options.metrics, () => this.#events.size);

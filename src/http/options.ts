@@ -11,6 +11,7 @@ import {
   stringOption,
 } from '../validate.js';
 import { hostsOption, type HostPattern } from './host-patterns.js';
+import { reloadOption, type Reload } from './reload-route.js';
 
 /** Options of {@link createHealthHandler}. Durations are milliseconds; `undefined` means the default. */
 export interface HealthHandlerOptions {
@@ -63,6 +64,12 @@ export interface HealthHandlerOptions {
    * Default `[]` (at most 1,000 entries).
    */
   allowedHosts?: readonly string[] | undefined;
+  /** Serve `GET /livez` and `GET /readyz` for orchestrator probes (see the README). Default `false`. */
+  probes?: boolean | undefined;
+  /** Serve `GET /api/status`: version, uptime, mode and, in shared mode, the replica. Default `false`. */
+  status?: boolean | undefined;
+  /** Serve `POST /api/reload` (authorised like refresh): calls this and answers what changed. Default: none. */
+  reload?: Reload | undefined;
 }
 
 /** {@link HealthHandlerOptions} with defaults applied. @internal */
@@ -81,6 +88,9 @@ export interface ResolvedHandlerOptions {
   readonly maxEventStreams: number;
   readonly allowedHosts: readonly HostPattern[];
   readonly publishInterval: number;
+  readonly probes: boolean;
+  readonly status: boolean;
+  readonly reload: Reload | undefined;
 }
 
 const BASE_PATH = /^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/;
@@ -152,5 +162,8 @@ export function resolveHandlerOptions(
     }),
     allowedHosts: hostsOption(o.allowedHosts),
     publishInterval: durationOption('publishInterval', o.publishInterval, 250, { min: 0, max: 60_000 }),
+    probes: booleanOption('probes', o.probes, false),
+    status: booleanOption('status', o.status, false),
+    reload: reloadOption(o.reload),
   });
 }

@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import type { ProbedView, ProbeTracker } from './probes.js';
+import { sendJSON } from './responses.js';
+import { READ, type Route } from './route-table.js';
+
+/** The `replica` section of `GET /api/status` (shared mode only). @internal */
+export interface ReplicaJSON {
+  readonly id: string;
+  /** `connecting`, `leader`, `follower`, `local` (polling alone: Redis out of reach) or `idle`. */
+  readonly role: string;
+  /** The leading replica's id, when known (this one's own while it leads). */
+  readonly leader?: string;
+  /** How many providers this replica polls, when polling is sharded. */
+  readonly share?: number;
+}
+
+/**
+ * `GET /api/status`: facts about the service itself, not its providers:
+ * `{ "version", "started_at", "uptime_seconds", "mode": "local" | "shared",
+ * "providers", "poll_interval_ms", "live", "ready", "replica"? }`. Built per
+ * request from a handful of values; never cached. @internal
+ */
+export function statusRoute(view: ProbedView, tracker: ProbeTracker): Route {
+  const version = packageVersion();
+  return {
+    path: ['api', 'status'],
+    methods: READ,
+    serve: (req, res) => {
+      const uptime = process.uptime();
+      const sharing = view.sharing;
+      const replica: ReplicaJSON | undefined =
+        sharing === undefined
+          ? undefined
+          : {
+              id: sharing.replicaId,
+              role: tracker.role ?? view.role ?? 'idle',
+              ...(tracker.leader === undefined ? {} : { leader: tracker.leader }),
+              ...(tracker.share === undefined ? {} : { share: tracker.share }),
+            };
+      sendJSON(req, res, 200, {
+        version,
+        started_at: new Date(Date.now() - uptime * 1000).toISOString(),
+        uptime_seconds: Math.round(uptime),
+        mode: sharing === undefined ? 'local' : 'shared',
+        providers: view.registry.size,
+        poll_interval_ms: view.options.pollInterval,
+        live: tracker.live().ok,
+        ready: tracker.ready().ok,
+        ...(replica === undefined ? {} : { replica }),
+      });
+    },
+  };
+}
+
+/** This package's version, from its package.json (two levels up from src/http and dist/http). */
+function packageVersion(): string | undefined {
+  try {
+    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    const version = (JSON.parse(text) as { version?: unknown }).version;
+    return typeof version === 'string' ? version : undefined;
+  } catch {
+    // Bundled without its package.json: the answer says nothing rather than something wrong.
+    return undefined;
+  }
+}
