@@ -47,6 +47,8 @@ interface Session {
  */
 export class Replica {
   readonly roles: ReplicaRoles;
+  /** When the last lease round ended (the clock's ms), `undefined` before the first: read by liveness probes. */
+  lastRoundAt: number | undefined;
   readonly #parts: ReplicaParts;
   readonly #trouble: RedisTrouble;
   readonly #writer: StatusWriter;
@@ -136,6 +138,7 @@ export class Replica {
     const actions = this.#actions(session);
     while (!signal.aborted) {
       const delay = await this.roles.step(session.lease, actions);
+      this.lastRoundAt = this.#parts.clock.now();
       await this.#pause.wait(delay, signal);
     }
   }

@@ -148,6 +148,15 @@ export class SharedHealthCache implements RunnableHealthView, Disposable {
     return this.#replica.roles.tenure?.token;
   }
 
+  /**
+   * When this replica last finished a lease round (the clock's ms; `undefined`
+   * before the first). Rounds are at most about `leaseTtl` apart while `run`
+   * is active, leading or following: what a liveness probe reads.
+   */
+  get lastRoundAt(): number | undefined {
+    return this.#replica.lastRoundAt;
+  }
+
   /** Whether `run` is active. */
   get running(): boolean {
     return this.#active;
