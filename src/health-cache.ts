@@ -11,7 +11,7 @@ import type {
   Transition,
 } from './events.js';
 import type { RunnableHealthView } from './health-view.js';
-import type { HistorySample } from './history.js';
+import type { HistorySample, RestoredSample } from './history.js';
 import { cleanMessage } from './messages.js';
 import { resolveOptions, type HealthCacheOptions, type ResolvedHealthCacheOptions } from './options.js';
 import type { Provider } from './provider.js';
@@ -90,9 +90,12 @@ export class HealthCache implements RunnableHealthView, Disposable {
       () => this.#store.sweepEnded(),
     );
     this.#registrySubscription = registry.onChange((change) => {
-      if (change.type === 'unregistered') this.#store.remove(change.name);
+      if (change.type === 'unregistered') return this.#store.remove(change.name);
+      // New labels or dependencies show at once; a new provider is also checked.
+      if (change.type !== 'registered') this.#store.reannotate(change.name);
       // Prompt checks only while polling; a one-shot user calls checkNow itself.
-      else if (this.#scheduler.running) this.#scheduler.enqueue(false, change.name, false);
+      if (change.type !== 'relabelled' && this.#scheduler.running)
+        this.#scheduler.enqueue(false, change.name, false);
     });
   }
 
@@ -207,10 +210,13 @@ export class HealthCache implements RunnableHealthView, Disposable {
    * Thresholds are not applied again: `status.state` is taken as decided.
    * Staleness is judged here, from `checkedAt`. Ignored (returns `false`) when
    * the provider is not registered or the cache holds a result at least as new.
-   * A check that started before the restore never replaces it.
-   * @param sample The raw result behind `status`, added to {@link HealthCache.history}.
+   * A check that started before the restore never replaces it. `labels`,
+   * `dependsOn`, `blockedBy` and `silencedBy` are recomputed from this cache's
+   * registry and silences, whatever `status` carries.
+   * @param sample The raw result behind `status`, added to {@link HealthCache.history}
+   *   (silenced or not as this cache's silences say).
    */
-  restore(status: Status, sample?: HistorySample): boolean {
+  restore(status: Status, sample?: RestoredSample): boolean {
     return this.#store.restore(status, sample);
   }
 
@@ -228,7 +234,7 @@ export class HealthCache implements RunnableHealthView, Disposable {
     return this.#store.forget(name);
   }
 
-  /** Stops polling, the stale timer and following the registry. The cache keeps answering reads. */
+  /** Stops polling, the stale timer and following the registry and the silences. The cache keeps answering reads. */
   dispose(): void {
     if (this.#disposed.signal.aborted) return;
     this.#disposed.abort(new Error('HealthCache disposed'));

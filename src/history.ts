@@ -7,7 +7,12 @@ export interface HistorySample {
   readonly latency: number;
   /** The raw result of that check, before thresholds. */
   readonly state: CheckState;
+  /** Whether the provider was silenced (a silence or maintenance window in force) when this result came in. */
+  readonly silenced: boolean;
 }
+
+/** A sample handed to `HealthCache.restore`: whether it was silenced is decided by the cache restoring it. */
+export type RestoredSample = Pick<HistorySample, 'checkedAt' | 'latency' | 'state'>;
 
 const STATES: readonly CheckState[] = ['healthy', 'degraded', 'unhealthy'];
 const EMPTY: HistorySummary = Object.freeze({
@@ -20,40 +25,58 @@ const EMPTY: HistorySummary = Object.freeze({
 });
 
 /**
- * A fixed-size ring of the last N results in typed arrays: about 17 bytes a
- * sample, no object per sample, nothing allocated on push. @internal
+ * A fixed-size ring of the last N results in typed arrays: about 18 bytes a
+ * sample (time, latency, state, silenced), no object per sample, nothing
+ * allocated on push. @internal
  */
 export class HistoryRing {
   readonly #times: Float64Array;
   readonly #latencies: Float64Array;
   readonly #states: Uint8Array;
+  /** 1 where the provider was silenced when the result came in. */
+  readonly #silenced: Uint8Array;
   /** The same latencies kept in ascending order, so percentiles are an index away. */
   readonly #sorted: Float64Array;
   #next = 0;
   #count = 0;
   #up = 0;
+  /** Silenced results held, and how many of them were up: uptime excluding silenced is the rest. */
+  #silencedCount = 0;
+  #silencedUp = 0;
 
   constructor(capacity: number) {
     this.#times = new Float64Array(capacity);
     this.#latencies = new Float64Array(capacity);
     this.#states = new Uint8Array(capacity);
+    this.#silenced = new Uint8Array(capacity);
     this.#sorted = new Float64Array(capacity);
   }
 
-  push(checkedAt: number, latency: number, state: CheckState): void {
+  push(checkedAt: number, latency: number, state: CheckState, silenced: boolean): void {
     const capacity = this.#times.length;
     if (capacity === 0) return;
     const code = STATES.indexOf(state);
+    const at = this.#next;
     if (this.#count === capacity) {
-      if (this.#states[this.#next] !== 2) this.#up--;
-      this.#removeSorted(this.#latencies[this.#next] ?? 0);
+      const wasUp = this.#states[at] !== 2;
+      if (wasUp) this.#up--;
+      if (this.#silenced[at] === 1) {
+        this.#silencedCount--;
+        if (wasUp) this.#silencedUp--;
+      }
+      this.#removeSorted(this.#latencies[at] ?? 0);
     }
     this.#insertSorted(latency);
     if (code !== 2) this.#up++;
-    this.#times[this.#next] = checkedAt;
-    this.#latencies[this.#next] = latency;
-    this.#states[this.#next] = code;
-    this.#next = (this.#next + 1) % capacity;
+    if (silenced) {
+      this.#silencedCount++;
+      if (code !== 2) this.#silencedUp++;
+    }
+    this.#times[at] = checkedAt;
+    this.#latencies[at] = latency;
+    this.#states[at] = code;
+    this.#silenced[at] = silenced ? 1 : 0;
+    this.#next = (at + 1) % capacity;
   }
 
   summary(): HistorySummary {
@@ -64,10 +87,15 @@ export class HistoryRing {
       uptime: this.#up / count,
       latencyP50: this.#percentile(0.5),
       latencyP95: this.#percentile(0.95),
-      // Placeholder until samples record silencing (issue 11 core wiring).
-      uptimeExcludingSilenced: this.#up / count,
-      silencedSamples: 0,
+      uptimeExcludingSilenced: this.#uptimeExcludingSilenced(),
+      silencedSamples: this.#silencedCount,
     });
+  }
+
+  /** Uptime over the unsilenced results: `uptime` when none was silenced, 0 when all were. */
+  #uptimeExcludingSilenced(): number {
+    const unsilenced = this.#count - this.#silencedCount;
+    return unsilenced === 0 ? 0 : (this.#up - this.#silencedUp) / unsilenced;
   }
 
   /** Nearest-rank percentile. */
@@ -110,6 +138,7 @@ export class HistoryRing {
           checkedAt: new Date(this.#times[at] ?? 0),
           latency: this.#latencies[at] ?? 0,
           state: STATES[this.#states[at] ?? 2] ?? 'unhealthy',
+          silenced: this.#silenced[at] === 1,
         }),
       );
     }

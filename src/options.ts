@@ -1,4 +1,5 @@
 import type { Clock } from './clock.js';
+import type { SilenceSource } from './silencing.js';
 import { OptionRangeError } from './errors.js';
 import {
   MAX_DURATION,
@@ -6,6 +7,7 @@ import {
   durationOption,
   functionOption,
   numberOption,
+  optionTypeError,
   optionsObject,
 } from './validate.js';
 
@@ -47,6 +49,12 @@ export interface HealthCacheOptions {
   clock?: Clock | undefined;
   /** Source of randomness for `jitter`, returning [0, 1). Default `Math.random`. */
   random?: (() => number) | undefined;
+  /**
+   * Which providers are silenced (`createSilenceSource` from `provider-health/quiet`
+   * builds one from silences and maintenance windows): asked at every commit
+   * and, for every provider, whenever it fires `onChange`. Default none.
+   */
+  silences?: SilenceSource | undefined;
 }
 
 /** {@link HealthCacheOptions} with every default applied. */
@@ -63,6 +71,7 @@ export interface ResolvedHealthCacheOptions {
   readonly snapshotInterval: number;
   readonly clock: Clock;
   readonly random: () => number;
+  readonly silences: SilenceSource | undefined;
 }
 
 /** The Go original's defaults: poll every 30 s, give each check 5 s. */
@@ -142,5 +151,18 @@ export function resolveOptions(options: HealthCacheOptions = {}): ResolvedHealth
     }),
     clock: clockOption(given.clock),
     random: functionOption<() => number, () => number>('random', given.random, Math.random),
+    silences: silenceSourceOption(given.silences),
   });
+}
+
+/** A {@link SilenceSource}, or `undefined`: an object whose `silencedBy` and `onChange` are functions. */
+function silenceSourceOption(value: unknown): SilenceSource | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null)
+    throw optionTypeError('silences', 'a SilenceSource ({ silencedBy, onChange })', value);
+  for (const method of ['silencedBy', 'onChange'] as const) {
+    const member: unknown = Reflect.get(value, method);
+    if (typeof member !== 'function') throw optionTypeError(`silences.${method}`, 'a function', member);
+  }
+  return value as SilenceSource;
 }

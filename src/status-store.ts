@@ -1,8 +1,10 @@
+import { Annotator, isFailing } from './annotations.js';
 import type { CacheEvents } from './cache-events.js';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock } from './clock.js';
 import { copyDetails } from './details.js';
+import type { Disposable } from './disposable.js';
 import type { CheckResult } from './events.js';
-import { HistoryRing, type HistorySample } from './history.js';
+import { HistoryRing, type HistorySample, type RestoredSample } from './history.js';
 import { cleanMessage } from './messages.js';
 import { SnapshotGate } from './snapshot-gate.js';
 import { StatusOrder } from './status-order.js';
@@ -10,6 +12,7 @@ import type { ResolvedHealthCacheOptions } from './options.js';
 import type { Provider } from './provider.js';
 import type { ProviderRegistry } from './registry.js';
 import type { RawResult } from './run-check.js';
+import { StaleTimer } from './stale-timer.js';
 import { FrozenDate, type CheckState, type Status } from './status.js';
 import { decide, nextStatus } from './transition.js';
 
@@ -34,7 +37,6 @@ interface Entry {
 type Commit = Pick<Entry, 'status' | 'held' | 'seq' | 'checkedAt' | 'reported' | 'rawMessage' | 'message'>;
 
 const EMPTY_SNAPSHOT: readonly Status[] = Object.freeze([]);
-const NO_NAMES: readonly string[] = Object.freeze([]);
 
 /**
  * The statuses of one cache: entries ordered by start sequence, their history,
@@ -42,9 +44,12 @@ const NO_NAMES: readonly string[] = Object.freeze([]);
  * have no side effects: staleness is marked by the timer alone, which runs
  * (unref'd) whenever a fresh status exists, whether or not the cache polls.
  * The snapshot is republished at a bounded rate while results stream in
- * (see {@link SnapshotGate}); `get` is always exact.
- * One concept (a little over 300 lines): the commit path and the stale timer
- * share the entries and must be read together.
+ * (see {@link SnapshotGate}); `get` is always exact. Every status also
+ * carries its annotations ({@link Annotator}): when a provider starts or stops
+ * failing its dependents are re-annotated, and when the silences change every
+ * status is; such a status differs only in them and fires `onChange` alone.
+ * One concept (over 300 lines): the commit path, the annotations and
+ * staleness share the entries and must be read together.
  * @internal
  */
 export class StatusStore {
@@ -62,10 +67,9 @@ export class StatusStore {
   /** Names forgotten while registered → the last start sequence then: older checks are dropped. */
   readonly #forgotten = new Map<string, number>();
   #seq = 0;
-  #staleTimer: TimerHandle;
-  /** When the stale timer fires; `Infinity` when none is armed. */
-  #staleAt = Infinity;
-  #disposed = false;
+  readonly #staleTimer: StaleTimer;
+  readonly #annotator: Annotator;
+  readonly #silences: Disposable | undefined;
 
   constructor(registry: ProviderRegistry, options: ResolvedHealthCacheOptions, events: CacheEvents) {
     this.#registry = registry;
@@ -73,6 +77,9 @@ export class StatusStore {
     this.#clock = options.clock;
     this.#events = events;
     this.#gate = new SnapshotGate(options.clock, options.snapshotInterval);
+    this.#staleTimer = new StaleTimer(options.clock, () => this.#markStale());
+    this.#annotator = new Annotator(registry, options.silences, (name) => this.#statuses.get(name));
+    this.#silences = options.silences?.onChange(() => this.#resilence());
   }
 
   /** The next start sequence: take one when a check starts. */
@@ -125,13 +132,16 @@ export class StatusStore {
     const raw = result.message + decision.note;
     const message =
       entry?.rawMessage === raw ? entry.message : cleanMessage(raw, this.#options.maxMessageLength);
+    const annotations = this.#annotator.compute(name, decision.held, entry?.status);
+    const silenced = annotations.silencedBy.length > 0;
     const sample = Object.freeze({
       checkedAt: new FrozenDate(result.checkedAt),
       latency: result.latency,
       state: result.state,
+      silenced,
     });
     const history = entry?.history ?? new HistoryRing(this.#options.historySize);
-    history.push(result.checkedAt, result.latency, result.state);
+    history.push(result.checkedAt, result.latency, result.state, silenced);
     const status = nextStatus(entry?.status, decision, {
       name,
       state: result.state,
@@ -140,10 +150,10 @@ export class StatusStore {
       checkedAt: result.checkedAt,
       history: history.summary(),
       details: result.details === undefined ? undefined : copyDetails(result.details),
-      labels: this.#registry.labels(name),
-      dependsOn: this.#registry.dependsOn(name),
-      blockedBy: NO_NAMES, // computed by the issue-11 core wiring
-      silencedBy: NO_NAMES,
+      labels: annotations.labels,
+      dependsOn: annotations.dependsOn,
+      blockedBy: annotations.blockedBy,
+      silencedBy: annotations.silencedBy,
     });
     this.#commit(name, history, sample, {
       status,
@@ -156,8 +166,12 @@ export class StatusStore {
     });
   }
 
-  /** See `HealthCache.restore`. */
-  restore(status: Status, sample: HistorySample | undefined): boolean {
+  /**
+   * See `HealthCache.restore`. Labels, dependencies, `blockedBy` and
+   * `silencedBy` are this cache's (its registry, its silences), whatever the
+   * status from elsewhere says; so is whether the sample was silenced.
+   */
+  restore(status: Status, sample: RestoredSample | undefined): boolean {
     const { name } = status;
     if (!this.#registry.has(name) || status.state === 'stale') return false;
     const checkedAt = status.checkedAt.getTime();
@@ -166,18 +180,28 @@ export class StatusStore {
     const held: CheckState = status.state;
     // Details from elsewhere (a Redis record) are copied and scrubbed like a checker's.
     const details = status.details === undefined ? undefined : copyDetails(status.details);
+    const annotations = this.#annotator.compute(name, held, entry?.status);
+    const silenced = annotations.silencedBy.length > 0;
     const restored: Status = Object.freeze({
       ...status,
       stale: false,
       healthy: held !== 'unhealthy',
       details,
+      labels: annotations.labels,
+      dependsOn: annotations.dependsOn,
+      blockedBy: annotations.blockedBy,
+      silencedBy: annotations.silencedBy,
     });
     const history = entry?.history ?? new HistoryRing(this.#options.historySize);
-    if (sample) history.push(sample.checkedAt.getTime(), sample.latency, sample.state);
+    if (sample) history.push(sample.checkedAt.getTime(), sample.latency, sample.state, silenced);
     this.#commit(
       name,
       history,
-      sample ?? Object.freeze({ checkedAt: restored.checkedAt, latency: restored.latency, state: held }),
+      Object.freeze(
+        sample
+          ? { checkedAt: sample.checkedAt, latency: sample.latency, state: sample.state, silenced }
+          : { checkedAt: restored.checkedAt, latency: restored.latency, state: held, silenced },
+      ),
       {
         status: restored,
         held,
@@ -194,36 +218,80 @@ export class StatusStore {
   }
 
   /**
-   * The one commit path of a check's result and of a restore. Results
-   * stream in during sweeps and are published at the gate's pace; a restore
-   * (records from another replica arrive in batches) is published at once.
+   * The commit of a check's result and of a restore. Results stream in
+   * during sweeps and are published at the gate's pace; a restore (records
+   * from another replica arrive in batches) is published at once. When the
+   * provider starts or stops failing, its dependents are re-annotated after
+   * its own events.
    */
   #commit(name: string, history: HistoryRing, sample: HistorySample, commit: Commit, restored = false): void {
-    const entry = this.#entries.get(name);
+    let entry = this.#entries.get(name);
     const previous = entry?.status;
     if (entry) {
       Object.assign(entry, commit);
-      this.#order.update(entry);
     } else {
-      const created: Entry = { ...commit, history, slot: -1 };
-      this.#entries.set(name, created);
-      this.#order.place(name, created);
+      entry = { ...commit, history, slot: -1 };
+      this.#entries.set(name, entry);
+      this.#order.place(name, entry);
     }
-    this.#statuses.set(name, commit.status);
+    this.#put(entry, commit.status, restored);
     this.#forgotten.delete(name);
-    // Before the events, so a listener reading snapshot() sees what the gate allows.
-    if (restored) this.#gate.publishNow();
-    else this.#gate.changed();
     const { status } = commit;
     const from = previous?.state ?? 'unknown';
     const result: CheckResult = { name, status, previous, sample };
     this.#events.result.emit(result);
     if (from !== commit.held) this.#events.transition.emit({ name, from, to: commit.held, status });
     this.#events.change.emit({ name, status });
+    if (isFailing(previous?.state) !== isFailing(status.state)) this.#reannotateDependents(name, restored);
     const deadline = commit.checkedAt + this.#options.staleAfter;
     // Already old (a restored status, a checker's clock far behind): stale at once, not on the next tick.
-    if (deadline <= this.#clock.now()) this.#markStale();
-    else this.#watch(deadline);
+    if (deadline <= this.#clock.now()) {
+      this.#staleTimer.reset();
+      this.#markStale();
+    } else this.#staleTimer.watch(deadline);
+  }
+
+  /**
+   * The one path by which an entry's status changes: the entry, the map `get`
+   * reads and the snapshot order, then the gate (before any event, so a
+   * listener reading `snapshot()` sees what the gate allows).
+   */
+  #put(entry: Entry, status: Status, now: boolean): void {
+    entry.status = status;
+    this.#order.update(entry);
+    this.#statuses.set(status.name, status);
+    if (now) this.#gate.publishNow();
+    else this.#gate.changed();
+  }
+
+  /**
+   * Recomputes the annotations of `name` (its registration changed: new
+   * labels or dependencies); `onChange` fires when they differ. Its own
+   * failing-ness is unchanged, so its dependents need nothing.
+   */
+  reannotate(name: string): void {
+    const entry = this.#entries.get(name);
+    if (entry !== undefined) this.#reannotate(entry, true);
+  }
+
+  #reannotate(entry: Entry, now: boolean): void {
+    const status = this.#annotator.reannotate(entry.status);
+    if (status === entry.status) return;
+    this.#put(entry, status, now);
+    this.#events.change.emit({ name: status.name, status });
+  }
+
+  /** `name` started or stopped failing (or lost its status): its dependents' `blockedBy` may change. */
+  #reannotateDependents(name: string, now: boolean): void {
+    for (const dependent of this.#registry.dependents(name)) {
+      const entry = this.#entries.get(dependent);
+      if (entry !== undefined) this.#reannotate(entry, now);
+    }
+  }
+
+  /** The silences changed: every status is asked again (O(n); silences change rarely), published at once. */
+  #resilence(): void {
+    for (const entry of this.#entries.values()) this.#reannotate(entry, true);
   }
 
   /** Drops `name` (unregistered), with its removal and change events. */
@@ -232,6 +300,7 @@ export class StatusStore {
     const entry = this.#drop(name);
     this.#events.removal.emit({ name, status: entry?.status });
     this.#events.change.emit({ name, status: undefined });
+    if (isFailing(entry?.status.state)) this.#reannotateDependents(name, true);
   }
 
   /**
@@ -245,6 +314,8 @@ export class StatusStore {
     if (entry === undefined) return false;
     this.#events.removal.emit({ name, status: entry.status });
     this.#events.change.emit({ name, status: undefined });
+    // No status is no failure: its dependents are no longer blocked by it.
+    if (isFailing(entry.status.state)) this.#reannotateDependents(name, true);
     return true;
   }
 
@@ -258,55 +329,45 @@ export class StatusStore {
     return entry;
   }
 
-  /** Stops the stale timer for good; reads keep answering. */
+  /** Stops the stale timer for good and stops following the silences; reads keep answering. */
   dispose(): void {
-    this.#disposed = true;
     this.#gate.dispose();
-    this.#clock.clearTimeout(this.#staleTimer);
-    this.#staleTimer = undefined;
-    this.#staleAt = Infinity;
+    this.#staleTimer.dispose();
+    this.#silences?.dispose();
   }
 
-  /** Makes sure the stale timer fires no later than `deadline`. */
-  #watch(deadline: number): void {
-    if (this.#disposed || deadline >= this.#staleAt) return;
-    this.#clock.clearTimeout(this.#staleTimer);
-    this.#staleAt = deadline;
-    // A background timer: staleness alone never keeps a program alive.
-    this.#staleTimer = this.#clock.setTimeout(
-      () => this.#markStale(),
-      Math.max(0, deadline - this.#clock.now()),
-    );
-  }
-
-  /** Marks every status whose deadline has come (`<=`: due at the deadline itself), then re-arms. */
+  /**
+   * Marks every status whose deadline has come (`<=`: due at the deadline
+   * itself), then re-arms. All of them turn stale before any is annotated
+   * and before any event, so `blockedBy` sees every dependency that turned
+   * stale with it and listeners see a consistent cache.
+   */
   #markStale(): void {
-    this.#staleTimer = undefined;
-    this.#staleAt = Infinity;
     const now = this.#clock.now();
     const { staleAfter } = this.#options;
     let next = Infinity;
-    const due: Entry[] = [];
+    const due: { entry: Entry; previous: Status }[] = [];
     for (const entry of this.#entries.values()) {
       if (entry.status.stale) continue;
       const deadline = entry.checkedAt + staleAfter;
-      if (deadline <= now) due.push(entry);
+      if (deadline <= now) due.push({ entry, previous: entry.status });
       else if (deadline < next) next = deadline;
     }
-    if (due.length > 0) this.#gate.publishNow();
-    for (const entry of due) {
-      const previous = entry.status;
-      entry.status = Object.freeze({ ...previous, state: 'stale', stale: true, healthy: false });
-      this.#order.update(entry);
-      this.#statuses.set(previous.name, entry.status);
-      this.#events.transition.emit({
-        name: previous.name,
-        from: previous.state,
-        to: 'stale',
-        status: entry.status,
-      });
-      this.#events.change.emit({ name: previous.name, status: entry.status });
+    for (const { entry, previous } of due) {
+      this.#put(entry, Object.freeze({ ...previous, state: 'stale', stale: true, healthy: false }), true);
     }
-    if (next !== Infinity) this.#watch(next);
+    for (const { entry } of due) {
+      const annotated = this.#annotator.reannotate(entry.status);
+      if (annotated !== entry.status) this.#put(entry, annotated, true);
+    }
+    for (const { entry, previous } of due) {
+      const { status } = entry;
+      this.#events.transition.emit({ name: status.name, from: previous.state, to: 'stale', status });
+      this.#events.change.emit({ name: status.name, status });
+    }
+    for (const { entry, previous } of due) {
+      if (!isFailing(previous.state)) this.#reannotateDependents(entry.status.name, true);
+    }
+    if (next !== Infinity) this.#staleTimer.watch(next);
   }
 }
