@@ -35,6 +35,8 @@ const OPTION_PATHS: Readonly<Record<string, ConfigPath>> = {
 export interface Setup {
   /** The config file, when one was given. */
   readonly file: string | undefined;
+  /** The file's validated contents; `undefined` without a file. A reload compares them. */
+  readonly config: LoadedConfig['config'] | undefined;
   readonly registry: ProviderRegistry;
   /** The registered providers, sorted by name (registered dependencies first). */
   readonly providers: readonly BuiltProvider[];
@@ -156,6 +158,7 @@ export async function prepare(
   const stateFile = config.state?.file;
   return {
     file,
+    config: loaded?.config,
     registry,
     providers,
     maintenance: config.maintenance ?? [],
