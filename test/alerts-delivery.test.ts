@@ -296,7 +296,7 @@ describe('Alerting', { timeout: 60_000 }, () => {
       const everything = JSON.stringify([
         seen,
         alerting.recentDeliveries(),
-        alerting.engine.state(),
+        alerting.engine?.state(),
         alerting.firing(),
         alerting.counts(),
         errors,

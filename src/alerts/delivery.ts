@@ -153,6 +153,11 @@ export class DeliveryQueue {
     this.#running ??= this.#drain().finally(() => (this.#running = undefined));
   }
 
+  /** Reports `notification` as `dropped` without an attempt (it was pushed out before reaching this queue). */
+  drop(notification: Notification, reason: string): void {
+    this.#report(notification, 'dropped', 0, { error: reason });
+  }
+
   /** Resolves when nothing is waiting or in flight (for tests and shutdown). */
   async idle(): Promise<void> {
     while (this.#running !== undefined) await this.#running;

@@ -1,15 +1,24 @@
-import type { Clock } from '../clock.js';
+import type { Clock, TimerHandle } from '../clock.js';
 import type { Disposable } from '../disposable.js';
 import { Emitter, type HealthEvent } from '../events.js';
 import type { HealthView } from '../health-view.js';
 import type { Status } from '../status.js';
 import { clockOption, functionOption, optionsObject } from '../validate.js';
+import type { FiringAlert } from './firing.js';
 import type { AlertLabels, Notification } from './notification.js';
 import type { AlertRule } from './rule.js';
-import { RuleTracker, type FiringAlert } from './rule-tracker.js';
-import { emptyAlertState, MemoryAlertStore, type AlertEngineState, type AlertStateStore } from './state.js';
+import { RuleTracker } from './rule-tracker.js';
+import {
+  emptyAlertState,
+  isAlertStateFencedError,
+  MAX_OUTBOX,
+  MemoryAlertStore,
+  type AlertEngineState,
+  type AlertStateStore,
+  type OutboxEntry,
+} from './state.js';
 
-export type { FiringAlert } from './rule-tracker.js';
+export type { FiringAlert } from './firing.js';
 
 /** Options of {@link AlertEngine}. */
 export interface AlertEngineOptions {
@@ -18,28 +27,36 @@ export interface AlertEngineOptions {
   /** Source of time for `for`, `groupWait` and reminders. Default: the system clock. */
   readonly clock?: Clock | undefined;
   /**
-   * Whether a provider must not page now (a silence, a failed dependency).
-   * A suppressed provider waits; call {@link AlertEngine.reevaluate} when
-   * the answer may have changed (a silence ended) and it fires then if still down.
-   * Default: nothing is suppressed.
+   * Whether a provider must not page now. Default: its status says so
+   * (`silencedBy` or `blockedBy` not empty: a silence, a maintenance window,
+   * a failed dependency). A suppressed provider waits; when its status
+   * changes to unsuppressed while it is still down, it fires then.
    */
   readonly isSuppressed?: ((name: string) => boolean) | undefined;
-  /** Fires when suppression may have changed; the engine then re-evaluates. Optional. */
+  /** Fires when suppression may have changed outside the view's events; the engine then re-evaluates. Optional. */
   readonly onSuppressionChange?: HealthEvent<unknown> | undefined;
-  /** A provider's labels for notifications. Default: the status's `labels` field, if any. */
+  /** A provider's labels for notifications. Default: the status's `labels`. */
   readonly labelsOf?: ((name: string, status: Status | undefined) => AlertLabels) | undefined;
   /** Where alert state lives. Default: a {@link MemoryAlertStore}. */
   readonly store?: AlertStateStore | undefined;
-  /** Called with whatever a notification listener throws. Default: ignored. */
+  /** Called with whatever a listener throws. Default: ignored. */
   readonly onListenerError?: ((error: unknown) => void) | undefined;
 }
 
-const NO_LABELS: AlertLabels = Object.freeze({});
+/** A notification recorded in the state and ready to deliver to `notifiers`. */
+export interface DueNotification {
+  readonly notification: Notification;
+  readonly notifiers: readonly string[];
+}
 
-/** The labels a status carries, when the core provides them. */
+const NO_LABELS: AlertLabels = Object.freeze({});
+/** Saving again after a failed save waits this long, doubling up to {@link MAX_SAVE_RETRY}. */
+const SAVE_RETRY = 500;
+const MAX_SAVE_RETRY = 30_000;
+
+/** The labels a status carries. */
 function statusLabels(_name: string, status: Status | undefined): AlertLabels {
-  const labels = (status as { readonly labels?: AlertLabels } | undefined)?.labels;
-  return labels ?? NO_LABELS;
+  return status?.labels ?? NO_LABELS;
 }
 
 /**
@@ -47,8 +64,11 @@ function statusLabels(_name: string, status: Status | undefined): AlertLabels {
  * tracks providers entering and leaving the rule's states, waits `for`,
  * groups providers failing within `groupWait` into one incident, reminds
  * every `repeatInterval`, and resolves an incident when all its providers are
- * back. It only emits {@link Notification}s; delivery is someone else's job,
- * so the view's listeners return at once.
+ * back. Each decision is written to the state's outbox and saved; only once
+ * the save succeeded is it handed out ({@link onDue}) for delivery, and
+ * {@link settle} takes it out of the outbox. So a replica taking over from
+ * the state delivers what was left and nothing twice, except a delivery
+ * whose settle was not saved yet. The view's listeners return at once.
  */
 export class AlertEngine implements Disposable {
   readonly #view: HealthView;
@@ -57,12 +77,29 @@ export class AlertEngine implements Disposable {
   readonly #state: AlertEngineState;
   readonly #trackers: readonly RuleTracker[];
   readonly #notifications: Emitter<Notification>;
+  readonly #due: Emitter<DueNotification>;
+  readonly #dropped: Emitter<DueNotification>;
+  readonly #storeErrors: Emitter<unknown>;
   readonly #subscriptions: Disposable[] = [];
-  #saveQueued = false;
+  /** Outbox entries decided but not yet saved. */
+  readonly #unsaved: OutboxEntry[] = [];
+  #dirty = false;
+  #scheduled = false;
+  #saving: Promise<void> | undefined;
+  #retryDelay = SAVE_RETRY;
+  #retryTimer: TimerHandle;
+  /** Fenced: another replica leads; nothing more is saved or handed out. */
+  #fenced = false;
   #disposed = false;
 
-  /** Every notification decided, in order. Listeners must return quickly (enqueue, do not send). */
+  /** Every notification decided, in order, before it is saved. Listeners must return quickly. */
   readonly onNotification: HealthEvent<Notification>;
+  /** Each notification once saved, with the notifiers still to tell: deliver it, then {@link settle}. */
+  readonly onDue: HealthEvent<DueNotification>;
+  /** Notifications pushed out of a full outbox ({@link MAX_OUTBOX}) before delivery. */
+  readonly onDropped: HealthEvent<DueNotification>;
+  /** A failed save (retried with backoff; a fenced store is not retried). */
+  readonly onStoreError: HealthEvent<unknown>;
 
   constructor(view: HealthView, options: AlertEngineOptions) {
     const init = optionsObject(options, { required: true, scope: 'AlertEngine' });
@@ -75,12 +112,19 @@ export class AlertEngine implements Disposable {
       () => {},
     );
     this.#notifications = new Emitter<Notification>(onError);
+    this.#due = new Emitter<DueNotification>(onError);
+    this.#dropped = new Emitter<DueNotification>(onError);
+    this.#storeErrors = new Emitter<unknown>(onError);
     this.onNotification = this.#notifications.event;
+    this.onDue = this.#due.event;
+    this.onDropped = this.#dropped.event;
+    this.onStoreError = this.#storeErrors.event;
     this.#state = this.#store.load() ?? emptyAlertState();
+    this.#state.outbox ??= [];
     const isSuppressed = functionOption<(name: string) => boolean, (name: string) => boolean>(
       'isSuppressed',
       init.isSuppressed,
-      () => false,
+      (name) => suppressedByStatus(view.get(name)),
     );
     const labelsOf = functionOption<typeof statusLabels, typeof statusLabels>(
       'labelsOf',
@@ -94,7 +138,7 @@ export class AlertEngine implements Disposable {
         staleAfter: () => view.options.staleAfter,
         isSuppressed,
         labels: (name) => labelsOf(name, view.get(name)),
-        emit: (notification) => this.#notifications.emit(notification),
+        emit: (notification) => this.#decided(notification, rule.notify),
         changed: () => this.#changed(),
       });
     });
@@ -118,13 +162,40 @@ export class AlertEngine implements Disposable {
     return structuredClone(this.#state);
   }
 
-  /** Unsubscribes from the view, clears every timer and saves the state once more. */
+  /**
+   * `notifier` is done with notification `id` (delivered, refused, expired
+   * or dropped): it leaves the outbox, so no replica delivers it again.
+   */
+  settle(id: string, notifier: string): void {
+    const outbox = this.#state.outbox;
+    const index = outbox.findIndex((entry) => entry.notification.id === id);
+    const entry = outbox[index];
+    if (entry === undefined || !entry.notifiers.includes(notifier)) return;
+    entry.notifiers = entry.notifiers.filter((name) => name !== notifier);
+    if (entry.notifiers.length === 0) outbox.splice(index, 1);
+    this.#changed();
+  }
+
+  /** Unsubscribes from the view, clears every timer and saves the state once more (unless fenced). */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
     for (const subscription of this.#subscriptions) subscription.dispose();
     for (const tracker of this.#trackers) tracker.dispose();
-    this.#store.save(this.#state);
+    this.#clock.clearTimeout(this.#retryTimer);
+    if (this.#fenced) return;
+    // After the save in flight, so the last word is the newest state.
+    const last = (this.#saving ?? Promise.resolve()).then(() => this.#store.save(this.#state));
+    this.#saving = last.then(
+      () => {},
+      (error: unknown) => this.#storeErrors.emit(error),
+    );
+  }
+
+  /** Disposes and waits for the last save to settle. */
+  async close(): Promise<void> {
+    this.dispose();
+    await this.#saving;
   }
 
   [Symbol.dispose](): void {
@@ -132,37 +203,107 @@ export class AlertEngine implements Disposable {
   }
 
   #subscribe(onSuppressionChange: HealthEvent<unknown> | undefined): void {
-    const view = this.#view;
-    this.#subscriptions.push(
-      view.onTransition(({ name, status }) => this.#observe(name, status)),
-      view.onRemove(({ name }) => this.#observe(name, undefined)),
-    );
+    // onChange carries every new status: results, transitions, removals and
+    // re-annotations (a silence starting or ending, a dependency failing).
+    this.#subscriptions.push(this.#view.onChange(({ name, status }) => this.#observe(name, status)));
     if (onSuppressionChange !== undefined)
       this.#subscriptions.push(onSuppressionChange(() => this.reevaluate()));
   }
 
   #observe(name: string, status: Status | undefined): void {
-    // One transition, one pass over the rules: O(rules), no allocation for unwatched providers.
+    // One change, one pass over the rules: O(rules), no allocation for unwatched providers.
     for (const tracker of this.#trackers) tracker.observe(name, status);
   }
 
-  /** Brings loaded state in line with the view (a resumed leader) and picks up providers already down. */
+  /**
+   * Brings loaded state in line with the view (a resumed leader), picks up
+   * providers already down and hands out what the loaded outbox still holds.
+   * A provider still registered but without a status yet (a leader that
+   * just started) is left as it was until its first result.
+   */
   #reconcile(): void {
+    const known = new Set(this.#trackers.map((tracker) => tracker.rule));
+    for (const name of Object.keys(this.#state.rules)) if (!known.has(name)) delete this.#state.rules[name];
     for (const tracker of this.#trackers) {
-      for (const name of tracker.trackedNames()) tracker.observe(name, this.#view.get(name));
+      for (const name of tracker.trackedNames()) {
+        const status = this.#view.get(name);
+        if (status === undefined && this.#view.registry.has(name)) continue;
+        tracker.observe(name, status);
+      }
     }
     for (const status of this.#view.snapshot()) this.#observe(status.name, status);
+    this.#unsaved.push(...this.#state.outbox);
     for (const tracker of this.#trackers) tracker.tick();
     this.#changed();
   }
 
-  /** Saves once per microtask turn, however many providers changed in it. */
+  /** A tracker decided `notification`: into the outbox, handed out once saved. */
+  #decided(notification: Notification, notifiers: readonly string[]): void {
+    const entry: OutboxEntry = { notification, notifiers: [...notifiers], at: this.#clock.now() };
+    const outbox = this.#state.outbox;
+    outbox.push(entry);
+    this.#unsaved.push(entry);
+    if (outbox.length > MAX_OUTBOX) {
+      const oldest = outbox.shift() as OutboxEntry;
+      const waiting = this.#unsaved.indexOf(oldest);
+      if (waiting >= 0) this.#unsaved.splice(waiting, 1);
+      this.#dropped.emit(Object.freeze({ notification: oldest.notification, notifiers: oldest.notifiers }));
+    }
+    this.#notifications.emit(notification);
+    this.#changed();
+  }
+
+  /** Saves once per microtask turn, however many providers changed in it; one save at a time. */
   #changed(): void {
-    if (this.#saveQueued || this.#disposed) return;
-    this.#saveQueued = true;
+    this.#dirty = true;
+    if (this.#scheduled || this.#saving !== undefined || this.#disposed || this.#fenced) return;
+    // After a failed save, the retry timer saves (with everything changed meanwhile).
+    if (this.#retryTimer !== undefined) return;
+    this.#scheduled = true;
     queueMicrotask(() => {
-      this.#saveQueued = false;
-      if (!this.#disposed) this.#store.save(this.#state);
+      this.#scheduled = false;
+      this.#saving ??= this.#save().finally(() => {
+        this.#saving = undefined;
+        if (this.#dirty) this.#changed();
+      });
     });
   }
+
+  async #save(): Promise<void> {
+    while (this.#dirty && !this.#disposed && !this.#fenced) {
+      this.#dirty = false;
+      const batch = this.#unsaved.splice(0);
+      try {
+        const saving = this.#store.save(this.#state);
+        if (saving !== undefined) await saving;
+        this.#retryDelay = SAVE_RETRY;
+      } catch (error) {
+        this.#unsaved.unshift(...batch);
+        this.#storeErrors.emit(error);
+        if (isAlertStateFencedError(error)) this.#fenced = true;
+        else this.#retryLater();
+        return;
+      }
+      for (const entry of batch) {
+        // Still owed by somebody (not settled or dropped meanwhile)?
+        if (entry.notifiers.length === 0 || !this.#state.outbox.includes(entry)) continue;
+        this.#due.emit(Object.freeze({ notification: entry.notification, notifiers: [...entry.notifiers] }));
+      }
+    }
+  }
+
+  #retryLater(): void {
+    this.#clock.clearTimeout(this.#retryTimer);
+    const delay = this.#retryDelay;
+    this.#retryDelay = Math.min(MAX_SAVE_RETRY, delay * 2);
+    this.#retryTimer = this.#clock.setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#changed();
+    }, delay);
+  }
+}
+
+/** Whether a status says the provider must not page: silenced or blocked by a failed dependency. */
+export function suppressedByStatus(status: Status | undefined): boolean {
+  return status !== undefined && (status.silencedBy.length > 0 || status.blockedBy.length > 0);
 }

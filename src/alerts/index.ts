@@ -3,7 +3,9 @@
  * Subscribes to any `HealthView`; the core knows nothing of it.
  */
 export { Alerting, type AlertingOptions, type AlertRuleConfig } from './alerting.js';
-export { AlertEngine, type AlertEngineOptions, type FiringAlert } from './engine.js';
+export { AlertEngine, suppressedByStatus, type AlertEngineOptions, type DueNotification } from './engine.js';
+export type { AlertCoordinator } from './coordinator.js';
+export { firingAlerts, type FiringAlert } from './firing.js';
 export {
   DeliveryQueue,
   backoffDelay,
@@ -33,7 +35,11 @@ export {
 } from './rule.js';
 export { isNotifierTestError, NotifierTestError, sendTest } from './send-test.js';
 export {
+  AlertStateFencedError,
   emptyAlertState,
+  isAlertStateFencedError,
+  MAX_OUTBOX,
+  type OutboxEntry,
   incidentKey,
   MemoryAlertStore,
   notificationId,

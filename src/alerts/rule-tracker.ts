@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Status } from '../status.js';
+import { firingAlerts, type FiringAlert } from './firing.js';
 import type { AlertKind, AlertLabels, AlertedProvider, Notification } from './notification.js';
 import type { AlertRule, AlertState } from './rule.js';
 import {
@@ -10,22 +11,6 @@ import {
   type IncidentMember,
   type RuleState,
 } from './state.js';
-
-/** An incident firing now, as readers (an API, a page) show it. */
-export interface FiringAlert {
-  readonly rule: string;
-  readonly incident: string;
-  /** RFC 3339. */
-  readonly startedAt: string;
-  /** RFC 3339: when the first `firing` went out. */
-  readonly firedAt: string;
-  /** Members still down, sorted. */
-  readonly providers: readonly string[];
-  /** Members back already, sorted. */
-  readonly recovered: readonly string[];
-  /** The last notification ids handed out. */
-  readonly sent: readonly { readonly id: string; readonly type: AlertKind; readonly at: string }[];
-}
 
 /** What a tracker needs from its engine. @internal */
 export interface TrackerContext {
@@ -63,6 +48,11 @@ export class RuleTracker {
       for (const name of Object.keys(incident.members)) this.#memberOf.set(name, incident);
   }
 
+  /** The rule's name. */
+  get rule(): string {
+    return this.#rule.name;
+  }
+
   /** Every provider the state mentions. */
   trackedNames(): string[] {
     return [...Object.keys(this.#state.pending), ...this.#memberOf.keys()];
@@ -82,6 +72,9 @@ export class RuleTracker {
       if (pending !== undefined) {
         pending.state = status.state;
         pending.message = status.message;
+        // Its suppression may just have ended (a silence expired, a dependency recovered).
+        const due = this.#promote(name, this.#context.clock.now());
+        if (due !== undefined) this.#schedule(due);
         return;
       }
       const now = this.#context.clock.now();
@@ -133,20 +126,7 @@ export class RuleTracker {
 
   /** The incidents firing now. */
   firing(): FiringAlert[] {
-    return this.#state.incidents
-      .filter((incident) => incident.phase === 'firing')
-      .map((incident) => {
-        const names = Object.keys(incident.members).sort();
-        return {
-          rule: this.#rule.name,
-          incident: incident.key ?? '',
-          startedAt: iso(incident.startedAt),
-          firedAt: iso(incident.firedAt ?? incident.openedAt),
-          providers: names.filter((name) => incident.members[name]?.down === true),
-          recovered: names.filter((name) => incident.members[name]?.down === false),
-          sent: incident.sent.map(({ id, type, at }) => ({ id, type, at: iso(at) })),
-        };
-      });
+    return firingAlerts(this.#rule.name, this.#state, this.#context.labels);
   }
 
   /** Clears the timer. */
@@ -207,6 +187,8 @@ export class RuleTracker {
 
   #downAgain(incident: Incident, name: string, status: Status): void {
     const member = incident.members[name] as IncidentMember;
+    // Every result of a failing provider lands here: save only what changed.
+    if (member.down && member.state === status.state && member.message === status.message) return;
     if (!member.down) {
       member.since = this.#since(status, this.#context.clock.now());
       incident.down += 1;
@@ -262,9 +244,15 @@ export class RuleTracker {
     this.#announce(incident, 'firing', 0, names, now);
   }
 
-  /** A reminder lists the members still down and not suppressed; none left: nothing to say. */
+  /**
+   * A reminder lists the members still down and not suppressed; none left:
+   * nothing to say. Reminders missed while no replica led are not made up:
+   * one goes out, numbered for the period it falls in.
+   */
   #remind(incident: Incident, now: number): void {
-    incident.reminders += 1;
+    const interval = this.#rule.repeatInterval as number;
+    const period = Math.floor((now - (incident.firedAt ?? now)) / interval);
+    incident.reminders = Math.max(incident.reminders + 1, period);
     const names = Object.keys(incident.members).filter(
       (name) => incident.members[name]?.down === true && !this.#context.isSuppressed(name),
     );

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { HealthState } from '../status.js';
-import type { AlertKind } from './notification.js';
+import type { AlertKind, Notification } from './notification.js';
 
 /**
  * The alert engine's memory: plain JSON-serialisable data (numbers are ms
@@ -60,24 +60,67 @@ export interface RuleState {
   incidents: Incident[];
 }
 
+/**
+ * A notification decided and recorded but not yet delivered to every
+ * notifier of its rule (the outbox): a new leader delivers what is left,
+ * with the same id, so nothing due is dropped by a failover.
+ */
+export interface OutboxEntry {
+  notification: Notification;
+  /** The notifiers still to deliver to. */
+  notifiers: string[];
+  /** When it was decided. */
+  at: number;
+}
+
 /** Everything the engine remembers. */
 export interface AlertEngineState {
   version: 1;
   rules: Record<string, RuleState>;
+  /** Decided, not yet delivered everywhere; oldest first, at most {@link MAX_OUTBOX} entries. */
+  outbox: OutboxEntry[];
 }
 
 /** How many sent records an incident keeps. */
 export const MAX_SENT_RECORDS = 20;
 
 /**
+ * The most notifications awaiting delivery the state keeps; beyond it the
+ * oldest is dropped (and counted). Each notifier's queue holds at most
+ * `maxQueue` (100) anyway, so this only matters while a term is starting.
+ */
+export const MAX_OUTBOX = 1000;
+
+/**
  * Where the engine keeps its state. The engine mutates the object it loaded
  * and calls `save` once per batch of changes (coalesced to one call per
- * microtask turn); a store that persists elsewhere (Redis, a file) copies or
- * serialises it there. `load` runs once, at construction.
+ * microtask turn, and never two at once); a store that persists elsewhere
+ * (Redis, a file) copies or serialises it there before it returns or
+ * resolves. Notifications decided in a batch are handed to the notifiers
+ * only once its `save` has succeeded (returned, or resolved): a rejection
+ * keeps them back (a fenced store rejects for good: another replica leads).
+ * `load` runs once, at construction.
  */
 export interface AlertStateStore {
   load(): AlertEngineState | undefined;
-  save(state: AlertEngineState): void;
+  save(state: AlertEngineState): void | Promise<void>;
+}
+
+/**
+ * Thrown (or rejected with) by a store that refuses a save because another
+ * replica holds the lease now: the engine stops saving and handing out
+ * notifications; the new leader carries on from the last saved state.
+ */
+export class AlertStateFencedError extends Error {
+  constructor(message = 'alert state not saved: another replica leads now') {
+    super(message);
+    this.name = 'AlertStateFencedError';
+  }
+}
+
+/** Whether `error` is an {@link AlertStateFencedError}. */
+export function isAlertStateFencedError(error: unknown): error is AlertStateFencedError {
+  return error instanceof AlertStateFencedError;
 }
 
 /** A store in memory: `snapshot()` gives a deep copy of the last saved state. */
@@ -105,7 +148,7 @@ export class MemoryAlertStore implements AlertStateStore {
 
 /** An empty state. */
 export function emptyAlertState(): AlertEngineState {
-  return { version: 1, rules: {} };
+  return { version: 1, rules: {}, outbox: [] };
 }
 
 /**
