@@ -7,8 +7,11 @@ import assert from 'node:assert/strict';
 import { after, afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { ProviderRegistry, statusToJSON, systemClock, type Clock } from '../src/index.js';
+import { ProviderRegistry, statusToJSON, systemClock, type Clock, type Status } from '../src/index.js';
+import { decodeStatus, encodeStatus } from '../src/redis/codec.js';
+import { isBadRecordError } from '../src/redis/index.js';
 import { SharedHealthCache, type SharedHealthCacheOptions } from '../src/redis/index.js';
+import { sharedKeys } from '../src/redis/keys.js';
 import { eventually } from './support/redis-replicas.js';
 import { RedisServer } from './support/redis-server.js';
 
@@ -70,6 +73,11 @@ async function group(): Promise<{ server: RedisServer; redis: Redis; shared: Sha
   return { server, redis, shared };
 }
 
+/** The keys of a replica set (through the keys module: they carry its hash tag). */
+function keysOf(options: SharedHealthCacheOptions): ReturnType<typeof sharedKeys> {
+  return sharedKeys(options.key ?? 'provider-health');
+}
+
 /** Every status as the HTTP API would serve it: throws where the API would answer 500. */
 function served(cache: SharedHealthCache): unknown[] {
   return cache.snapshot().map((status) => statusToJSON(status));
@@ -103,7 +111,7 @@ describe('records in Redis are validated and bounded', { timeout: 60_000 }, () =
     const { redis, shared } = await group();
     const { leader, follower } = await leaderAndFollower(shared);
     await leader.stop();
-    const hash = `${shared.key}:statuses`;
+    const hash = keysOf(shared).statuses;
     const good = JSON.parse((await redis.hget(hash, 'svc-0')) ?? '{}') as Record<string, unknown>;
     const year2100 = Date.UTC(2100, 0, 1);
     await redis.hset(hash, 'svc-0', JSON.stringify({ ...good, checkedAt: 1e20 }));
@@ -143,14 +151,14 @@ describe('records in Redis are validated and bounded', { timeout: 60_000 }, () =
   test('a new leader keeps its own results when Redis held records dated ahead', async () => {
     const { redis, shared } = await group();
     const { leader, follower } = await leaderAndFollower(shared);
-    const hash = `${shared.key}:statuses`;
+    const hash = keysOf(shared).statuses;
     const good = JSON.parse((await redis.hget(hash, 'svc-1')) ?? '{}') as Record<string, unknown>;
     const { writtenAt: _ignored, ...unstamped } = good;
     const future = Date.UTC(2100, 0, 1);
     // Published too, as a broken or hostile writer would, so the follower sees it at once.
     const record = JSON.stringify({ ...unstamped, checkedAt: future, lastTransitionAt: future });
     await redis.hset(hash, 'svc-1', record);
-    await redis.publish(`${shared.key}:updates`, `[${record}]`);
+    await redis.publish(keysOf(shared).updates, `[${record}]`);
     await sleep(200);
     await leader.stop();
     await eventually(() => follower.cache.role === 'leader', TTL * 3, 'the follower taking over');
@@ -176,7 +184,7 @@ describe('records in Redis are validated and bounded', { timeout: 60_000 }, () =
     // Long interval: the leader does not rewrite the records during the test.
     const slow = { ...shared, pollInterval: 60_000, checkTimeout: 1_000 };
     const { follower } = await leaderAndFollower(slow);
-    const hash = `${shared.key}:statuses`;
+    const hash = keysOf(shared).statuses;
     await redis.hdel(hash, 'svc-0');
     await eventually(
       () => follower.cache.get('svc-0') === undefined,
@@ -187,6 +195,197 @@ describe('records in Redis are validated and bounded', { timeout: 60_000 }, () =
     await redis.del(hash);
     await eventually(() => follower.cache.snapshot().length === 0, TTL * 3, 'every status removed');
     assert.equal(follower.cache.role, 'follower');
+  });
+});
+
+/** A status carrying every issue-11 field. */
+function labelled(overrides: Partial<Status> = {}): Status {
+  const labels = Object.freeze(
+    Object.assign(Object.create(null) as Record<string, string>, { env: 'prod', 'example.com/team': 'db' }),
+  );
+  return Object.freeze({
+    name: 'api-eu',
+    healthy: false,
+    message: 'down',
+    latency: 3,
+    checkedAt: new Date(1_764_000_000_000),
+    state: 'unhealthy',
+    stale: false,
+    consecutiveFailures: 2,
+    consecutiveSuccesses: 0,
+    lastSuccessAt: new Date(1_763_999_000_000),
+    lastFailureAt: new Date(1_764_000_000_000),
+    lastTransitionAt: new Date(1_763_999_500_000),
+    history: Object.freeze({
+      samples: 10,
+      uptime: 0.8,
+      latencyP50: 3,
+      latencyP95: 4,
+      uptimeExcludingSilenced: 0.75,
+      silencedSamples: 2,
+    }),
+    details: undefined,
+    labels,
+    dependsOn: Object.freeze(['cluster-eu', 'dns']),
+    blockedBy: Object.freeze(['cluster-eu']),
+    silencedBy: Object.freeze(['0b6f2a4e-8d1c-4c7e-9a55-2f4b1e3c9d10', 'patch-tuesday']),
+    ...overrides,
+  });
+}
+
+/** The refusal reason of a record, or 'accepted'. */
+function refused(record: unknown): string {
+  const decoded = decodeStatus(record);
+  return typeof decoded === 'string' ? decoded : 'accepted';
+}
+
+describe('status records carry labels, dependencies and silences', () => {
+  test('every new field round-trips, frozen; the sample is marked silenced', () => {
+    const decoded = decodeStatus(JSON.parse(encodeStatus(labelled(), 3, 'unhealthy')));
+    assert.ok(typeof decoded !== 'string', typeof decoded === 'string' ? decoded : '');
+    const { status, sample } = decoded;
+    assert.deepEqual({ ...status.labels }, { env: 'prod', 'example.com/team': 'db' });
+    assert.equal(Object.getPrototypeOf(status.labels), null, 'labels have no prototype, as at registration');
+    assert.deepEqual(status.dependsOn, ['cluster-eu', 'dns']);
+    assert.deepEqual(status.blockedBy, ['cluster-eu']);
+    assert.deepEqual(status.silencedBy, ['0b6f2a4e-8d1c-4c7e-9a55-2f4b1e3c9d10', 'patch-tuesday']);
+    assert.equal(status.history.uptimeExcludingSilenced, 0.75);
+    assert.equal(status.history.silencedSamples, 2);
+    for (const part of [status.labels, status.dependsOn, status.blockedBy, status.silencedBy])
+      assert.ok(Object.isFrozen(part));
+    assert.equal(sample.silenced, true);
+    const quiet = decodeStatus(JSON.parse(encodeStatus(labelled({ silencedBy: [] }), 3, 'unhealthy')));
+    assert.ok(typeof quiet !== 'string' && quiet.sample.silenced === false);
+  });
+
+  test('a record of the previous version (none of the new fields) still decodes, with empty ones', () => {
+    const record = JSON.parse(encodeStatus(labelled(), 3, 'unhealthy')) as Record<string, unknown>;
+    const { labels: _l, dependsOn: _d, blockedBy: _b, silencedBy: _s, ...old } = record;
+    const {
+      uptimeExcludingSilenced: _u,
+      silencedSamples: _n,
+      ...oldHistory
+    } = record.history as Record<string, unknown>;
+    const decoded = decodeStatus({ ...old, history: oldHistory });
+    assert.ok(typeof decoded !== 'string', typeof decoded === 'string' ? decoded : '');
+    assert.deepEqual({ ...decoded.status.labels }, {});
+    assert.deepEqual(
+      [decoded.status.dependsOn, decoded.status.blockedBy, decoded.status.silencedBy],
+      [[], [], []],
+    );
+    assert.equal(
+      decoded.status.history.uptimeExcludingSilenced,
+      0.8,
+      'equal to uptime: nothing was silenced',
+    );
+    assert.equal(decoded.status.history.silencedSamples, 0);
+  });
+
+  test('out-of-bounds or inconsistent fields are refused, the field named', () => {
+    const good = JSON.parse(encodeStatus(labelled(), 3, 'unhealthy')) as Record<string, unknown>;
+    const history = good.history as Record<string, unknown>;
+    const many = (count: number, make: (i: number) => string): string[] =>
+      Array.from({ length: count }, (_, i) => make(i));
+    const cases: [string, Record<string, unknown>][] = [
+      ['labels', { labels: 'env=prod' }],
+      ['labels', { labels: { env: 7 } }],
+      ['labels', { labels: { 'bad key!': 'x' } }],
+      ['labels', { labels: { env: 'x'.repeat(64) } }],
+      ['labels', { labels: Object.fromEntries(many(65, (i) => `k${i}`).map((k) => [k, 'v'])) }],
+      ['labels', { labels: JSON.parse('{"__proto__":"x"}') as unknown }],
+      ['dependsOn', { dependsOn: 'cluster-eu' }],
+      ['dependsOn', { dependsOn: many(65, (i) => `dep-${i}`) }],
+      ['dependsOn', { dependsOn: ['x'.repeat(1025)] }],
+      ['dependsOn', { dependsOn: ['a', 'a'] }],
+      ['dependsOn', { dependsOn: [''] }],
+      ['dependsOn', { dependsOn: ['api-eu'] }],
+      ['blockedBy', { blockedBy: ['not-a-dependency'] }],
+      ['blockedBy', { blockedBy: [1] }],
+      ['silencedBy', { silencedBy: many(257, (i) => `w-${i}`) }],
+      ['silencedBy', { silencedBy: ['x'.repeat(257)] }],
+      ['silencedBy', { silencedBy: null }],
+      ['history', { history: { ...history, silencedSamples: 11 } }],
+      ['history', { history: { ...history, silencedSamples: -1 } }],
+      ['history', { history: { ...history, uptimeExcludingSilenced: 1.5 } }],
+      ['history', { history: { ...history, uptimeExcludingSilenced: undefined } }],
+    ];
+    for (const [field, change] of cases) {
+      assert.match(
+        refused({ ...good, ...change }),
+        new RegExp(`\`${field}\``),
+        JSON.stringify(change).slice(0, 80),
+      );
+    }
+    assert.equal(refused(good), 'accepted');
+  });
+
+  test('a status under more than 256 silences is written with the first 256 ids', () => {
+    const ids = Array.from({ length: 300 }, (_, i) => `window-${String(i).padStart(3, '0')}`);
+    const decoded = decodeStatus(JSON.parse(encodeStatus(labelled({ silencedBy: ids }), 3, 'unhealthy')));
+    assert.ok(typeof decoded !== 'string', typeof decoded === 'string' ? decoded : '');
+    assert.deepEqual(decoded.status.silencedBy, ids.slice(0, 256));
+  });
+});
+
+describe('records with labels in Redis (real redis-server)', { timeout: 60_000 }, () => {
+  test('the leader writes labels and dependencies; a record with bad labels is reported and skipped', async () => {
+    const { redis, shared } = await group();
+    const labelledRegistry = (): ProviderRegistry => {
+      const providers = new ProviderRegistry();
+      providers.register('db', { healthCheck: async () => ({ healthy: true }) }, { labels: { env: 'prod' } });
+      providers.register(
+        'api',
+        { healthCheck: async () => ({ healthy: true }) },
+        { labels: { env: 'prod', tier: 'web' }, dependsOn: ['db'] },
+      );
+      return providers;
+    };
+    // A long interval: the leader writes its first sweep, then nothing while the follower reads.
+    const slow = { ...shared, pollInterval: 60_000, checkTimeout: 1_000 };
+    const start = (replicaId: string): { cache: SharedHealthCache; errors: Error[] } => {
+      const cache = new SharedHealthCache(labelledRegistry(), { ...slow, replicaId });
+      const errors: Error[] = [];
+      cache.onRedisError((error) => errors.push(error));
+      const controller = new AbortController();
+      const done = cache.run(controller.signal);
+      cleanups.push(async () => {
+        controller.abort();
+        await done;
+      });
+      return { cache, errors };
+    };
+    const leader = start('leader');
+    await eventually(() => leader.cache.role === 'leader', 10_000, 'a leader');
+    const hash = keysOf(shared).statuses;
+    const raw = await eventually(
+      async () => (await redis.hlen(hash)) === 2 && ((await redis.hget(hash, 'api')) ?? undefined),
+      5_000,
+      'both records written',
+    );
+    const record = JSON.parse(raw) as Record<string, unknown>;
+    assert.deepEqual(record.labels, { env: 'prod', tier: 'web' });
+    assert.deepEqual(record.dependsOn, ['db']);
+    assert.deepEqual(record.blockedBy, []);
+    assert.deepEqual(record.silencedBy, []);
+    assert.equal((record.history as Record<string, unknown>).silencedSamples, 0);
+
+    const bad = JSON.parse((await redis.hget(hash, 'db')) ?? '{}') as Record<string, unknown>;
+    await redis.hset(hash, 'db', JSON.stringify({ ...bad, labels: { 'no spaces allowed': 'x' } }));
+    const follower = start('follower');
+    await eventually(
+      () => follower.cache.role === 'follower' && follower.cache.get('api') !== undefined,
+      10_000,
+      'a follower',
+    );
+    const reported = await eventually(
+      () => follower.errors.find((error) => isBadRecordError(error) && error.provider === 'db'),
+      5_000,
+      'the bad record reported',
+    );
+    assert.match(reported.message, /`labels`/);
+    assert.equal(follower.cache.get('db'), undefined, 'the bad record is not shown');
+    assert.deepEqual({ ...follower.cache.get('api')?.labels }, { env: 'prod', tier: 'web' });
+    assert.equal(follower.errors.filter((error) => isBadRecordError(error)).length, 1, 'reported once');
   });
 });
 
@@ -239,7 +438,7 @@ describe('replicas whose clocks disagree', { timeout: 60_000 }, () => {
 describe('garbage in the lease keys', { timeout: 60_000 }, () => {
   test('a lease key without expiry is repaired: a replica leads and polls', async () => {
     const { redis, shared } = await group();
-    await redis.set(`${shared.key}:lease`, '999:somebody');
+    await redis.set(keysOf(shared).lease, '999:somebody');
     const a = replica({ ...shared, replicaId: 'a' });
     const b = replica({ ...shared, replicaId: 'b' });
     await eventually(
@@ -260,7 +459,7 @@ describe('garbage in the lease keys', { timeout: 60_000 }, () => {
     const { redis, shared } = await group();
     const { leader, follower } = await leaderAndFollower(shared);
     const before = leader.cache.leaseToken ?? 0;
-    await redis.set(`${shared.key}:token`, 'not-a-number');
+    await redis.set(keysOf(shared).token, 'not-a-number');
     await leader.stop();
     await eventually(() => follower.cache.role === 'leader', TTL * 3, 'the follower taking over');
     assert.ok(
@@ -276,8 +475,8 @@ describe('garbage in the lease keys', { timeout: 60_000 }, () => {
 
   test('a lease key of another type is repaired', async () => {
     const { redis, shared } = await group();
-    await redis.hset(`${shared.key}:lease`, 'x', '1');
-    await redis.lpush(`${shared.key}:token`, 'x');
+    await redis.hset(keysOf(shared).lease, 'x', '1');
+    await redis.lpush(keysOf(shared).token, 'x');
     const a = replica({ ...shared, replicaId: 'a' });
     await eventually(() => a.cache.role === 'leader', TTL * 4, 'leading');
     assert.deepEqual(a.repairs.sort(), ['lease-not-a-string', 'token-not-a-number']);

@@ -10,9 +10,11 @@ import { after, afterEach, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { HealthCache, ProviderRegistry, type Status } from '../src/index.js';
 import { ManualClock } from '../src/testing/index.js';
+import { NO_LABELS } from '../src/labels.js';
 import { decodeStatus, encodeStatus } from '../src/redis/codec.js';
 import { systemClock } from '../src/clock.js';
-import { Lease, sharedKeys, type Tenure } from '../src/redis/lease.js';
+import { Lease, type Tenure } from '../src/redis/lease.js';
+import { sharedKeys } from '../src/redis/keys.js';
 import { StatusStore, type RecordWrite } from '../src/redis/store.js';
 import { SharedHealthCache, type ReplicaRole, type SharedHealthCacheOptions } from '../src/redis/index.js';
 import { CuttableProxy } from './support/redis-proxy.js';
@@ -289,7 +291,7 @@ describe('status records', () => {
       silencedSamples: 0,
     }),
     details: Object.freeze({ version: '27.0' }),
-    labels: {},
+    labels: NO_LABELS,
     dependsOn: [],
     blockedBy: [],
     silencedBy: [],
@@ -390,7 +392,7 @@ async function everyRecordUnder(
 ): Promise<void> {
   await eventually(
     async () =>
-      Object.values(await redis.hgetall(`${shared.key}:statuses`)).every(
+      Object.values(await redis.hgetall(sharedKeys(shared.key ?? '').statuses)).every(
         (text) => (JSON.parse(text) as { token: number }).token === token,
       ),
     POLL * 3 + 3_000,
@@ -473,7 +475,7 @@ describe('SharedHealthCache in one process (real redis-server)', () => {
       5_000,
       'every connection closed',
     );
-    assert.equal(await redis.exists(`${shared.key}:lease`), 0, 'the lease released');
+    assert.equal(await redis.exists(sharedKeys(shared.key ?? '').lease), 0, 'the lease released');
     // Reads keep working after stop.
     assert.equal(follower.cache.snapshot().length, 5);
   });
@@ -487,7 +489,11 @@ describe('SharedHealthCache in one process (real redis-server)', () => {
     await eventually(() => running.cache.role === 'leader', 10_000, 'leading');
     await eventually(() => running.cache.get('svc-1') !== undefined, 5_000, 'a result');
     const key = running.cache.sharing.key;
-    await eventually(async () => (await redis.hlen(`${key}:statuses`)) === 2, 5_000, 'results written');
+    await eventually(
+      async () => (await redis.hlen(sharedKeys(key).statuses)) === 2,
+      5_000,
+      'results written',
+    );
     await running.stop();
     assert.equal(owned.status, 'ready');
     assert.equal(await owned.ping(), 'PONG');
@@ -537,7 +543,7 @@ describe('SharedHealthCache in one process (real redis-server)', () => {
     proxy.heal();
     await eventually(() => a.cache.role === 'follower', TTL * 4, 'a rejoining as follower');
     assert.equal(b.cache.role, 'leader');
-    for (const text of Object.values(await redis.hgetall(`${shared.key}:statuses`))) {
+    for (const text of Object.values(await redis.hgetall(sharedKeys(shared.key ?? '').statuses))) {
       assert.equal(
         (JSON.parse(text) as { token: number }).token,
         bToken,
@@ -562,16 +568,16 @@ describe('SharedHealthCache in one process (real redis-server)', () => {
     cleanups.push(() => void watcher.disconnect());
     const published: string[] = [];
     watcher.on('message', (_channel: string, message: string) => published.push(message));
-    await watcher.subscribe(`${shared.key}:updates`);
-    const before = await redis.hgetall(`${shared.key}:statuses`);
+    await watcher.subscribe(sharedKeys(shared.key ?? '').updates);
+    const before = await redis.hgetall(sharedKeys(shared.key ?? '').statuses);
 
     // The late bytes include a's fenced write (it names the updates channel) with a's lease value.
     const delivered = proxy.release();
-    assert.ok(delivered.includes(`${shared.key}:updates`), 'a write of a was held back');
+    assert.ok(delivered.includes(sharedKeys(shared.key ?? '').updates), 'a write of a was held back');
     assert.ok(delivered.includes(`${aToken}:a`), 'sent under its old lease');
     await redis.ping(); // after the delivered commands, on the server's single thread
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const after = await redis.hgetall(`${shared.key}:statuses`);
+    const after = await redis.hgetall(sharedKeys(shared.key ?? '').statuses);
     for (const [name, text] of Object.entries(after)) {
       const record = JSON.parse(text) as { token: number; checkedAt: number };
       const previous = JSON.parse(before[name] ?? '{}') as { checkedAt?: number };
@@ -599,7 +605,7 @@ describe('SharedHealthCache in one process (real redis-server)', () => {
     await eventually(() => running.cache.role === 'leader', TTL * 3, 'leading once Redis is up');
     const redis = await connect(server);
     await eventually(
-      async () => (await redis.hlen(`${running.cache.sharing.key}:statuses`)) === 2,
+      async () => (await redis.hlen(sharedKeys(running.cache.sharing.key).statuses)) === 2,
       POLL * 3,
       'its statuses written to the new Redis',
     );

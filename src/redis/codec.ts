@@ -1,8 +1,9 @@
-import { NO_LABELS } from '../labels.js';
 import type { HistorySample } from '../history.js';
+import type { Labels } from '../labels.js';
 import { cleanMessage } from '../messages.js';
-import { FrozenDate, type Status } from '../status.js';
+import { FrozenDate, type HistorySummary, type Status } from '../status.js';
 import { MAX_DURATION } from '../validate.js';
+import { decodeMetadata, encodeMetadata, type RecordMetadata } from './record-metadata.js';
 
 /** The raw result of one check, before thresholds. */
 type SampleState = HistorySample['state'];
@@ -35,9 +36,20 @@ export interface StatusRecord {
   readonly lastSuccessAt: number | null;
   readonly lastFailureAt: number | null;
   readonly lastTransitionAt: number;
-  readonly history: Status['history'];
+  /** The silenced figures are absent from an older writer's records. */
+  readonly history: RecordHistory;
   readonly details: Readonly<Record<string, unknown>> | null;
+  readonly labels?: Labels;
+  readonly dependsOn?: readonly string[];
+  readonly blockedBy?: readonly string[];
+  /** Cut to the first 256 ids (see record-metadata.ts). */
+  readonly silencedBy?: readonly string[];
 }
+
+type SilencedFigures = 'uptimeExcludingSilenced' | 'silencedSamples';
+/** A record's history summary. @internal */
+export type RecordHistory = Omit<HistorySummary, SilencedFigures> &
+  Partial<Pick<HistorySummary, SilencedFigures>>;
 
 /** A record read back from Redis, its times still on the writer's clock. @internal */
 export interface DecodedStatus {
@@ -62,7 +74,6 @@ export const MAX_RECORD_LENGTH = 65_536;
 export const MAX_DETAILS_DEPTH = 32;
 /** The latest valid `Date`, in ms. */
 const MAX_TIME = 8.64e15;
-const NO_NAMES: readonly string[] = Object.freeze([]);
 const SAMPLE_STATES: readonly string[] = ['healthy', 'degraded', 'unhealthy'];
 
 /**
@@ -90,6 +101,7 @@ export function encodeStatus(status: Status, token: number, sample: SampleState,
     lastTransitionAt: status.lastTransitionAt.getTime(),
     history: status.history,
     details: status.details ?? null,
+    ...encodeMetadata(status),
   };
   try {
     return JSON.stringify(record);
@@ -128,9 +140,10 @@ export function decodeStatus(value: unknown, bounds?: RecordBounds): DecodedStat
   if (r.v !== 1) return `unsupported record version ${typeof r.v === 'number' ? r.v : typeof r.v}`;
   if (typeof r.name !== 'string' || r.name.length === 0) return 'record has no name';
   const invalid = firstInvalid(r);
-  if (invalid !== undefined)
-    return `record of ${JSON.stringify(r.name.slice(0, 200))} has an invalid \`${invalid}\``;
-  return build(r as StatusRecord, bounds);
+  const metadata = invalid ?? decodeMetadata(r, r.name);
+  if (typeof metadata === 'string')
+    return `record of ${JSON.stringify(r.name.slice(0, 200))} has an invalid \`${metadata}\``;
+  return build(r as StatusRecord, metadata, bounds);
 }
 
 /** The first field that is missing, of the wrong type or out of bounds. */
@@ -159,7 +172,8 @@ function firstInvalid(r: Fields): string | undefined {
     typeof history.uptime !== 'number' ||
     !(history.uptime >= 0 && history.uptime <= 1) ||
     !isDuration(history.latencyP50) ||
-    !isDuration(history.latencyP95)
+    !isDuration(history.latencyP95) ||
+    !isSilencedHistory(history)
   ) {
     return 'history';
   }
@@ -167,7 +181,7 @@ function firstInvalid(r: Fields): string | undefined {
   return undefined;
 }
 
-function build(r: StatusRecord, bounds: RecordBounds | undefined): DecodedStatus {
+function build(r: StatusRecord, metadata: RecordMetadata, bounds: RecordBounds | undefined): DecodedStatus {
   const checkedAt = new FrozenDate(r.checkedAt);
   const max = bounds?.maxMessageLength;
   const message = max !== undefined && r.message.length > max ? cleanMessage(r.message, max) : r.message;
@@ -189,17 +203,33 @@ function build(r: StatusRecord, bounds: RecordBounds | undefined): DecodedStatus
       uptime: r.history.uptime,
       latencyP50: r.history.latencyP50,
       latencyP95: r.history.latencyP95,
-      uptimeExcludingSilenced: r.history.uptime, // carried by the issue-11 Redis wiring
-      silencedSamples: 0,
+      // A record of an older writer has neither: nothing was silenced.
+      uptimeExcludingSilenced: r.history.uptimeExcludingSilenced ?? r.history.uptime,
+      silencedSamples: r.history.silencedSamples ?? 0,
     }),
     details: r.details ? Object.freeze({ ...r.details }) : undefined,
-    labels: NO_LABELS,
-    dependsOn: NO_NAMES,
-    blockedBy: NO_NAMES,
-    silencedBy: NO_NAMES,
+    ...metadata,
   });
-  const sample: HistorySample = Object.freeze({ checkedAt, latency: r.latency, state: r.sample });
+  const sample: HistorySample = Object.freeze({
+    checkedAt,
+    latency: r.latency,
+    state: r.sample,
+    silenced: metadata.silencedBy.length > 0,
+  });
   return { status, sample, token: r.token, writtenAt: r.writtenAt, age: r.age ?? 0 };
+}
+
+/** The silenced figures of a history: both or neither (an older writer), within the samples. */
+function isSilencedHistory(history: Partial<Record<keyof Status['history'], unknown>>): boolean {
+  const { uptimeExcludingSilenced: uptime, silencedSamples: samples } = history;
+  if (uptime === undefined && samples === undefined) return true;
+  return (
+    typeof uptime === 'number' &&
+    uptime >= 0 &&
+    uptime <= 1 &&
+    isCount(samples) &&
+    samples <= (history.samples as number)
+  );
 }
 
 /** Epoch ms a `Date` can hold. */
