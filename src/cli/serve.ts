@@ -8,6 +8,7 @@ import { describeDiscovery } from './discovery.js';
 import { formatDuration } from './duration.js';
 import type { Io } from './io.js';
 import { createLogger, type Logger } from './logger.js';
+import { startOperations } from './ops-service.js';
 import { logDrops, logView } from './serve-log.js';
 import { applyServerLimits, serverOptions } from './server-limits.js';
 import { prepare, type Setup } from './setup.js';
@@ -35,9 +36,11 @@ export async function runServe(
   const log = createLogger(invocation.logFormat, io.stdout);
   const setup = await prepare(invocation.config, io, stop);
   const view = await createView(setup);
+  const ops = startOperations(setup, view, io, log, stop);
   let handler: HealthHandler;
   try {
     handler = createHealthHandler(view, {
+      ...ops.handlerOptions,
       token: setup.server.token,
       minRefreshInterval: setup.server.minRefreshInterval,
       allowedHosts: setup.server.allowedHosts,
@@ -45,6 +48,7 @@ export async function runServe(
       publishInterval: setup.server.publishInterval,
     });
   } catch (error) {
+    ops.dispose();
     await view.dispose();
     throw setup.optionError(error);
   }
@@ -57,6 +61,7 @@ export async function runServe(
     await listen(server, host, port);
   } catch (error) {
     handler.close();
+    ops.dispose();
     await view.dispose();
     log.error(`cannot listen on ${hostPort(host, port)}: ${describeListenError(error)}`);
     return 1;
@@ -69,7 +74,7 @@ export async function runServe(
     }
   }
   logStart(log, setup, server, view);
-  const logging = [logView(view, log), logDrops(server, setup.server.limits, log)];
+  const logging = [logView(view, log), logDrops(server, setup.server.limits, log), ops];
 
   const polling = new AbortController();
   const running = view.run(polling.signal).catch((error: unknown) => {
