@@ -175,7 +175,7 @@ describe('alerts: outbox and terms', { timeout: 60_000 }, () => {
   it('hands a notification out only once its save succeeded; a fenced save hands out nothing', async () => {
     const f = fleet(['a']);
     await f.clock.advance(0);
-    let held: (() => void)[] = [];
+    const held: (() => void)[] = [];
     let hold = true;
     let fenced = false;
     const store: AlertStateStore = {
