@@ -1,4 +1,9 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import type { Selector } from '../selector.js';
+import { COMMON, selectorFlag, strictParse, UsageError } from './args-common.js';
+import { parseSilence, type SilenceInvocation } from './silence-args.js';
+
+export { UsageError } from './args-common.js';
 
 /** What the command line asked for. */
 export type Invocation =
@@ -11,22 +16,17 @@ export type Invocation =
       readonly port: number | undefined;
       readonly logFormat: LogFormat;
     }
-  | { readonly command: 'check'; readonly config: string | undefined; readonly json: boolean };
+  | {
+      readonly command: 'check';
+      readonly config: string | undefined;
+      readonly json: boolean;
+      /** Only the providers this selects (and what they depend on) are checked. */
+      readonly selector: Selector | undefined;
+    }
+  | SilenceInvocation;
 
 /** How `serve` writes its log lines. */
 export type LogFormat = 'text' | 'json';
-
-/** A bad command line: the message names what was wrong; the process exits 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-  /** The command whose help to point at, if one was recognised. */
-  readonly command: 'serve' | 'check' | undefined;
-
-  constructor(message: string, command?: 'serve' | 'check') {
-    super(message);
-    this.command = command;
-  }
-}
 
 /** The help of the root command. */
 const ROOT_HELP = `Usage: provider-health <command> [options]
@@ -36,6 +36,7 @@ Keeps the health of Docker, Kubernetes, Nomad, HTTP and TCP providers.
 Commands:
   serve    Poll the providers and serve their health over HTTP
   check    Check every provider once, print the result, exit 0 when all are healthy
+  silence  Add, list or expire silences on a running server (silence --help)
 
 Options:
   -h, --help     Show help (also after a command: provider-health serve --help)
@@ -67,21 +68,20 @@ const CHECK_HELP = `Usage: provider-health check [options]
 Checks every provider once and prints a table (or JSON).
 
 Options:
-  -c, --config FILE  YAML or JSON config; without it, discover local providers
-      --json         Print the statuses as a JSON array
+  -c, --config FILE      YAML or JSON config; without it, discover local providers
+  -l, --selector SELECTOR
+                         Only the providers whose labels match (Kubernetes syntax:
+                         env=prod,team!=db,tier in (a,b),!canary); the providers
+                         they depend on are checked too but not shown
+      --json             Print the statuses as a JSON array
   -h, --help         Show this help
       --version      Print the version
 
 Exit codes:
   0  every provider is healthy (a degraded one prints a warning)
   1  a provider is unhealthy, or there is no provider to check
-  2  bad command line or config
+  2  bad command line (a bad selector names the position) or config
 `;
-
-const COMMON = {
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean' },
-} as const satisfies ParseArgsConfig['options'];
 
 const SERVE_OPTIONS = {
   ...COMMON,
@@ -94,6 +94,7 @@ const SERVE_OPTIONS = {
 const CHECK_OPTIONS = {
   ...COMMON,
   config: { type: 'string', short: 'c' },
+  selector: { type: 'string', short: 'l' },
   json: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -103,13 +104,14 @@ const CHECK_OPTIONS = {
  */
 export function parseCommandLine(argv: readonly string[]): Invocation {
   const [first, ...rest] = argv;
-  if (first === undefined) throw new UsageError('missing command: expected serve or check');
+  if (first === undefined) throw new UsageError('missing command: expected serve, check or silence');
   if (first === '-h' || first === '--help' || first === 'help') return { command: 'help', text: ROOT_HELP };
   if (first === '--version') return { command: 'version' };
   if (first === 'serve') return parseServe(rest);
   if (first === 'check') return parseCheck(rest);
+  if (first === 'silence') return parseSilence(rest);
   if (first.startsWith('-')) throw new UsageError(`unknown option '${first}'`);
-  throw new UsageError(`unknown command '${first}': expected serve or check`);
+  throw new UsageError(`unknown command '${first}': expected serve, check or silence`);
 }
 
 function parseServe(args: readonly string[]): Invocation {
@@ -136,39 +138,13 @@ function parseCheck(args: readonly string[]): Invocation {
   const { values } = strictParse('check', args, CHECK_OPTIONS);
   if (values.help) return { command: 'help', text: CHECK_HELP };
   if (values.version) return { command: 'version' };
-  return { command: 'check', config: optionalPath('check', values.config), json: values.json ?? false };
-}
-
-function strictParse<T extends NonNullable<ParseArgsConfig['options']>>(
-  command: 'serve' | 'check',
-  args: readonly string[],
-  options: T,
-): ReturnType<typeof parseArgs<{ options: T; strict: true; allowPositionals: false }>> {
-  try {
-    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false });
-  } catch (error) {
-    throw new UsageError(describeParseError(error), command);
-  }
-}
-
-/** Node's parseArgs messages, shortened to the part that names the problem. */
-function describeParseError(error: unknown): string {
-  const code = (error as { code?: unknown }).code;
-  const message = error instanceof Error ? error.message : String(error);
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    const flag = /'([^']+)'/.exec(message)?.[1];
-    return flag === undefined ? message : `unknown option '${flag}'`;
-  }
-  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
-    const argument = /'([^']*)'/.exec(message)?.[1];
-    return argument === undefined ? message : `unexpected argument '${argument}'`;
-  }
-  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-    // "Option '-c, --config <value>' argument missing": name the long form.
-    const flag = /(--[\w-]+)/.exec(message)?.[1] ?? /'(-[^' ,]+)/.exec(message)?.[1];
-    return flag === undefined ? message : `option '${flag}' expects a value`;
-  }
-  return message;
+  return {
+    command: 'check',
+    config: optionalPath('check', values.config),
+    json: values.json ?? false,
+    selector:
+      values.selector === undefined ? undefined : selectorFlag('check', '--selector', values.selector),
+  };
 }
 
 function optionalPath(command: 'serve' | 'check', value: string | undefined): string | undefined {

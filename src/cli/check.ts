@@ -1,9 +1,18 @@
 import { sleep } from '../async.js';
-import { HealthCache, statusToJSON, systemClock, type Clock, type Status } from '../index.js';
+import {
+  HealthCache,
+  ProviderRegistry,
+  statusToJSON,
+  systemClock,
+  type Clock,
+  type Status,
+} from '../index.js';
+import type { Selector } from '../selector.js';
 import type { Invocation } from './args.js';
 import { describeDiscovery } from './discovery.js';
 import type { Io } from './io.js';
-import { prepare } from './setup.js';
+import { registerAll, selectProviders } from './register.js';
+import { prepare, type Setup } from './setup.js';
 import { formatLatency, renderTable, type TableRow } from './table.js';
 
 /** Exit codes of `check`. */
@@ -18,7 +27,8 @@ const PROGRESS_INTERVAL = 200;
  * `provider-health check`: one sweep, then a table (or JSON with `--json`).
  * Resolves with the exit code: 0 when every provider is healthy or degraded
  * (degraded ones get a warning on stderr), 1 when any is not or when there is
- * no provider at all.
+ * no provider at all. With `--selector`, only the providers it picks are
+ * shown and judged; those they depend on are checked too, for `blocked_by`.
  * @throws ConfigError for a bad config (exit 2).
  */
 export async function runCheck(
@@ -30,18 +40,21 @@ export async function runCheck(
   if (setup.discovery) {
     for (const line of describeDiscovery(setup.discovery)) io.stderr.write(`${line}\n`);
   }
+  const { registry, shown } = selection(setup, invocation.selector);
   let cache: HealthCache;
   try {
-    cache = new HealthCache(setup.registry, setup.cacheOptions);
+    cache = new HealthCache(registry, setup.cacheOptions);
   } catch (error) {
     throw setup.optionError(error);
   }
-  if (setup.registry.size === 0) {
+  if (shown.length === 0) {
     if (invocation.json) io.stdout.write('[]\n');
     io.stderr.write(
-      setup.file === undefined
-        ? 'no providers found: nothing to check (pass --config FILE to name some)\n'
-        : `${setup.file}: no providers configured: nothing to check\n`,
+      invocation.selector !== undefined && setup.registry.size > 0
+        ? `no provider matches the selector ${JSON.stringify(invocation.selector.toString())}: nothing to check\n`
+        : setup.file === undefined
+          ? 'no providers found: nothing to check (pass --config FILE to name some)\n'
+          : `${setup.file}: no providers configured: nothing to check\n`,
     );
     return EXIT_UNHEALTHY;
   }
@@ -59,10 +72,12 @@ export async function runCheck(
     cache.dispose();
   }
 
+  const picked = new Set(shown);
+  statuses = statuses.filter((status) => picked.has(status.name));
   if (invocation.json) {
     io.stdout.write(`${JSON.stringify(statuses.map(statusToJSON), null, 2)}\n`);
   } else {
-    const rows: TableRow[] = setup.registry.names().map((name) => {
+    const rows: TableRow[] = shown.map((name) => {
       const status = cache.get(name);
       return status
         ? { name, state: status.state, latency: status.latency, message: status.message }
@@ -80,8 +95,23 @@ export async function runCheck(
   for (const status of degraded) {
     io.stderr.write(`warning: ${status.name} is degraded: ${status.message}\n`);
   }
-  const healthy = setup.registry.names().every((name) => cache.get(name)?.healthy === true);
+  const healthy = shown.every((name) => cache.get(name)?.healthy === true);
   return healthy ? EXIT_HEALTHY : EXIT_UNHEALTHY;
+}
+
+/**
+ * The registry to check and the names to show: everything, or what
+ * `selector` picks plus (checked, not shown) what that depends on.
+ */
+function selection(
+  setup: Setup,
+  selector: Selector | undefined,
+): { registry: ProviderRegistry; shown: readonly string[] } {
+  if (selector === undefined) return { registry: setup.registry, shown: setup.registry.names() };
+  const { providers, picked } = selectProviders(setup.providers, selector);
+  const registry = new ProviderRegistry();
+  registerAll(registry, providers);
+  return { registry, shown: registry.names().filter((name) => picked.has(name)) };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { redactSecrets } from '../index.js';
+import { currentContext } from './kube-context.js';
 import type { BuiltProvider, Env } from './providers.js';
 
 /** Where Kubernetes mounts a pod's service account. */
@@ -26,7 +27,10 @@ export interface DiscoveryResult {
 /** The outcome of {@link discover}. */
 export interface Discovery {
   readonly results: readonly DiscoveryResult[];
-  /** The providers found, named `docker`, `kubernetes` and `nomad`. */
+  /**
+   * The providers found, named `docker`, `kubernetes` and `nomad`, labelled
+   * `kind=<the same>`, plus `context=<name>` for a kubeconfig's current context.
+   */
   readonly found: readonly BuiltProvider[];
 }
 
@@ -77,7 +81,7 @@ async function discoverDocker(env: Env, signal: AbortSignal | undefined): Promis
   if (host === undefined) return { type: 'docker', provider: undefined, detail: 'no socket exists', looked };
   return build('docker', looked, fromEnv === undefined ? host : `${host} (from DOCKER_HOST)`, () => {
     const checker = dockerChecker({ host, env });
-    return { name: 'docker', type: 'docker', target: checker.target, checker };
+    return { name: 'docker', type: 'docker', target: checker.target, checker, labels: { kind: 'docker' } };
   });
 }
 
@@ -103,9 +107,11 @@ async function discoverKubernetes(env: Env, serviceAccountDir: string): Promise<
     source.kind === 'in-cluster'
       ? `in-cluster, ${source.server}`
       : `${source.files.join(delimiter)}${source.from === 'KUBECONFIG' ? ' (from KUBECONFIG)' : ''}`;
+  const context = source.kind === 'files' ? currentContext(source.files) : undefined;
+  const labels = context === undefined ? { kind: 'kubernetes' } : { kind: 'kubernetes', context };
   return build('kubernetes', looked, detail, () => {
     const checker = kubernetesChecker({ env, serviceAccountDir });
-    return { name: 'kubernetes', type: 'kubernetes', target: checker.target, checker };
+    return { name: 'kubernetes', type: 'kubernetes', target: checker.target, checker, labels };
   });
 }
 
@@ -122,7 +128,7 @@ async function discoverNomad(env: Env): Promise<DiscoveryResult> {
   }
   return build('nomad', ['NOMAD_ADDR'], `(from NOMAD_ADDR)`, () => {
     const checker = nomadChecker({ env });
-    return { name: 'nomad', type: 'nomad', target: checker.target, checker };
+    return { name: 'nomad', type: 'nomad', target: checker.target, checker, labels: { kind: 'nomad' } };
   });
 }
 

@@ -10,6 +10,7 @@ import { runCheck } from './check.js';
 import { ConfigError } from './config.js';
 import type { Io } from './io.js';
 import { runServe } from './serve.js';
+import { runSilence } from './silence-command.js';
 
 /** Exit code of a bad command line or config. */
 export const EXIT_USAGE = 2;
@@ -20,7 +21,8 @@ const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 14
 /**
  * Runs the command line `argv` (without node and the script) and resolves
  * with the exit code: 0 success, 1 a provider is not healthy (or `serve` could
- * not start), 2 a bad command line or config, 130/143 `check` interrupted.
+ * not start), 2 a bad command line or config, 130/143 `check` interrupted;
+ * `silence` has codes of its own (`SILENCE_EXIT`).
  *
  * Aborting `signal` stops the command gracefully (the bin aborts it on
  * SIGINT/SIGTERM with the signal's name as the reason, which `serve` logs and
@@ -48,6 +50,7 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
   }
   try {
     if (invocation.command === 'serve') return await runServe(invocation, io, signal);
+    if (invocation.command === 'silence') return await runSilence(invocation, io, signal);
     return await runCheck(invocation, io, signal);
   } catch (error) {
     if (error instanceof ConfigError) {
