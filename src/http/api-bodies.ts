@@ -4,6 +4,7 @@ import type { HealthView } from '../health-view.js';
 import { BodyCache, toCachedBody, type CachedBody } from './body-cache.js';
 import { providerPage } from './provider-list.js';
 import { allHistoryToJSON, historyToJSON, providerToJSON, type ProviderJSON } from './provider-json.js';
+import type { HealthQuery } from './health-query.js';
 import type { ProvidersQuery } from './providers-query.js';
 import { Throttle } from './throttle.js';
 
@@ -116,20 +117,17 @@ export class ApiBodies implements Disposable {
     return this.#cache.get('history', () => ({ status: 200, value: allHistoryToJSON(this.#view) }));
   }
 
-  /** `GET /api/health` for `asked` (sorted, unique, registered; empty for every provider). */
-  health(asked: readonly string[]): CachedBody {
-    // JSON, not a join: names may hold any character, the separator included.
-    const key = asked.length === 0 ? 'health' : `health:${JSON.stringify(asked)}`;
-    return this.#cache.get(key, () => {
-      const names = asked.length === 0 ? this.#view.registry.names() : asked;
-      const providers = names.map((name) => providerToJSON(this.#view, name));
-      const notHealthy = providers.filter((p) => !p.healthy).map(brief);
-      const degraded = providers.filter((p) => p.state === 'degraded').map(brief);
-      const healthy = notHealthy.length === 0;
-      return {
-        status: healthy ? 200 : 503,
-        value: { healthy, providers: providers.length, not_healthy: notHealthy, degraded },
-      };
+  /**
+   * `GET /api/health` for `query`. Providers blocked by a failed dependency
+   * or silenced are listed apart (`blocked`, `silenced`) and do not make the
+   * answer 503 unless the query includes them; the plain form is cached per
+   * version, filtered forms as query variants (at most `MAX_VARIANTS`).
+   */
+  health(query: HealthQuery): CachedBody {
+    if (query.key === '') return this.#cache.get('health', () => healthBody(this.rows(), query));
+    return this.#cache.variant(`health?${query.key}`, () => {
+      const { status, value } = healthBody(this.rows(), query);
+      return toCachedBody(status, value);
     });
   }
 
@@ -143,6 +141,41 @@ export class ApiBodies implements Disposable {
   }
 }
 
-function brief(provider: ProviderJSON): { name: string; state: string; message: string } {
+/** The `{name, state, message}` of a provider in a health answer. */
+interface Brief {
+  name: string;
+  state: string;
+  message: string;
+}
+
+function brief(provider: ProviderJSON): Brief {
   return { name: provider.name, state: provider.state, message: provider.message };
+}
+
+/** The `/api/health` answer over `rows` (every provider, published). */
+function healthBody(rows: readonly ProviderJSON[], query: HealthQuery): { status: number; value: unknown } {
+  const { asked, selector, includeBlocked, includeSilenced } = query;
+  const wanted = asked.length === 0 ? undefined : new Set(asked);
+  const notHealthy: Brief[] = [];
+  const degraded: Brief[] = [];
+  const blocked: (Brief & { blocked_by: readonly string[] })[] = [];
+  const silenced: (Brief & { silenced_by: readonly string[] })[] = [];
+  let count = 0;
+  for (const row of rows) {
+    if (wanted !== undefined && !wanted.has(row.name)) continue;
+    if (selector !== undefined && !selector.matches(row.labels)) continue;
+    count++;
+    if (row.blocked_by !== undefined) blocked.push({ ...brief(row), blocked_by: row.blocked_by });
+    if (row.silenced_by !== undefined) silenced.push({ ...brief(row), silenced_by: row.silenced_by });
+    const excused =
+      (row.blocked_by !== undefined && !includeBlocked) ||
+      (row.silenced_by !== undefined && !includeSilenced);
+    if (row.state === 'degraded') degraded.push(brief(row));
+    else if (!row.healthy && !excused) notHealthy.push(brief(row));
+  }
+  const healthy = notHealthy.length === 0;
+  return {
+    status: healthy ? 200 : 503,
+    value: { healthy, providers: count, not_healthy: notHealthy, degraded, blocked, silenced },
+  };
 }

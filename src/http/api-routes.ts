@@ -1,8 +1,8 @@
 import type { HealthView } from '../health-view.js';
 import type { ApiBodies } from './api-bodies.js';
-import type { RequestTarget } from './request-target.js';
+import { parseHealthQuery } from './health-query.js';
 import { isQueryError, parseProvidersQuery } from './providers-query.js';
-import { sendCached, sendError, sendUnknownProvider } from './responses.js';
+import { sendCached, sendError, sendQueryError, sendUnknownProvider } from './responses.js';
 import { NAME, READ, type Route } from './route-table.js';
 
 /** The read API: providers, one provider, histories, aggregate health. @internal */
@@ -14,8 +14,7 @@ export function apiRoutes(view: HealthView, bodies: ApiBodies): Route[] {
       methods: READ,
       serve: (req, res, _name, target) => {
         const query = parseProvidersQuery(target);
-        if (isQueryError(query))
-          return sendError(req, res, 400, query.error, undefined, { parameter: query.parameter });
+        if (isQueryError(query)) return sendQueryError(req, res, query);
         sendCached(req, res, bodies.providerList(query));
       },
     },
@@ -40,19 +39,15 @@ export function apiRoutes(view: HealthView, bodies: ApiBodies): Route[] {
       path: ['api', 'health'],
       methods: READ,
       serve: (req, res, _name, target) => {
-        const asked = askedProviders(target);
-        const unknown = asked.filter((name) => !has(name));
+        const query = parseHealthQuery(target);
+        if (isQueryError(query)) return sendQueryError(req, res, query);
+        const unknown = query.asked.filter((name) => !has(name));
         if (unknown.length > 0) {
           const list = unknown.map((name) => JSON.stringify(name)).join(', ');
           return sendError(req, res, 404, `No provider named ${list} is registered`, undefined, { unknown });
         }
-        sendCached(req, res, bodies.health(asked));
+        sendCached(req, res, bodies.health(query));
       },
     },
   ];
-}
-
-/** The `provider` query parameters of a health request, unique and sorted. */
-function askedProviders(target: RequestTarget): string[] {
-  return [...new Set(target.query.filter(([key]) => key === 'provider').map(([, value]) => value))].sort();
 }

@@ -1,13 +1,21 @@
 import type { Clock } from '../clock.js';
 import type { HealthView } from '../health-view.js';
+import { NO_LABELS, type Labels } from '../labels.js';
 import type { EventStreamHub } from './event-stream.js';
 import { formatEvent } from './event-stream.js';
 import { pick } from './provider-list.js';
-import { providerToJSON } from './provider-json.js';
+import { providerToJSON, type ProviderJSON } from './provider-json.js';
 import { Throttle } from './throttle.js';
 
 /** Distinct `fields` sets among open batched streams; a stream asking for one more gets 503. */
 export const MAX_FIELD_SETS = 16;
+
+/**
+ * Distinct stream groups (batch or not, selector, fields) open at once; a
+ * stream asking for one more gets 503. Each group costs one filter pass and
+ * one serialisation per write, whatever its number of streams.
+ */
+export const MAX_STREAM_GROUPS = 64;
 
 /** Queued per-change events are written at once when they reach this many bytes. */
 export const MAX_QUEUED_BYTES = 64 * 1024;
@@ -17,18 +25,29 @@ export interface EventIds {
   next(): number;
 }
 
+/** One queued per-change event: its text, and what streams with a selector get instead. */
+interface QueuedEvent {
+  readonly text: string;
+  /** The provider's labels (a `change`); `undefined` for events every stream gets (`remove`). */
+  readonly labels: Labels | undefined;
+  /** For a relabelled provider: the `remove` that streams whose selector no longer picks it get. */
+  readonly unselected: string | undefined;
+}
+
 /**
  * The `change` and `remove` events of streams that did not ask for batches:
  * every change is still sent, serialised once, but the first change after a
  * quiet `interval` is written at once and later ones are queued and written
  * together (when the interval ends or {@link MAX_QUEUED_BYTES} are queued),
- * so a sweep costs each stream a few writes, not one per provider. @internal
+ * so a sweep costs each stream a few writes, not one per provider. Streams
+ * with a selector get the changes of the providers it picks, and a `remove`
+ * for a provider relabelled out of it; each group's text is joined once. @internal
  */
 export class ChangeOutbox {
   readonly #hub: EventStreamHub;
   readonly #ids: EventIds;
   readonly #throttle: Throttle;
-  #queued: string[] = [];
+  #queued: QueuedEvent[] = [];
   #bytes = 0;
 
   constructor(hub: EventStreamHub, ids: EventIds, clock: Clock, interval: number) {
@@ -37,11 +56,16 @@ export class ChangeOutbox {
     this.#throttle = new Throttle(clock, interval, () => this.#write());
   }
 
-  /** Queues one event; `data` is single-line JSON. */
-  add(type: string, data: string): void {
-    const event = formatEvent(type, this.#ids.next(), data);
-    this.#queued.push(event);
-    this.#bytes += event.length;
+  /**
+   * Queues one event; `data` is single-line JSON. `labels` are those of the
+   * provider a `change` is about; `relabelled` says its labels just changed.
+   */
+  add(type: string, data: string, labels?: Labels, relabelled = false, name = ''): void {
+    const id = this.#ids.next();
+    const text = formatEvent(type, id, data);
+    const unselected = relabelled ? formatEvent('remove', id, JSON.stringify({ name })) : undefined;
+    this.#queued.push({ text, labels: type === 'change' ? (labels ?? NO_LABELS) : undefined, unselected });
+    this.#bytes += text.length;
     if (this.#bytes >= MAX_QUEUED_BYTES) this.#throttle.run();
     else this.#throttle.poke();
   }
@@ -59,10 +83,21 @@ export class ChangeOutbox {
 
   #write(): void {
     if (this.#queued.length === 0) return;
-    const text = this.#queued.length === 1 ? (this.#queued[0] as string) : this.#queued.join('');
+    const queued = this.#queued;
     this.#queued = [];
     this.#bytes = 0;
-    this.#hub.broadcast(text);
+    for (const group of this.#hub.groups()) {
+      if (group.batched) continue;
+      const { selector } = group;
+      const texts: string[] = [];
+      for (const event of queued) {
+        if (selector === undefined || event.labels === undefined || selector.matches(event.labels))
+          texts.push(event.text);
+        else if (event.unselected !== undefined) texts.push(event.unselected);
+      }
+      if (texts.length > 0)
+        this.#hub.broadcast(texts.length === 1 ? (texts[0] as string) : texts.join(''), group.key);
+    }
   }
 }
 
@@ -72,8 +107,10 @@ export class ChangeOutbox {
  * first change after a quiet interval at once) as
  * `{"changed":[<provider>…],"removed":[<name>…]}`, both sorted by name; a
  * provider changed many times is sent once, as it is when the batch goes
- * out. With `&fields=`, rows carry those fields only (as in `/api/providers`).
- * One batch is serialised once per distinct fields set, for every batched stream. @internal
+ * out. With `&fields=`, rows carry those fields only (as in `/api/providers`);
+ * with `&selector=`, only the providers it picks, and a provider relabelled
+ * out of it is listed in `removed`. One batch is serialised once per
+ * distinct group (selector and fields), for every stream of that group. @internal
  */
 export class BatchOutbox {
   readonly #view: HealthView;
@@ -82,6 +119,7 @@ export class BatchOutbox {
   readonly #throttle: Throttle;
   #changed = new Set<string>();
   #removed = new Set<string>();
+  #relabelled = new Set<string>();
 
   constructor(view: HealthView, hub: EventStreamHub, ids: EventIds, clock: Clock, interval: number) {
     this.#view = view;
@@ -90,16 +128,18 @@ export class BatchOutbox {
     this.#throttle = new Throttle(clock, interval, () => this.#write());
   }
 
-  /** Notes that `name` changed (was checked, registered or went stale). */
-  changed(name: string): void {
+  /** Notes that `name` changed (was checked, registered, relabelled or went stale). */
+  changed(name: string, relabelled = false): void {
     this.#removed.delete(name);
     this.#changed.add(name);
+    if (relabelled) this.#relabelled.add(name);
     this.#throttle.poke();
   }
 
   /** Notes that `name` was unregistered. */
   removed(name: string): void {
     this.#changed.delete(name);
+    this.#relabelled.delete(name);
     this.#removed.add(name);
     this.#throttle.poke();
   }
@@ -113,22 +153,41 @@ export class BatchOutbox {
     this.#throttle.cancel();
     this.#changed = new Set();
     this.#removed = new Set();
+    this.#relabelled = new Set();
   }
 
   #write(): void {
     if (this.#changed.size === 0 && this.#removed.size === 0) return;
-    const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
     const changed = [...this.#changed].sort(byName).filter((name) => this.#view.registry.has(name));
     const removed = [...this.#removed].sort(byName);
+    const relabelled = this.#relabelled;
     this.#changed = new Set();
     this.#removed = new Set();
+    this.#relabelled = new Set();
     const rows = changed.map((name) => providerToJSON(this.#view, name));
     const id = this.#ids.next();
-    // One serialisation per distinct fields set (at most MAX_FIELD_SETS), not per stream.
-    for (const group of this.#hub.batchGroups()) {
-      const fields = group === '' ? undefined : group.split(',');
-      const data = JSON.stringify({ changed: fields ? rows.map((row) => pick(row, fields)) : rows, removed });
-      this.#hub.broadcast(formatEvent('changes', id, data), group);
+    // One serialisation per distinct group (bounded, see MAX_STREAM_GROUPS), not per stream.
+    for (const group of this.#hub.groups()) {
+      if (!group.batched) continue;
+      const { selector, fields } = group;
+      let picked: readonly ProviderJSON[] = rows;
+      let gone = removed;
+      if (selector !== undefined) {
+        picked = rows.filter((row) => selector.matches(row.labels));
+        const out = rows.filter((row) => relabelled.has(row.name) && !selector.matches(row.labels));
+        // Both lists are sorted and disjoint (a name is either changed or removed): merge them.
+        if (out.length > 0) gone = [...removed, ...out.map((row) => row.name)].sort(byName);
+        if (picked.length === 0 && gone.length === 0) continue;
+      }
+      const data = JSON.stringify({
+        changed: fields ? picked.map((row) => pick(row, fields)) : picked,
+        removed: gone,
+      });
+      this.#hub.broadcast(formatEvent('changes', id, data), group.key);
     }
   }
+}
+
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Clock, TimerHandle } from '../clock.js';
+import type { Selector } from '../selector.js';
 
 /**
  * A client whose unsent output grows past this, beyond the largest event it
@@ -11,6 +12,31 @@ import type { Clock, TimerHandle } from '../clock.js';
 const MAX_BUFFERED = 1 << 20;
 /** The heartbeat comment. */
 const PING = Buffer.from(': ping\n\n');
+
+/**
+ * What a set of streams asked for: each distinct (batch, selector, fields)
+ * is one group, whose events are filtered and serialised once for all its
+ * streams. @internal
+ */
+export interface StreamGroup {
+  /** `p|<selector>|` for per-change streams, `b|<selector>|<fields>` for batched ones. */
+  readonly key: string;
+  readonly batched: boolean;
+  /** Only providers whose labels it selects; `undefined` for every provider. */
+  readonly selector: Selector | undefined;
+  /** Wanted fields (batched streams), `name` first; `undefined` for every field. */
+  readonly fields: readonly string[] | undefined;
+}
+
+/** The group of streams asking for `batched`, `selector` and `fields`. @internal */
+export function streamGroup(
+  batched: boolean,
+  selector: Selector | undefined,
+  fields: readonly string[] | undefined,
+): StreamGroup {
+  const key = `${batched ? 'b' : 'p'}|${selector?.toString() ?? ''}|${fields?.join(',') ?? ''}`;
+  return { key, batched, selector, fields };
+}
 
 /**
  * The open `/api/events` streams. Each change is serialised once by the
@@ -25,8 +51,14 @@ const PING = Buffer.from(': ping\n\n');
 export class EventStreamHub {
   /** Each open stream and the socket it is written to. */
   readonly #clients = new Map<ServerResponse, Socket>();
-  /** The streams that asked for batches (`?batch=1`), each with its fields key ("" for every field). */
-  readonly #batched = new Map<ServerResponse, string>();
+  /** The group of each open stream. */
+  readonly #groupOf = new Map<ServerResponse, StreamGroup>();
+  /** The groups with open streams, and their streams. */
+  readonly #groups = new Map<
+    string,
+    { readonly group: StreamGroup; readonly members: Set<ServerResponse> }
+  >();
+  #batchedSize = 0;
   /** The largest event (bytes) written to each stream. */
   readonly #largest = new WeakMap<ServerResponse, number>();
   /** The streams of each socket, and the one `close` listener per socket that ends them. */
@@ -51,16 +83,21 @@ export class EventStreamHub {
 
   /** Open streams that asked for batches. */
   get batchedSize(): number {
-    return this.#batched.size;
+    return this.#batchedSize;
   }
 
-  /** The fields keys of the open batched streams. */
-  batchGroups(): Set<string> {
-    return new Set(this.#batched.values());
+  /** The groups with at least one open stream. */
+  groups(): StreamGroup[] {
+    return [...this.#groups.values()].map((entry) => entry.group);
   }
 
-  /** Starts a stream on `res` with `first` (the snapshot); `group` is the fields key of a batched stream. */
-  open(req: IncomingMessage, res: ServerResponse, first: Buffer, group?: string): void {
+  /** Whether a stream of `key` is open. */
+  hasGroup(key: string): boolean {
+    return this.#groups.has(key);
+  }
+
+  /** Starts a stream of `group` on `res` with `first` (the snapshot). */
+  open(req: IncomingMessage, res: ServerResponse, first: Buffer, group: StreamGroup): void {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -69,7 +106,7 @@ export class EventStreamHub {
     });
     res.socket?.setNoDelay(true);
     this.#clients.set(res, req.socket);
-    if (group !== undefined) this.#batched.set(res, group);
+    this.#join(res, group);
     this.#watch(req.socket, res);
     res.once('close', () => this.#remove(res));
     // A write racing a disconnect must not become an uncaught 'error' event.
@@ -81,14 +118,31 @@ export class EventStreamHub {
     this.#schedule();
   }
 
-  /** Writes serialised events to the streams without batches, or to the batched ones of fields key `group`. */
-  broadcast(event: string, group?: string): void {
-    if ((group !== undefined ? this.#batched.size : this.#clients.size - this.#batched.size) === 0) return;
+  /** Writes serialised events to the streams of group `key`. */
+  broadcast(event: string, key: string): void {
+    const entry = this.#groups.get(key);
+    if (entry === undefined) return;
     // Encoded once: 100 streams must not each turn a megabyte string into bytes again.
     const bytes = Buffer.from(event);
-    for (const res of this.#clients.keys()) {
-      if (this.#batched.get(res) === group) this.#write(res, bytes);
-    }
+    for (const res of [...entry.members]) this.#write(res, bytes);
+  }
+
+  #join(res: ServerResponse, group: StreamGroup): void {
+    this.#groupOf.set(res, group);
+    const entry = this.#groups.get(group.key);
+    if (entry) entry.members.add(res);
+    else this.#groups.set(group.key, { group, members: new Set([res]) });
+    if (group.batched) this.#batchedSize++;
+  }
+
+  #leave(res: ServerResponse): void {
+    const group = this.#groupOf.get(res);
+    if (group === undefined) return;
+    this.#groupOf.delete(res);
+    const entry = this.#groups.get(group.key);
+    entry?.members.delete(res);
+    if (entry?.members.size === 0) this.#groups.delete(group.key);
+    if (group.batched) this.#batchedSize--;
   }
 
   /** Ends every stream and stops the heartbeat. */
@@ -137,7 +191,7 @@ export class EventStreamHub {
     const socket = this.#clients.get(res);
     if (socket === undefined) return;
     this.#clients.delete(res);
-    this.#batched.delete(res);
+    this.#leave(res);
     const watched = this.#sockets.get(socket);
     if (watched) {
       watched.streams.delete(res);

@@ -2,8 +2,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Disposable } from '../disposable.js';
 import type { HealthView } from '../health-view.js';
 import type { ApiBodies } from './api-bodies.js';
-import { BatchOutbox, ChangeOutbox, MAX_FIELD_SETS, type EventIds } from './event-outbox.js';
-import { EventStreamHub, eventBytes } from './event-stream.js';
+import type { Selector } from '../selector.js';
+import {
+  BatchOutbox,
+  ChangeOutbox,
+  MAX_FIELD_SETS,
+  MAX_STREAM_GROUPS,
+  type EventIds,
+} from './event-outbox.js';
+import { EventStreamHub, eventBytes, streamGroup, type StreamGroup } from './event-stream.js';
 import type { ResolvedHandlerOptions } from './options.js';
 import { providerToJSON } from './provider-json.js';
 import {
@@ -14,7 +21,8 @@ import {
   type QueryError,
 } from './providers-query.js';
 import type { RequestTarget } from './request-target.js';
-import { sendError } from './responses.js';
+import { sendError, sendQueryError } from './responses.js';
+import { selectorParam } from './selector-param.js';
 import { STREAM, type Route } from './route-table.js';
 
 /**
@@ -46,10 +54,10 @@ export class EventsRoute implements Disposable {
     this.#subscriptions = [
       view.onChange(({ name, status }) => {
         // Removals are announced once, from the registry listener below.
-        if (status !== undefined) this.#announce(name);
+        if (status !== undefined) this.#announce(name, false);
       }),
       view.registry.onChange(({ type, name }) => {
-        if (type !== 'unregistered') return this.#announce(name);
+        if (type !== 'unregistered') return this.#announce(name, type === 'relabelled');
         if (this.#hub.size > this.#hub.batchedSize) this.#each.add('remove', JSON.stringify({ name }));
         if (this.#hub.batchedSize > 0) this.#batches.removed(name);
       }),
@@ -84,80 +92,109 @@ export class EventsRoute implements Disposable {
 
   #serve(req: IncomingMessage, res: ServerResponse, target: RequestTarget): void {
     const query = streamQuery(target);
-    if (isQueryError(query)) {
-      return sendError(req, res, 400, query.error, undefined, { parameter: query.parameter });
-    }
+    if (isQueryError(query)) return sendQueryError(req, res, query);
     if (this.#hub.size >= this.#maxStreams) {
       return sendError(req, res, 503, 'Too many open event streams; try again later', { 'Retry-After': '5' });
     }
-    const group = query.batched ? (query.fields?.join(',') ?? '') : undefined;
-    const groups = this.#hub.batchGroups();
-    if (group !== undefined && !groups.has(group) && groups.size >= MAX_FIELD_SETS) {
-      const message = `Event streams ask for ${MAX_FIELD_SETS} different fields sets already; ask for one of them or all fields`;
-      return sendError(req, res, 503, message, { 'Retry-After': '5' });
-    }
+    const group = streamGroup(query.batched, query.selector, query.fields);
+    const refusal = this.#groupRefusal(group);
+    if (refusal !== undefined) return sendError(req, res, 503, refusal, { 'Retry-After': '5' });
     // Older events go out to the open streams first: the new stream's snapshot already holds them.
     this.#each.flush();
     this.#batches.flush();
     // Fresh, not the published version: a change made before the stream opened is never sent on it.
     this.#bodies.flush();
-    const snapshot = query.fields
-      ? this.#bodies.providerList(fieldsOnly(query.fields))
-      : this.#bodies.providers();
+    const snapshot =
+      query.fields || query.selector
+        ? this.#bodies.providerList(snapshotQuery(query.fields, query.selector))
+        : this.#bodies.providers();
     this.#hub.open(req, res, eventBytes('snapshot', ++this.#eventId, snapshot.body), group);
   }
 
-  /** Queues the current form of `name` for every stream, serialised once. */
-  #announce(name: string): void {
-    if (this.#hub.size > this.#hub.batchedSize) {
-      this.#each.add('change', JSON.stringify(providerToJSON(this.#view, name)));
+  /** Why a stream of a new `group` cannot be opened (the bounds on distinct groups), or `undefined`. */
+  #groupRefusal(group: StreamGroup): string | undefined {
+    if (this.#hub.hasGroup(group.key)) return undefined;
+    const groups = this.#hub.groups();
+    if (groups.length >= MAX_STREAM_GROUPS) {
+      return `Event streams ask for ${MAX_STREAM_GROUPS} different selector and fields combinations already; ask for one of them`;
     }
-    if (this.#hub.batchedSize > 0) this.#batches.changed(name);
+    if (group.batched) {
+      const fieldSets = new Set(groups.filter((g) => g.batched).map((g) => g.fields?.join(',') ?? ''));
+      if (!fieldSets.has(group.fields?.join(',') ?? '') && fieldSets.size >= MAX_FIELD_SETS) {
+        return `Event streams ask for ${MAX_FIELD_SETS} different fields sets already; ask for one of them or all fields`;
+      }
+    }
+    return undefined;
+  }
+
+  /** Queues the current form of `name` for every stream, serialised once. */
+  #announce(name: string, relabelled: boolean): void {
+    if (this.#hub.size > this.#hub.batchedSize) {
+      const row = providerToJSON(this.#view, name);
+      this.#each.add('change', JSON.stringify(row), row.labels, relabelled, name);
+    }
+    if (this.#hub.batchedSize > 0) this.#batches.changed(name, relabelled);
   }
 }
 
-/** What a stream asked for: batches, and which fields their rows carry. */
+/** What a stream asked for: batches, which providers, and which fields their rows carry. */
 interface StreamQuery {
   readonly batched: boolean;
   /** Wanted fields, `name` first; `undefined` for every field. */
   readonly fields: string[] | undefined;
+  readonly selector: Selector | undefined;
 }
+
+const STREAM_PARAMETERS = ['batch', 'fields', 'selector'];
 
 /**
  * `?batch=1` (or `true`) asks for batches, `0`/`false` or nothing for each
- * change; `fields` (with batches only) as in `/api/providers`.
+ * change; `fields` (with batches only) as in `/api/providers`; `selector`
+ * (either kind) picks providers by label.
  */
 function streamQuery(target: RequestTarget): StreamQuery | QueryError {
-  let batched: boolean | undefined;
-  let fields: string[] | undefined;
+  const given = new Map<string, string>();
   for (const [key, value] of target.query) {
-    if (key !== 'batch' && key !== 'fields') {
-      const error = `Unknown query parameter ${quote(key)}; /api/events takes batch, fields`;
+    if (!STREAM_PARAMETERS.includes(key)) {
+      const error = `Unknown query parameter ${quote(key)}; /api/events takes ${STREAM_PARAMETERS.join(', ')}`;
       return { error, parameter: key.slice(0, 100) };
     }
-    if ((key === 'batch' ? batched : fields) !== undefined) {
+    if (given.has(key))
       return { error: `Query parameter ${quote(key)} is given more than once`, parameter: key };
-    }
-    if (key === 'fields') {
-      const wanted = fieldsParameter(value);
-      if (isQueryError(wanted)) return wanted;
-      fields = wanted;
-    } else if (value === '1' || value === 'true') batched = true;
-    else if (value === '0' || value === 'false') batched = false;
-    else {
-      return {
-        error: `Query parameter "batch" must be 1, true, 0 or false, got ${quote(value)}`,
-        parameter: key,
-      };
-    }
+    given.set(key, value);
+  }
+  let batched: boolean | undefined;
+  const batch = given.get('batch');
+  if (batch === '1' || batch === 'true') batched = true;
+  else if (batch === '0' || batch === 'false') batched = false;
+  else if (batch !== undefined) {
+    return {
+      error: `Query parameter "batch" must be 1, true, 0 or false, got ${quote(batch)}`,
+      parameter: 'batch',
+    };
+  }
+  let fields: string[] | undefined;
+  const wanted = given.get('fields');
+  if (wanted !== undefined) {
+    const parsed = fieldsParameter(wanted);
+    if (isQueryError(parsed)) return parsed;
+    fields = parsed;
   }
   if (fields !== undefined && batched !== true) {
     return { error: 'Query parameter "fields" needs batch=1 on /api/events', parameter: 'fields' };
   }
-  return { batched: batched ?? false, fields };
+  const selector = selectorParam(given.get('selector') ?? '');
+  if (isQueryError(selector)) return selector;
+  return { batched: batched ?? false, fields, selector };
 }
 
-/** A list query asking for `fields` only. */
-function fieldsOnly(fields: readonly string[]): ProvidersQuery {
-  return { states: undefined, fields, limit: undefined, after: undefined, key: `fields=${fields.join(',')}` };
+/** A list query for a stream's snapshot: `fields` and `selector` only. */
+function snapshotQuery(
+  fields: readonly string[] | undefined,
+  selector: Selector | undefined,
+): ProvidersQuery {
+  const parts: string[] = [];
+  if (selector) parts.push(`selector=${selector.toString()}`);
+  if (fields) parts.push(`fields=${fields.join(',')}`);
+  return { states: undefined, fields, limit: undefined, after: undefined, selector, key: parts.join('&') };
 }

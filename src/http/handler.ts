@@ -10,7 +10,10 @@ import { resolveHandlerOptions, type HealthHandlerOptions, type ResolvedHandlerO
 import { operationRoutes } from './ops-routes.js';
 import { isCrossOrigin } from './origin-guard.js';
 import { pageRoutes } from './page-route.js';
+import { alertsRoute } from './alerts-route.js';
+import { RefreshAuth } from './refresh-auth.js';
 import { RefreshRoute } from './refresh-route.js';
+import { SilencesRoute } from './silences-route.js';
 import { isTargetError, parseTarget } from './request-target.js';
 import { BASE_HEADERS, sendClosing, sendError, sendFailure } from './responses.js';
 import { matchRoute, type Route } from './route-table.js';
@@ -83,14 +86,21 @@ class HealthServer {
     this.#options = options;
     const bodies = new ApiBodies(view, options.clock, options.publishInterval, options.basePath);
     this.#events = new EventsRoute(view, bodies, options);
-    const refresh = new RefreshRoute(view, options, this.#closing.signal);
+    // One authorisation for every state-changing route (refresh, silences).
+    const auth = new RefreshAuth(options.token);
+    const refresh = new RefreshRoute(view, options, this.#closing.signal, auth);
     const ops = operationRoutes(view, options, this.#closing.signal);
+    // The route table: the first row whose path matches serves; add rows here.
     const routes: Route[] = [
       ...apiRoutes(view, bodies),
       this.#events.route,
       ...refresh.routes,
       ...ops.routes,
     ];
+    if (options.silences) {
+      routes.push(...new SilencesRoute(options.silences, options, this.#closing.signal, auth).routes);
+    }
+    if (options.alerts) routes.push(alertsRoute(view, options.alerts));
     this.#parts = [bodies, this.#events, ops];
     if (options.page) routes.push(...pageRoutes(options.title, options.basePath));
     if (options.metrics !== false) {
@@ -145,13 +155,14 @@ class HealthServer {
     }
     const method = req.method ?? '';
     if (!route.methods.includes(method)) return wrongMethod(req, res, method, route.methods);
-    if (method === 'POST' && isCrossOrigin(req)) {
+    if (method !== 'GET' && method !== 'HEAD' && isCrossOrigin(req)) {
       const message =
-        'Cross-origin requests may not refresh: send them from the status page or without browser origin headers';
+        'Cross-origin requests may not change anything: send them from the status page or without browser origin headers';
       return sendError(req, res, 403, message);
     }
-    if (Number(req.headers['content-length'] ?? 0) > maxBodySize) {
-      const message = `The request body is larger than ${maxBodySize} bytes`;
+    const bodyLimit = route.maxBodySize ?? maxBodySize;
+    if (Number(req.headers['content-length'] ?? 0) > bodyLimit) {
+      const message = `The request body is larger than ${bodyLimit} bytes`;
       return sendError(req, res, 413, message, { Connection: 'close' });
     }
     if (this.#closing.signal.aborted) return sendClosing(req, res);

@@ -1,5 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { HealthMetrics } from '../metrics/health-metrics.js';
+import type { SilenceControl } from '../quiet/silence-control.js';
+import type { AlertsSource } from './alerts-route.js';
 import {
   booleanOption,
   clockOption,
@@ -43,7 +45,10 @@ export interface HealthHandlerOptions {
   metrics?: boolean | HealthMetrics | undefined;
   /** Longer request targets get 414. Default 4,096 (64 to 65,536). */
   maxUrlLength?: number | undefined;
-  /** Larger request bodies get 413 (no endpoint takes a body). Default 1,024 bytes (0 to 1 MiB). */
+  /**
+   * Larger request bodies get 413, except on `POST /api/silences`, whose
+   * JSON body may be up to 16 KiB. Default 1,024 bytes (0 to 1 MiB).
+   */
   maxBodySize?: number | undefined;
   /** Concurrent `/api/events` streams; beyond it 503. Default 1,000 (1 to 100,000). */
   maxEventStreams?: number | undefined;
@@ -70,6 +75,19 @@ export interface HealthHandlerOptions {
   status?: boolean | undefined;
   /** Serve `POST /api/reload` (authorised like refresh): calls this and answers what changed. Default: none. */
   reload?: Reload | undefined;
+  /**
+   * Serves `/api/silences` (list, create, expire) over this control: a
+   * `SilenceSet` in this process (`localSilenceControl` of
+   * `provider-health/quiet`) or the Redis-shared one. Writes need the
+   * refresh authorisation (`token`, else loopback only). Default: none
+   * (the paths are unknown: 404).
+   */
+  silences?: SilenceControl | undefined;
+  /**
+   * Serves `/api/alerts` (firing incidents, recent deliveries) from this
+   * source; an `Alerting` of `provider-health/alerts` is one. Default: none (404).
+   */
+  alerts?: AlertsSource | undefined;
 }
 
 /** {@link HealthHandlerOptions} with defaults applied. @internal */
@@ -91,6 +109,8 @@ export interface ResolvedHandlerOptions {
   readonly probes: boolean;
   readonly status: boolean;
   readonly reload: Reload | undefined;
+  readonly silences: SilenceControl | undefined;
+  readonly alerts: AlertsSource | undefined;
 }
 
 const BASE_PATH = /^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/;
@@ -133,6 +153,22 @@ function metricsOption(value: unknown): boolean | HealthMetrics {
   throw optionTypeError('metrics', 'a boolean or the result of createMetrics()', value);
 }
 
+/** An object with the methods `methods`, or `undefined`; otherwise a TypeError naming the option. */
+function objectWith<T>(
+  option: string,
+  value: unknown,
+  methods: readonly string[],
+  expected: string,
+): T | undefined {
+  if (value === undefined) return undefined;
+  const ok =
+    typeof value === 'object' &&
+    value !== null &&
+    methods.every((method) => typeof Reflect.get(value, method) === 'function');
+  if (!ok) throw optionTypeError(option, expected, value);
+  return value as T;
+}
+
 /** Applies defaults and validates; errors name the option and the value. @internal */
 export function resolveHandlerOptions(
   options: HealthHandlerOptions | undefined,
@@ -165,5 +201,17 @@ export function resolveHandlerOptions(
     probes: booleanOption('probes', o.probes, false),
     status: booleanOption('status', o.status, false),
     reload: reloadOption(o.reload),
+    silences: objectWith<SilenceControl>(
+      'silences',
+      o.silences,
+      ['list', 'openWindows', 'add', 'expire'],
+      'a SilenceControl (list, openWindows, add, expire)',
+    ),
+    alerts: objectWith<AlertsSource>(
+      'alerts',
+      o.alerts,
+      ['firing', 'recentDeliveries'],
+      'an alerts source such as Alerting (firing, recentDeliveries)',
+    ),
   });
 }

@@ -1,5 +1,6 @@
 import type { HealthView } from '../health-view.js';
 import type { HistorySample } from '../history.js';
+import type { Labels } from '../labels.js';
 import { millisToNanos, statusToJSON, type StatusJSON } from '../status.js';
 import { plainDetails } from './plain-json.js';
 
@@ -25,12 +26,13 @@ const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
 
 /**
  * The wire form of `name`: its status when checked, otherwise a placeholder
- * with `state: "unknown"` (registered, never checked).
+ * with `state: "unknown"` (registered, never checked) carrying the labels and
+ * dependencies it was registered with, so selectors see it before its first check.
  */
 export function providerToJSON(view: HealthView, name: string): ProviderJSON {
   const status = view.get(name);
   if (status === undefined) {
-    return {
+    const placeholder: ProviderJSON = {
       name,
       healthy: false,
       message: 'not checked yet',
@@ -45,8 +47,22 @@ export function providerToJSON(view: HealthView, name: string): ProviderJSON {
       latency_p95: 0,
       samples: 0,
     };
+    // Keys in statusToJSON's order: depends_on, then labels.
+    const dependsOn = view.registry.dependsOn(name);
+    if (dependsOn.length > 0) placeholder.depends_on = dependsOn;
+    const labels = view.registry.labels(name);
+    if (hasKeys(labels)) placeholder.labels = labels;
+    return placeholder;
   }
-  const json: ProviderJSON = { ...statusToJSON(status), samples: status.history.samples };
+  const base = statusToJSON(status);
+  // The registry's labels: the same as the status's once committed, and current at once after a
+  // relabelling (a selector must not keep matching labels the provider no longer has).
+  const labels = view.registry.labels(name);
+  if (labels !== status.labels && view.registry.has(name)) {
+    delete base.labels;
+    if (hasKeys(labels)) base.labels = labels;
+  }
+  const json: ProviderJSON = { ...base, samples: status.history.samples };
   if (json.details) json.details = plainDetails(json.details);
   return json;
 }
@@ -74,4 +90,9 @@ export function historyToJSON(view: HealthView, name: string): HistorySampleJSON
     latency: millisToNanos(sample.latency),
     state: sample.state,
   }));
+}
+
+function hasKeys(labels: Labels): boolean {
+  for (const _ in labels) return true;
+  return false;
 }

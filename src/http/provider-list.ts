@@ -10,7 +10,7 @@ export interface ProviderPage {
 
 /**
  * Applies `query` to `all` (every provider, sorted by name as the registry
- * sorts them: by UTF-16 code units): the state filter, then rows after
+ * sorts them: by UTF-16 code units): the state and label-selector filters, then rows after
  * `after`, at most `limit` of them, each cut to the wanted fields. `path`
  * is the request path the next-page target is built on. @internal
  */
@@ -19,12 +19,13 @@ export function providerPage(
   query: ProvidersQuery,
   path: string,
 ): ProviderPage {
-  const { states, fields, limit, after } = query;
+  const { states, fields, limit, after, selector } = query;
   const rows: ProviderJSON[] = [];
   let more = false;
   for (let i = after === undefined ? 0 : firstAfter(all, after); i < all.length; i++) {
     const row = all[i] as ProviderJSON;
     if (states !== undefined && !states.includes(row.state)) continue;
+    if (selector !== undefined && !selector.matches(row.labels)) continue;
     if (limit !== undefined && rows.length === limit) {
       more = true;
       break;
@@ -62,6 +63,7 @@ export function pick(row: ProviderJSON, fields: readonly string[]): Record<strin
 function nextTarget(path: string, query: ProvidersQuery, last: string): string {
   const list = (items: readonly string[]): string => items.map(encodeURIComponent).join(',');
   const parts: string[] = [];
+  if (query.selector) parts.push(`selector=${encodeURIComponent(query.selector.toString())}`);
   if (query.states) parts.push(`state=${list(query.states)}`);
   if (query.fields) parts.push(`fields=${list(query.fields)}`);
   parts.push(`limit=${String(query.limit)}`, `after=${encodeURIComponent(last)}`);

@@ -1,5 +1,7 @@
+import type { Selector } from '../selector.js';
 import type { HealthState } from '../status.js';
 import type { RequestTarget } from './request-target.js';
+import { selectorParam } from './selector-param.js';
 
 /** The states `?state=` accepts. */
 const STATES: readonly HealthState[] = ['healthy', 'degraded', 'unhealthy', 'stale', 'unknown'];
@@ -22,6 +24,13 @@ export const WIRE_FIELDS = [
   'latency_p50',
   'latency_p95',
   'details',
+  // Issue 11 (labels, dependencies, silences), in statusToJSON's order; absent when empty.
+  'depends_on',
+  'blocked_by',
+  'silenced',
+  'silenced_by',
+  'uptime_excluding_silenced',
+  'labels',
   'samples',
 ] as const;
 
@@ -39,17 +48,20 @@ export interface ProvidersQuery {
   readonly limit: number | undefined;
   /** Rows start after this name (the last name of the previous page). */
   readonly after: string | undefined;
+  /** Only providers whose labels it selects; `undefined` for every provider. */
+  readonly selector?: Selector | undefined;
   /** A canonical form: equal queries have equal keys ("" when no parameter is given). */
   readonly key: string;
 }
 
-/** A refused query: a message naming the parameter and the value. @internal */
+/** A refused query: a message naming the parameter and the value (and, for a selector, the position). @internal */
 export interface QueryError {
   readonly error: string;
   readonly parameter: string;
+  readonly position?: number;
 }
 
-const PARAMETERS = ['state', 'fields', 'limit', 'after'] as const;
+const PARAMETERS = ['state', 'fields', 'limit', 'after', 'selector'] as const;
 type Parameter = (typeof PARAMETERS)[number];
 
 /** Whether `value` is a {@link QueryError}. @internal */
@@ -59,8 +71,8 @@ export function isQueryError(value: unknown): value is QueryError {
 
 /**
  * Parses and validates the query of `GET /api/providers`: `state`, `fields`
- * (comma-separated lists), `limit` (1 to {@link MAX_LIMIT}) and `after`.
- * Unknown and repeated parameters are refused. @internal
+ * (comma-separated lists), `limit` (1 to {@link MAX_LIMIT}), `after` and
+ * `selector` (a label selector). Unknown and repeated parameters are refused. @internal
  */
 export function parseProvidersQuery(target: RequestTarget): ProvidersQuery | QueryError {
   const given = new Map<Parameter, string>();
@@ -91,14 +103,18 @@ export function parseProvidersQuery(target: RequestTarget): ProvidersQuery | Que
       'after',
       'Query parameter "after" must name a provider (the last name of the previous page), got ""',
     );
+  const selector = selectorParam(given.get('selector') ?? '');
+  if (isQueryError(selector)) return selector;
   const wantedFields = fields && (fields.includes('name') ? fields : ['name', ...fields]);
   const parts: string[] = [];
+  // The canonical text: `a=1,b=2` and `b=2, a==1` share one cached variant.
+  if (selector) parts.push(`selector=${selector.toString()}`);
   if (states) parts.push(`state=${states.join(',')}`);
   if (wantedFields) parts.push(`fields=${wantedFields.join(',')}`);
   if (limit !== undefined) parts.push(`limit=${limit}`);
   // JSON: a name may hold "&" or "=".
   if (after !== undefined) parts.push(`after=${JSON.stringify(after)}`);
-  return { states, fields: wantedFields, limit, after, key: parts.join('&') };
+  return { states, fields: wantedFields, limit, after, selector, key: parts.join('&') };
 }
 
 /** The `fields` parameter: wire fields in wire order, `name` first; or why it is refused. @internal */

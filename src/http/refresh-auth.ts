@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendError } from './responses.js';
 
 /** Why a refresh was refused, or `undefined` when allowed. @internal */
 export interface RefreshDenial {
@@ -8,8 +9,8 @@ export interface RefreshDenial {
 }
 
 /**
- * Decides who may trigger checks: the holder of `token` when one is
- * configured, otherwise loopback clients only. @internal
+ * Decides who may trigger checks and change silences: the holder of `token`
+ * when one is configured, otherwise loopback clients only. @internal
  */
 export class RefreshAuth {
   readonly #digest: Buffer | undefined;
@@ -19,26 +20,33 @@ export class RefreshAuth {
     this.#digest = token === undefined ? undefined : sha256(token);
   }
 
-  /** `undefined` when `req` may refresh. */
-  check(req: IncomingMessage): RefreshDenial | undefined {
+  /** `undefined` when `req` may do `action` (named in the refusal: "Refresh", "Changing silences"). */
+  check(req: IncomingMessage, action = 'Refresh'): RefreshDenial | undefined {
     if (this.#digest === undefined) {
       return isLoopback(req.socket.remoteAddress)
         ? undefined
         : {
             status: 403,
-            message: 'Refresh is only allowed from loopback clients unless the handler is given a token',
+            message: `${action} is only allowed from loopback clients unless the handler is given a token`,
           };
     }
     const header = req.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header) : null;
     if (match?.[1] === undefined) {
-      return { status: 401, message: 'Refresh requires an Authorization: Bearer token' };
+      return { status: 401, message: `${action} requires an Authorization: Bearer token` };
     }
     if (!timingSafeEqual(sha256(match[1]), this.#digest)) {
       return { status: 401, message: 'The bearer token is not valid' };
     }
     return undefined;
   }
+}
+
+/** Answers a refusal from {@link RefreshAuth.check} (401 with `WWW-Authenticate`, or 403). @internal */
+export function sendDenial(req: IncomingMessage, res: ServerResponse, denial: RefreshDenial): void {
+  const headers: Record<string, string> =
+    denial.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="provider-health"' } : {};
+  sendError(req, res, denial.status, denial.message, headers);
 }
 
 function sha256(text: string): Buffer {

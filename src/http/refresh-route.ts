@@ -5,7 +5,7 @@ import type { HealthView } from '../health-view.js';
 import type { ResolvedHandlerOptions } from './options.js';
 import { providersToJSON, providerToJSON } from './provider-json.js';
 import { drainBody } from './read-body.js';
-import { RefreshAuth } from './refresh-auth.js';
+import { sendDenial, type RefreshAuth } from './refresh-auth.js';
 import { RefreshLimiter } from './refresh-limiter.js';
 import { sendClosing, sendError, sendFailure, sendJSON, sendUnknownProvider } from './responses.js';
 import { NAME, WRITE, type Route } from './route-table.js';
@@ -29,11 +29,12 @@ export class RefreshRoute {
   #forcedSweep: Promise<unknown> | undefined;
   readonly #forcedChecks = new Map<string, Promise<unknown>>();
 
-  constructor(view: HealthView, options: ResolvedHandlerOptions, closing: AbortSignal) {
+  /** `auth` is shared with the other state-changing routes (silences). */
+  constructor(view: HealthView, options: ResolvedHandlerOptions, closing: AbortSignal, auth: RefreshAuth) {
     this.#view = view;
     this.#options = options;
     this.#closing = closing;
-    this.#auth = new RefreshAuth(options.token);
+    this.#auth = auth;
     this.#limiter = new RefreshLimiter(options.minRefreshInterval, options.clock);
   }
 
@@ -50,11 +51,7 @@ export class RefreshRoute {
 
   async #serve(req: IncomingMessage, res: ServerResponse, name: string | undefined): Promise<void> {
     const denial = this.#auth.check(req);
-    if (denial) {
-      const headers: Record<string, string> =
-        denial.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="provider-health"' } : {};
-      return sendError(req, res, denial.status, denial.message, headers);
-    }
+    if (denial) return sendDenial(req, res, denial);
     if (name !== undefined && !this.#view.registry.has(name)) return sendUnknownProvider(req, res, name);
     const { maxBodySize } = this.#options;
     const body = await drainBody(req, maxBodySize);

@@ -58,6 +58,19 @@ export function sendError(
   sendJSON(req, res, status, { error: message, ...extra }, headers);
 }
 
+/** 400 for a refused query parameter: `{ "error", "parameter", "position"? }`. @internal */
+export function sendQueryError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: { readonly error: string; readonly parameter: string; readonly position?: number | undefined },
+): void {
+  const extra =
+    query.position === undefined
+      ? { parameter: query.parameter }
+      : { parameter: query.parameter, position: query.position };
+  sendError(req, res, 400, query.error, undefined, extra);
+}
+
 /** Sends `value` as JSON without caching. @internal */
 export function sendJSON(
   req: IncomingMessage,

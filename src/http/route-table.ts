@@ -20,6 +20,8 @@ export interface Route {
   readonly path: readonly string[];
   readonly methods: readonly string[];
   readonly serve: Serve;
+  /** The largest request body this route takes (bytes); default the handler's `maxBodySize`. */
+  readonly maxBodySize?: number | undefined;
   /** Whether the `{name}` segment names something served here (an asset); otherwise the path is unknown. */
   readonly accepts?: ((name: string) => boolean) | undefined;
 }
