@@ -33,6 +33,7 @@ export {
   type AlertState,
   type ProviderPredicate,
 } from './rule.js';
+export { AlertStateError, MAX_STATE_NAMES, MAX_STATE_TEXT, parseAlertState } from './state-codec.js';
 export { isNotifierTestError, NotifierTestError, sendTest } from './send-test.js';
 export {
   AlertStateFencedError,
