@@ -24,15 +24,15 @@ export interface RoleNews {
  */
 export interface ProbedView extends HealthView {
   /** Whether `run` is active. */
-  readonly running?: boolean;
+  readonly running?: boolean | undefined;
   readonly onCheckerFault?: HealthEvent<unknown>;
   readonly onRoleChange?: HealthEvent<RoleNews>;
   /** The shared cache's role now (`leader`, `follower`, `local`, `connecting`, `idle`). */
-  readonly role?: string;
+  readonly role?: string | undefined;
   /** When the shared cache last finished a lease round (its clock's ms). */
   readonly lastRoundAt?: number | undefined;
   /** The shared cache's Redis options. */
-  readonly sharing?: { readonly replicaId: string; readonly leaseTtl: number };
+  readonly sharing?: { readonly replicaId: string; readonly leaseTtl: number } | undefined;
 }
 
 /** The answer of one probe: `ok`, or why not. @internal */

@@ -52,14 +52,22 @@ export function statusRoute(view: ProbedView, tracker: ProbeTracker): Route {
   };
 }
 
-/** This package's version, from its package.json (two levels up from src/http and dist/http). */
+/**
+ * This package's version, from the nearest package.json named
+ * `provider-health` above this module (two levels up from src/http and
+ * dist/http; a build elsewhere looks further up).
+ */
 function packageVersion(): string | undefined {
-  try {
-    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-    const version = (JSON.parse(text) as { version?: unknown }).version;
-    return typeof version === 'string' ? version : undefined;
-  } catch {
-    // Bundled without its package.json: the answer says nothing rather than something wrong.
-    return undefined;
+  for (const up of ['../../', '../../../', '../../../../']) {
+    try {
+      const text = readFileSync(new URL(`${up}package.json`, import.meta.url), 'utf8');
+      const manifest = JSON.parse(text) as { name?: unknown; version?: unknown };
+      if (manifest.name === 'provider-health' && typeof manifest.version === 'string')
+        return manifest.version;
+    } catch {
+      // Not there: look one level further up.
+    }
   }
+  // Bundled without its package.json: the answer says nothing rather than something wrong.
+  return undefined;
 }
