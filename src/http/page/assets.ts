@@ -1,5 +1,5 @@
 import { cachedBytes, etagOf, type CachedBody } from '../body-cache.js';
-import { renderHtml } from './html.js';
+import { renderHtml, type PageFeatures } from './html.js';
 import { SCRIPT } from './script.js';
 import { STYLES } from './styles.js';
 
@@ -48,12 +48,12 @@ function asset(name: string, text: string, contentType: string): [string, Cached
   return [file, cachedBytes(200, bytes, contentType, IMMUTABLE)];
 }
 
-/** Builds the page for a title and base path. @internal */
-export function createPageAssets(title: string, basePath: string): PageAssets {
+/** Builds the page for a title and base path, asking only for the optional APIs served. @internal */
+export function createPageAssets(title: string, basePath: string, features: PageFeatures = {}): PageAssets {
   const [cssFile, css] = asset('status.css', STYLES, 'text/css; charset=utf-8');
   const [jsFile, js] = asset('status.js', SCRIPT, 'text/javascript; charset=utf-8');
   const html = Buffer.from(
-    renderHtml(title, basePath, `${basePath}/assets/${cssFile}`, `${basePath}/assets/${jsFile}`),
+    renderHtml(title, basePath, `${basePath}/assets/${cssFile}`, `${basePath}/assets/${jsFile}`, features),
   );
   return {
     html: cachedBytes(200, html, 'text/html; charset=utf-8', PAGE_SECURITY_HEADERS),

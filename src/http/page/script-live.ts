@@ -1,7 +1,7 @@
 /**
- * Page script, part 3: summary, state chips and name filter (kept in the
- * URL), the live region, sparkline histories, the event stream and refresh.
- * @internal
+ * Page script, part 7 (last, it starts the page): summary, state chips and
+ * name filter (kept in the URL with the grouping and the selector), the live
+ * region, sparkline histories and the event stream. @internal
  */
 export const SCRIPT_LIVE = String.raw`
 const api = (path) => (document.documentElement.dataset.base || '') + path;
@@ -12,7 +12,6 @@ const MAX_SAMPLES = 60;
 const BULK_HISTORY_MAX = 1000;
 const HISTORY_REQUESTS = 4;
 const CHIP_ORDER = ['unhealthy', 'degraded', 'stale', 'unknown', 'healthy'];
-let token = sessionStorage.getItem('provider-health-token') || '';
 const chips = new Map();
 let summaryKey = '';
 
@@ -30,6 +29,9 @@ function writeFilterToUrl() {
   const text = $('filter').value.trim();
   if (text) url.searchParams.set('q', text);
   else url.searchParams.delete('q');
+  if (selector.applied) url.searchParams.set('selector', selector.applied);
+  else url.searchParams.delete('selector');
+  writeGroupingToUrl(url);
   history.replaceState(null, '', url);
 }
 
@@ -63,14 +65,14 @@ function buildChips() {
 function renderFilterStatus(all) {
   for (const [state, { chip }] of chips) chip.setAttribute('aria-pressed', String(filter.states.has(state)));
   const total = providers.size;
-  $('shown').textContent = all ? total + (total === 1 ? ' provider' : ' providers') : view.length + ' of ' + total + ' shown';
-  $('empty').hidden = view.length > 0;
-  $('empty').textContent = total === 0 ? 'No providers are registered.' : 'No provider matches the filter.';
+  $('shown').textContent = all ? total + (total === 1 ? ' provider' : ' providers') : shownCount + ' of ' + total + ' shown';
+  $('empty').hidden = shownCount > 0;
+  $('empty').textContent = total > 0 ? 'No provider matches the filter.' : selector.applied ? 'No provider matches the selector.' : 'No providers are registered.';
 }
 
 // Runs every frame, but touches the DOM only when a count changed.
 function renderSummary() {
-  const key = STATES.map((s) => counts[s]).join(',');
+  const key = STATES.map((s) => counts[s] + '/' + apart.byState[s]).join(',') + ',' + apart.silenced + ',' + apart.blocked;
   if (key === summaryKey) return;
   summaryKey = key;
   const list = $('counts');
@@ -84,16 +86,28 @@ function renderSummary() {
     li.append(dot, el('b', '', String(counts[s])), document.createTextNode(LABELS[s].toLowerCase()));
     list.append(li);
   }
-  const bad = counts.unhealthy + counts.stale + counts.unknown;
+  renderOverall();
+}
+
+// The headline, like /api/health: silenced and blocked providers do not count
+// against it, and are named apart.
+function renderOverall() {
+  const n = (s) => counts[s] - apart.byState[s];
+  const bad = n('unhealthy') + n('stale') + n('unknown');
+  const quietBad = apart.silenced + apart.blocked - apart.byState.healthy;
   const total = providers.size;
   let state = 'healthy', text = total === 0 ? 'No providers' : 'All ' + total + ' operational';
   if (bad > 0) {
-    state = counts.unhealthy + counts.stale > 0 ? 'unhealthy' : 'unknown';
+    state = n('unhealthy') + n('stale') > 0 ? 'unhealthy' : 'unknown';
     text = bad + ' of ' + total + ' not healthy';
-  } else if (counts.degraded > 0) {
+  } else if (n('degraded') > 0) {
     state = 'degraded';
-    text = counts.degraded + ' of ' + total + ' degraded';
+    text = n('degraded') + ' of ' + total + ' degraded';
+  } else if (quietBad > 0) {
+    text = total - quietBad + ' of ' + total + ' operational';
   }
+  if (apart.blocked > 0) text += ' \u00b7 ' + apart.blocked + ' blocked';
+  if (apart.silenced > 0) text += ' \u00b7 ' + apart.silenced + ' silenced';
   $('overall').className = 'overall s-' + state;
   $('overall').textContent = text;
   document.title = (bad > 0 ? '(' + bad + ') ' : '') + baseTitle;
@@ -106,6 +120,7 @@ let lastSpoken = -Infinity;
 let speakTimer = 0;
 
 function transition(name, state) {
+  soon('alerts');
   pending.count++;
   pending.byState[state] = (pending.byState[state] || 0) + 1;
   if (pending.first.length < 3) pending.first.push(state === 'removed' ? name + ' was removed' : name + ' is now ' + LABELS[state].toLowerCase());
@@ -176,7 +191,7 @@ function afterRender() {
 function loadVisibleHistory() {
   for (const name of rendered.keys()) {
     if (historyInFlight >= HISTORY_REQUESTS) return;
-    if (historyAsked.has(name)) continue;
+    if (typeof name !== 'string' || historyAsked.has(name)) continue;
     historyAsked.add(name);
     historyInFlight++;
     fetch(api('/api/providers/' + encodeURIComponent(name) + '/history'), { headers: { Accept: 'application/json' } })
@@ -203,15 +218,24 @@ function onChange(p) {
   addSample(p);
 }
 
+let source;
+let reconnectTimer = 0;
+
+// Opens the event stream (again, after a new selector), closing the old one.
 function connect() {
-  const source = new EventSource(api('/api/events?batch=1'));
-  source.addEventListener('open', () => setConnection('live', 'Live'));
-  source.addEventListener('error', () => {
-    const closed = source.readyState === EventSource.CLOSED;
+  clearTimeout(reconnectTimer);
+  if (source) source.close();
+  const current = new EventSource(api('/api/events?batch=1' + selectorQuery()));
+  source = current;
+  setConnection('connecting', 'Connecting\u2026');
+  current.addEventListener('open', () => setConnection('live', 'Live'));
+  current.addEventListener('error', () => {
+    if (source !== current) return;
+    const closed = current.readyState === EventSource.CLOSED;
     setConnection(closed ? 'offline' : 'reconnecting', closed ? 'Offline' : 'Reconnecting\u2026');
-    if (closed) setTimeout(connect, 5000);
+    if (closed) reconnectTimer = setTimeout(connect, 5000);
   });
-  source.addEventListener('snapshot', (event) => {
+  current.addEventListener('snapshot', (event) => {
     replaceAll(JSON.parse(event.data));
     setConnection('live', 'Live');
     historyAsked.clear();
@@ -219,63 +243,31 @@ function connect() {
     else histories.clear();
     if (timing && !performance.getEntriesByName('rows-known').length) performance.mark('rows-known');
   });
-  source.addEventListener('change', (event) => onChange(JSON.parse(event.data)));
+  current.addEventListener('change', (event) => onChange(JSON.parse(event.data)));
   // ?batch=1: one 'changes' event per publish interval, each provider once, as it is when sent.
-  source.addEventListener('changes', (event) => {
+  current.addEventListener('changes', (event) => {
     const batch = JSON.parse(event.data);
     for (const p of batch.changed || []) onChange(p);
     for (const name of batch.removed || []) applyRemove(name);
   });
-  source.addEventListener('remove', (event) => applyRemove(JSON.parse(event.data).name));
+  current.addEventListener('remove', (event) => applyRemove(JSON.parse(event.data).name));
 }
 
-async function refresh(button, name) {
-  const path = name === undefined ? '/api/refresh' : '/api/providers/' + encodeURIComponent(name) + '/refresh';
-  const headers = { Accept: 'application/json' };
-  if (token) headers.Authorization = 'Bearer ' + token;
-  button.disabled = true;
-  button.setAttribute('aria-busy', 'true');
-  feedback(name === undefined ? 'Checking every provider\u2026' : 'Checking ' + name + '\u2026');
-  try {
-    const response = await fetch(api(path), { method: 'POST', headers });
-    const body = await response.json().catch(() => ({}));
-    const what = name === undefined ? 'every provider' : name;
-    if (response.status === 200) feedback('Checked ' + what + '.', 'ok');
-    else if (response.status === 202) feedback('Still checking ' + what + '; results appear as they arrive.', 'ok');
-    else if (response.status === 429) {
-      const wait = Number(response.headers.get('Retry-After')) || 1;
-      feedback('Checked moments ago: try again in ' + wait + ' s.', 'error');
-    } else if (response.status === 401) {
-      $('token-form').hidden = false;
-      $('token').focus();
-      feedback(token ? 'That refresh token was not accepted.' : 'This server needs a refresh token: enter it and retry.', 'error');
-    } else if (response.status === 403) {
-      feedback('Refresh is only allowed from the server itself (no token is configured).', 'error');
-    } else {
-      feedback('Refresh failed: ' + (body.error || 'HTTP ' + response.status), 'error');
-    }
-  } catch {
-    feedback('Could not reach the server.', 'error');
-  } finally {
-    button.disabled = false;
-    button.removeAttribute('aria-busy');
-  }
-}
-
-$('refresh-all').addEventListener('click', (event) => refresh(event.currentTarget));
-$('token-form').addEventListener('submit', (event) => {
-  event.preventDefault();
-  token = $('token').value.trim();
-  if (token) sessionStorage.setItem('provider-health-token', token);
-  else sessionStorage.removeItem('provider-health-token');
-  void refresh($('refresh-all'));
-});
 let typing = 0;
 $('filter').addEventListener('input', () => {
   clearTimeout(typing);
   typing = setTimeout(filterChanged, 120);
 });
-addEventListener('popstate', () => { readFilterFromUrl(); viewDirty = true; schedule(); });
+addEventListener('popstate', () => {
+  readFilterFromUrl();
+  readGroupingFromUrl();
+  groups.clear();
+  viewDirty = true;
+  schedule();
+  const wanted = readSelectorFromUrl();
+  $('selector').value = wanted;
+  if (wanted !== selector.applied) void applySelector(wanted, true);
+});
 
 // "3 s ago" texts: only the rendered rows.
 setInterval(() => {
@@ -287,5 +279,9 @@ setInterval(() => {
 
 buildChips();
 readFilterFromUrl();
-connect();
+readGroupingFromUrl();
+$('selector').value = readSelectorFromUrl();
+void applySelector($('selector').value, true);
+void loadSilences();
+void loadAlerts();
 `;

@@ -1,6 +1,6 @@
 /**
- * Page script, part 1: formatting and one table row (badge, sparkline,
- * cells). Everything is built with DOM methods and `textContent`: names and
+ * Page script, part 1: formatting and one provider row (badge, sparkline,
+ * cells, the silence note). Everything is built with DOM methods and `textContent`: names and
  * messages never reach an HTML parser. @internal
  */
 export const SCRIPT_ROWS = String.raw`
@@ -75,12 +75,13 @@ function sparkline(name, samples) {
 }
 
 // One table row; its cells are filled by fillRow. onCheck is the row's refresh action.
+// The name and message cells have a second line: "blocked by …" and the silence.
 function makeRow(name, onCheck) {
   const tr = el('tr');
   tr.dataset.provider = name;
   const cells = {
     state: el('td', 'state-cell'),
-    name: el('td', 'name', name),
+    name: el('td', 'name'),
     latency: el('td', 'num latency'),
     spark: el('td', 'spark-cell'),
     uptime: el('td', 'num uptime'),
@@ -88,7 +89,12 @@ function makeRow(name, onCheck) {
     message: el('td', 'message'),
     action: el('td', 'num action'),
   };
+  const blocked = el('span', 'sub blocked-note');
+  cells.name.append(el('span', 'pname', name), blocked);
   cells.name.title = name;
+  const message = el('span', 'msg');
+  const quiet = el('span', 'sub quiet-note');
+  cells.message.append(message, quiet);
   const time = el('time');
   cells.when.append(time);
   const button = el('button', 'ghost', 'Check');
@@ -97,7 +103,19 @@ function makeRow(name, onCheck) {
   button.addEventListener('click', () => onCheck(button, name));
   cells.action.append(button);
   tr.append(cells.state, cells.name, cells.latency, cells.spark, cells.uptime, cells.when, cells.message, cells.action);
-  return { tr, cells, time, button, state: undefined, index: -1, samples: undefined };
+  return { tr, cells, time, button, blocked, message, quiet, state: undefined, index: -1, samples: undefined, depth: 0, blockedNote: '', quietNote: '' };
+}
+
+// A silenced row is muted and says until when and why (from /api/silences, part 4).
+function fillQuiet(row, p) {
+  const silenced = isSilenced(p);
+  row.tr.classList.toggle('silenced', silenced);
+  const note = silenced ? silenceNote(p) : { text: '', title: '' };
+  if (row.quietNote !== note.text) {
+    row.quietNote = note.text;
+    row.quiet.textContent = note.text;
+  }
+  row.quiet.title = note.title;
 }
 
 function fillRow(row, p, samples) {
@@ -127,8 +145,9 @@ function fillRow(row, p, samples) {
   row.time.dateTime = checked ? p.checked_at : '';
   row.time.title = checked ? new Date(p.checked_at).toLocaleString() : 'not checked yet';
   row.time.textContent = checked ? formatAgo(p.checked_at) : 'never';
-  row.cells.message.textContent = p.message;
+  row.message.textContent = p.message;
   row.cells.message.title = p.message;
+  fillQuiet(row, p);
   // The sparkline is rebuilt only when its samples changed (a new list or a new sample).
   const key = samples ? samples.length + ':' + (samples.length ? samples[samples.length - 1].checked_at : '') : '';
   if (row.samples !== samples || row.sparkKey !== key) {

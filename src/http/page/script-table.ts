@@ -2,7 +2,8 @@
  * Page script, part 2: the provider model and the virtual table. Changes are
  * applied by name in O(1) and marked dirty; one animation frame re-renders
  * only the rows in view plus a margin, inside a container sized for every
- * row at a fixed row height (CSS `--row-h`). @internal
+ * row at a fixed row height (CSS `--row-h`). The table's items are provider
+ * names and group header rows (part 3), all of that one height. @internal
  */
 export const SCRIPT_TABLE = String.raw`
 const params = new URLSearchParams(location.search);
@@ -18,6 +19,8 @@ const counts = Object.fromEntries(STATES.map((s) => [s, 0]));
 let names = [];
 let view = [];
 const rendered = new Map();
+// Each rendered <tr> -> its row, for keyboard moves from a focused button.
+const rowOf = new WeakMap();
 const dirty = new Set();
 let viewDirty = true;
 let frameQueued = false;
@@ -54,8 +57,10 @@ function schedule() {
 function replaceAll(list) {
   const before = new Map(providers);
   providers.clear();
+  resetTallies();
   for (const s of STATES) counts[s] = 0;
   for (const p of list) {
+    tally(p, 1);
     providers.set(p.name, p);
     counts[p.state]++;
     const previous = before.get(p.name);
@@ -71,6 +76,7 @@ function replaceAll(list) {
 function applyChange(p) {
   const previous = providers.get(p.name);
   providers.set(p.name, p);
+  noteChange(previous, p);
   if (!previous) {
     names.splice(position(p.name), 0, p.name);
     counts[p.state]++;
@@ -91,6 +97,7 @@ function applyRemove(name) {
   if (!previous) return;
   providers.delete(name);
   histories.delete(name);
+  tally(previous, -1);
   counts[previous.state]--;
   const at = position(name);
   if (names[at] === name) names.splice(at, 1);
@@ -106,7 +113,7 @@ function matches(name) {
 
 function rebuildView() {
   const all = filter.states.size === 0 && filter.text === '';
-  view = all ? names : names.filter(matches);
+  view = arrange(all ? names : names.filter(matches));
   table.setAttribute('aria-rowcount', String(view.length + 1));
   if (virtual) sizer.style.height = headHeight + view.length * rowHeight + 'px';
   renderFilterStatus(all);
@@ -141,15 +148,8 @@ function renderWindow() {
     }
   }
   let cursor = tbody.firstChild;
-  wanted.forEach((name, i) => {
-    let row = rendered.get(name);
-    if (!row) {
-      row = makeRow(name, refresh);
-      rendered.set(name, row);
-      fillRow(row, providers.get(name), histories.get(name));
-    } else if (dirty.has(name)) {
-      fillRow(row, providers.get(name), histories.get(name));
-    }
+  wanted.forEach((item, i) => {
+    const row = renderItem(item);
     if (row.index !== start + i) {
       row.index = start + i;
       row.tr.setAttribute('aria-rowindex', String(start + i + 2));
@@ -160,12 +160,41 @@ function renderWindow() {
   if (virtual) tbody.style.transform = 'translateY(' + start * rowHeight + 'px)';
 }
 
+// One item's row, made when it enters the window and refilled when dirty.
+// Group rows are keyed by their (reused) group object, provider rows by name.
+function renderItem(item) {
+  let row = rendered.get(item);
+  if (typeof item !== 'string') {
+    if (!row) {
+      row = makeGroupRow(item);
+      rendered.set(item, row);
+      rowOf.set(row.tr, row);
+    }
+    fillGroupRow(row, item);
+    return row;
+  }
+  const p = providers.get(item);
+  if (!row) {
+    row = makeRow(item, refresh);
+    rendered.set(item, row);
+    rowOf.set(row.tr, row);
+    fillRow(row, p, histories.get(item));
+  } else if (dirty.has(item)) {
+    fillRow(row, p, histories.get(item));
+  }
+  placeRow(row, item, p);
+  return row;
+}
+
 function frame() {
   frameQueued = false;
   const started = performance.now();
+  renderKeySelect();
   if (viewDirty) {
     viewDirty = false;
     rebuildView();
+  } else if (groupCountsDirty) {
+    recountGroups();
   }
   renderWindow();
   dirty.clear();
@@ -181,9 +210,9 @@ function frame() {
 // Arrow keys, Page keys, Home and End move between the rows' Check buttons,
 // scrolling rows that are not rendered yet into view.
 function moveFocus(event) {
-  const tr = event.target.closest('tr[data-provider]');
+  const tr = event.target.closest('tr');
   if (!tr || !event.target.matches('button')) return;
-  const row = rendered.get(tr.dataset.provider);
+  const row = rowOf.get(tr);
   if (!row) return;
   const page = Math.max(1, Math.floor(innerHeight / rowHeight) - 2);
   const moves = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page, Home: -Infinity, End: Infinity };
@@ -194,8 +223,8 @@ function moveFocus(event) {
 }
 
 function focusIndex(index) {
-  const name = view[index];
-  if (name === undefined) return;
+  const item = view[index];
+  if (item === undefined) return;
   if (virtual) {
     const top = sizer.getBoundingClientRect().top + headHeight + index * rowHeight;
     const header = document.querySelector('.topbar').getBoundingClientRect().bottom;
@@ -204,7 +233,7 @@ function focusIndex(index) {
   }
   frameQueued = false;
   frame();
-  const row = rendered.get(name);
+  const row = rendered.get(item);
   if (row) {
     row.button.focus({ preventScroll: virtual });
   }

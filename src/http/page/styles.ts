@@ -136,6 +136,59 @@ tr[data-state="unknown"] { --row-line: var(--unknown-line); }
 .empty { padding: 40px; text-align: center; color: var(--muted); }
 footer { color: var(--muted); font-size: 0.8rem; padding: 0 24px 24px; max-width: 1480px; margin: 0 auto; }
 footer a { color: inherit; }
+.selector { display: inline-flex; flex-wrap: wrap; align-items: center; gap: 6px; font-size: 0.85rem; }
+.selector input, .grouping select {
+  font: inherit; font-size: 0.9rem; padding: 5px 10px; border-radius: 6px; border: 1px solid var(--line);
+  background: var(--panel); color: var(--text);
+}
+.selector input { width: 16em; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+.selector input[aria-invalid="true"] { border-color: var(--unhealthy-line); box-shadow: inset 0 0 0 1px var(--unhealthy-line); }
+.field-error { color: var(--unhealthy-fg); font-size: 0.85rem; }
+.grouping { display: inline-flex; align-items: center; gap: 6px; font-size: 0.85rem; }
+tr.group td { background: var(--hover); padding: 0 12px; }
+tr.group td > * { vertical-align: middle; }
+.group-toggle {
+  background: transparent; color: var(--text); border: 0; padding: 4px 6px; margin-right: 12px;
+  display: inline-flex; align-items: baseline; gap: 8px; font-size: 0.95rem;
+}
+.group-toggle:hover { filter: none; text-decoration: underline; }
+.group-toggle .caret::before { content: "\\25BE"; display: inline-block; width: 1em; }
+tr.group.collapsed .caret::before { content: "\\25B8"; }
+.group-size { color: var(--muted); font-weight: 500; font-size: 0.85rem; }
+.group-counts { display: inline-flex; flex-wrap: wrap; gap: 4px 12px; margin: 0; padding: 0; list-style: none; font-size: 0.85rem; color: var(--muted); }
+.group-counts b { color: var(--text); font-variant-numeric: tabular-nums; }
+.group-counts .zero b { color: var(--muted); font-weight: 500; }
+.group-counts .gc-unhealthy:not(.zero) b, .group-counts .gc-stale b { color: var(--unhealthy-fg); }
+.group-counts .gc-degraded:not(.zero) b { color: var(--degraded-fg); }
+.pname { display: block; overflow: hidden; text-overflow: ellipsis; }
+tr[data-depth] td.name { padding-left: 30px; }
+tr[data-depth="2"] td.name { padding-left: 48px; }
+tr[data-depth="3"] td.name { padding-left: 66px; }
+tr[data-depth="4"] td.name { padding-left: 84px; }
+tr[data-depth] .pname::before { content: "\\21B3\\00a0"; color: var(--muted); font-weight: 400; }
+.blocked-note { color: var(--unhealthy-fg); }
+tr.silenced td { background: var(--bg); color: var(--muted); }
+tr.silenced .pname { color: var(--muted); font-weight: 500; }
+tr.silenced .badge { border-style: dashed; }
+.quiet-note { color: var(--stale-fg); }
+.alerts {
+  background: var(--unhealthy-bg); color: var(--unhealthy-fg); border: 1px solid var(--unhealthy-line);
+  border-radius: 10px; padding: 8px 14px; margin: 0 0 10px;
+}
+.strip-title { font-size: 0.9rem; font-weight: 650; margin: 0 0 4px; display: inline; }
+.alerts .strip-title { display: block; }
+.alert-list, .silence-list { list-style: none; margin: 0; padding: 0; }
+.alert { display: flex; flex-wrap: wrap; gap: 4px 12px; font-size: 0.88rem; padding: 2px 0; }
+.alert-providers { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; flex: 1 1 20em; }
+.silences { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; padding: 8px 14px; margin: 0 0 10px; }
+.silences summary { cursor: pointer; }
+.silence-count { color: var(--muted); font-size: 0.85rem; }
+.silence-list { max-height: 16em; overflow: auto; margin-top: 6px; }
+.silence { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 14px; font-size: 0.88rem; padding: 5px 0; border-top: 1px solid var(--line); }
+.silence-what { font-weight: 600; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.82rem; }
+.silence-comment { flex: 1 1 12em; }
+.silence-meta { color: var(--muted); font-size: 0.82rem; }
+.silence button[data-armed="true"] { border-color: var(--unhealthy-line); color: var(--unhealthy-fg); }
 @media (max-width: 860px) {
   :root { --row-h: 124px; }
   .topbar { padding: 12px 14px; position: static; }
