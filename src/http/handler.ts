@@ -102,7 +102,11 @@ class HealthServer {
     }
     if (options.alerts) routes.push(alertsRoute(view, options.alerts));
     this.#parts = [bodies, this.#events, ops];
-    if (options.page) routes.push(...pageRoutes(options.title, options.basePath));
+    if (options.page) {
+      // The page asks only for the optional APIs served here (no 404 in its console).
+      const features = { silences: options.silences !== undefined, alerts: options.alerts !== undefined };
+      routes.push(...pageRoutes(options.title, options.basePath, features));
+    }
     if (options.metrics !== false) {
       const metrics = new MetricsRoute(view, options.metrics, () => this.#events.size);
       routes.push(metrics.route);
