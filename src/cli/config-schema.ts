@@ -8,6 +8,13 @@ import {
   STATE_KEYS,
   stateSchema,
 } from './config-organise.js';
+import {
+  ALERT_RULE_KEYS,
+  alertsConfigIssues,
+  alertsSchema,
+  notifierKeys,
+  notifiersSchema,
+} from './alerts-config.js';
 import { DURATION_HINT, parseDuration } from './duration.js';
 import { quoteString } from './quote.js';
 import { DEFAULT_SERVER_LIMITS } from './server-limits.js';
@@ -285,9 +292,13 @@ export const configSchema = z
     maintenance: z.array(maintenanceSchema, { error: 'expected a list of maintenance windows' }).optional(),
     /** What survives a restart in single mode (the silences). */
     state: stateSchema.optional(),
+    /** Issue 12: where notifications go, and when (src/cli/alerts-config.ts). */
+    notifiers: notifiersSchema.optional(),
+    alerts: alertsSchema.optional(),
   })
   .superRefine((config, context) => {
-    for (const { path, message } of [...duplicateNames(config), ...crossProblems(config)])
+    const alerting = alertsConfigIssues(config);
+    for (const { path, message } of [...duplicateNames(config), ...crossProblems(config), ...alerting])
       context.addIssue({ code: 'custom', path, message });
   });
 
@@ -327,6 +338,8 @@ export function knownKeys(path: readonly PropertyKey[], type: unknown): readonly
   if (path.length === 1 && first === 'redis') return Object.keys(redis.shape);
   if (path.length === 1 && first === 'state') return STATE_KEYS;
   if (path.length === 2 && first === 'maintenance') return MAINTENANCE_KEYS;
+  if (path.length === 2 && first === 'notifiers') return notifierKeys(type);
+  if (path.length === 2 && first === 'alerts') return ALERT_RULE_KEYS;
   if (first !== 'providers' || typeof second !== 'number') return undefined;
   const schema = PROVIDER_TYPES.includes(type as never)
     ? PROVIDER_SCHEMAS[type as keyof typeof PROVIDER_SCHEMAS]
