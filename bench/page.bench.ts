@@ -8,10 +8,19 @@
 //  - a burst where every provider changes: time until the page holds every
 //    change, render work per frame (max), the longest gap between animation
 //    frames, and main-thread long tasks in total.
+// Then 1,000 labelled providers in 20 groups: the page grouped by that label
+// (?group=group), and grouped with one group collapsed and a selector box
+// value (?selector=env=prod), against the same fleet ungrouped, in the same run.
 // Run: node --import tsx bench/page.bench.ts [1000] [10000]
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../test/support/chromium.js';
 import { createPageFleet, fleetName, pageWait, type PageFleet } from '../test/support/page-fleet.js';
+
+/** Providers and groups of the grouped section (the issue's "1,000 providers in 20 groups"). */
+const GROUPED_COUNT = 1_000;
+const GROUPS = 20;
+/** Runs per variant in the grouped section, interleaved; each figure is the median (a shared machine is noisy). */
+const RUNS = 3;
 
 const fmt = (n: number, digits = 0): string =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -42,15 +51,10 @@ const BURST_PROBE = `(() => {
   window.__burst = probe;
 })()`;
 
-async function measure(
-  browser: Browser,
-  fleet: PageFleet,
-  count: number,
-  virtual: boolean,
-): Promise<Figures> {
+async function measure(browser: Browser, fleet: PageFleet, count: number, query: string): Promise<Figures> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   try {
-    await page.goto(`${fleet.url}/?timing=1${virtual ? '' : '&virtual=0'}`);
+    await page.goto(`${fleet.url}/?timing=1${query}`);
     await pageWait(page, `performance.getEntriesByName('rows-rendered').length > 0`, 120_000);
     const load = await page.evaluate<{
       fp: number;
@@ -144,7 +148,13 @@ async function everyProviderChanges(
   };
 }
 
-function print(count: number, virtual: Figures, full: Figures): void {
+/** Each figure's median over runs. */
+function medianFigures(runs: Figures[]): Figures {
+  const keys = Object.keys(runs[0]!) as (keyof Figures)[];
+  return Object.fromEntries(keys.map((key) => [key, median(runs.map((f) => f[key]))])) as unknown as Figures;
+}
+
+function print(title: string, virtual: Figures, full: Figures): void {
   const row = (label: string, pick: (f: Figures) => number, unit = 'ms', digits = 0): void => {
     const a = pick(virtual);
     const b = pick(full);
@@ -153,7 +163,7 @@ function print(count: number, virtual: Figures, full: Figures): void {
       `  ${label.padEnd(40)}: ${fmt(a, digits).padStart(8)} ${unit}  vs ${fmt(b, digits).padStart(8)} ${unit}${ratio}`,
     );
   };
-  console.log(`\n${fmt(count)} providers: virtual table vs every row in the DOM (?virtual=0)`);
+  console.log(`\n${title}`);
   row('first paint', (f) => f.firstPaint);
   row('first contentful paint', (f) => f.fcp);
   row('rows known (snapshot parsed)', (f) => f.rowsKnown);
@@ -176,12 +186,36 @@ try {
   for (const count of sizes.length > 0 ? sizes : [1_000, 10_000]) {
     const fleet = await createPageFleet(count);
     try {
-      const virtual = await measure(browser, fleet, count, true);
-      const full = await measure(browser, fleet, count, false);
-      print(count, virtual, full);
+      const virtual = await measure(browser, fleet, count, '');
+      const full = await measure(browser, fleet, count, '&virtual=0');
+      print(`${fmt(count)} providers: virtual table vs every row in the DOM (?virtual=0)`, virtual, full);
     } finally {
       await fleet.close();
     }
+  }
+  const fleet = await createPageFleet(GROUPED_COUNT, [], { groups: GROUPS });
+  try {
+    // 3 of 4 are env=prod (the rest staging); g-01 collapsed: fewer rows drawn, the same stream work.
+    const variants = [
+      { count: GROUPED_COUNT, query: '' },
+      { count: GROUPED_COUNT, query: '&group=group' },
+      { count: GROUPED_COUNT * 0.75, query: '&group=group&collapsed=g-01&selector=env%3Dprod' },
+    ];
+    const runs: Figures[][] = variants.map(() => []);
+    for (let run = 0; run < RUNS; run++) {
+      for (const [i, variant] of variants.entries()) {
+        runs[i]!.push(await measure(browser, fleet, variant.count, variant.query));
+      }
+    }
+    const [flat, grouped, selected] = runs.map(medianFigures) as [Figures, Figures, Figures];
+    print(
+      `${fmt(GROUPED_COUNT)} providers in ${GROUPS} groups, median of ${RUNS}: grouped (?group=group) vs ungrouped`,
+      grouped,
+      flat,
+    );
+    print('grouped, g-01 collapsed, ?selector=env=prod (750 providers) vs ungrouped', selected, flat);
+  } finally {
+    await fleet.close();
   }
 } finally {
   await browser.close();

@@ -252,7 +252,7 @@ describe('status page in Chromium', () => {
       assert.equal(await page.locator('#token-form').isVisible(), false);
       await page.click('#refresh-all');
       await page.waitForSelector('#token-form:not([hidden])', { timeout: 20_000 });
-      assert.match((await page.locator('#feedback').textContent()) ?? '', /needs a refresh token/);
+      assert.match((await page.locator('#feedback').textContent()) ?? '', /needs a token to refresh/);
       await page.fill('#token', 'page-token-123');
       await page.press('#token', 'Enter');
       await page.waitForSelector('#feedback[data-kind="ok"]', { timeout: 20_000 });

@@ -25,25 +25,50 @@ export interface PageFleet {
 /** The name of provider `i` of a fleet: sorts in index order. */
 export const fleetName = (i: number): string => `svc-${String(i).padStart(5, '0')}`;
 
+/** How a fleet is labelled. */
+export interface FleetOptions {
+  /**
+   * Labels provider `i` with `group: g-NN` (`i % groups`, zero-padded) and
+   * `env: staging` (i % 4 === 1) or `prod`. Default: no labels.
+   */
+  readonly groups?: number;
+}
+
+/** The `group` label value of provider `i` in a fleet of `groups` groups. */
+export const fleetGroup = (i: number, groups: number): string => `g-${String(i % groups).padStart(2, '0')}`;
+
 /** `count` providers (every 50th unhealthy, every 20th degraded) plus `extra` names, checked once. */
-export async function createPageFleet(count: number, extra: readonly string[] = []): Promise<PageFleet> {
+export async function createPageFleet(
+  count: number,
+  extra: readonly string[] = [],
+  options: FleetOptions = {},
+): Promise<PageFleet> {
   const plans = new Map<string, Plan>();
   const registry = new ProviderRegistry();
   const names = [...Array.from({ length: count }, (_, i) => fleetName(i)), ...extra];
+  const { groups } = options;
   names.forEach((name, i) => {
     plans.set(name, i % 50 === 7 ? 'unhealthy' : i % 20 === 3 ? 'degraded' : 'healthy');
-    registry.register(name, {
-      healthCheck: async (): Promise<HealthReport> => {
-        const plan = plans.get(name) ?? 'healthy';
-        if (plan === 'unhealthy') throw new Error(`${name}: connection refused`);
-        return {
-          healthy: true,
-          degraded: plan === 'degraded',
-          message: `${name}: ${plan}`,
-          latency: 1 + (i % 17),
-        };
+    const labels =
+      groups === undefined
+        ? undefined
+        : { group: fleetGroup(i, groups), env: i % 4 === 1 ? 'staging' : 'prod' };
+    registry.register(
+      name,
+      {
+        healthCheck: async (): Promise<HealthReport> => {
+          const plan = plans.get(name) ?? 'healthy';
+          if (plan === 'unhealthy') throw new Error(`${name}: connection refused`);
+          return {
+            healthy: true,
+            degraded: plan === 'degraded',
+            message: `${name}: ${plan}`,
+            latency: 1 + (i % 17),
+          };
+        },
       },
-    });
+      labels === undefined ? undefined : { labels },
+    );
   });
   const cache = new HealthCache(registry, { pollInterval: 3_600_000, checkTimeout: 5_000, concurrency: 256 });
   await cache.checkNow();

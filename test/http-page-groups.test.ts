@@ -1,0 +1,394 @@
+/**
+ * The status page's organising features in headless Chromium, served by a
+ * real handler over a real cache with labels, dependencies and silences:
+ * grouping by a label (from the select and the URL), collapsing groups,
+ * blocked providers under their dependency, the selector box (server-side
+ * `?selector=`, a bad selector's message next to the box), silenced rows,
+ * the list of silences and expiring one (allowed from loopback; with a
+ * token, refused until it is given), and the firing-alerts strip.
+ */
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { createHealthHandler, type HealthHandler } from '../src/http/index.js';
+import { HealthCache, ProviderRegistry } from '../src/index.js';
+import { createSilenceSource, localSilenceControl, SilenceSet } from '../src/quiet/index.js';
+import { launchChromium } from './support/chromium.js';
+import { serve, type TestServer } from './support/http.js';
+import { openWatched, pageWait } from './support/page-fleet.js';
+
+/** What `/api/alerts` reads (the `Alerting` class's two methods); the test sets what fires. */
+interface FakeAlerts {
+  firingNow: { rule: string; incident: string; startedAt: string; providers: string[] }[];
+  firing(): FakeAlerts['firingNow'];
+  recentDeliveries(): [];
+}
+
+const XSS_NAME = '<img src=x onerror=alert(1)>';
+const XSS_COMMENT = 'disk swap <img src=x onerror=alert(4)>';
+const TOKEN = 'page-token-456';
+const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
+
+/** Every row of the table in DOM order: `[group]` for headers, `name@depth` for nested rows. */
+async function rowOrder(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>(`[...document.querySelectorAll('tbody tr')].map((tr) =>
+    tr.dataset.group !== undefined ? '[' + tr.dataset.group + ']' : tr.dataset.provider + (tr.dataset.depth ? '@' + tr.dataset.depth : ''))`);
+}
+
+async function providersShown(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>(
+    `[...document.querySelectorAll('tbody tr[data-provider]')].map((tr) => tr.dataset.provider).sort()`,
+  );
+}
+
+const groupCounts = (page: Page, group: string): Promise<string> =>
+  page.evaluate<string>(
+    `[...document.querySelectorAll('tr.group')].find((tr) => tr.dataset.group === ${JSON.stringify(group)})?.querySelector('.group-counts').textContent ?? 'missing'`,
+  );
+
+const query = (page: Page): Promise<string> => page.evaluate<string>('location.search');
+
+describe('status page groups, selector, silences and alerts in Chromium', () => {
+  let browser: Browser;
+  let cache: HealthCache;
+  let set: SilenceSet;
+  let source: ReturnType<typeof createSilenceSource>;
+  let alerts: FakeAlerts;
+  const servers: TestServer[] = [];
+  const handlers: HealthHandler[] = [];
+  let url: string;
+  let guardedUrl: string;
+
+  before(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    const registry = new ProviderRegistry();
+    const up = (message: string, degraded = false) => ({
+      healthCheck: async () => ({ healthy: true, degraded, message }),
+    });
+    const down = (message: string) => ({
+      healthCheck: async (): Promise<never> => {
+        throw new Error(message);
+      },
+    });
+    registry.register('cluster-eu', down('apiserver unreachable'), { labels: { env: 'prod', region: 'eu' } });
+    registry.register('api-eu', down('502 from upstream'), {
+      labels: { env: 'prod', region: 'eu', team: 'web' },
+      dependsOn: ['cluster-eu'],
+    });
+    registry.register('worker-eu', down('no nodes'), {
+      labels: { env: 'prod', region: 'eu' },
+      dependsOn: ['cluster-eu'],
+    });
+    registry.register('db-eu', up('primary ok'), { labels: { env: 'prod', region: 'eu', team: 'db' } });
+    registry.register('cluster-us', up('readyz ok'), { labels: { env: 'prod', region: 'us' } });
+    registry.register('api-us', up('slow answers', true), {
+      labels: { env: 'prod', region: 'us', team: 'web' },
+      dependsOn: ['cluster-us'],
+    });
+    registry.register('cache-us', down('evicting'), { labels: { env: 'staging', region: 'us', team: 'db' } });
+    registry.register('batch', down('queue full'), { labels: { env: 'dev', team: 'data' } });
+    registry.register(XSS_NAME, up('hostile name'));
+    set = new SilenceSet();
+    source = createSilenceSource({ silences: set });
+    cache = new HealthCache(registry, { pollInterval: 3_600_000, checkTimeout: 2_000, silences: source });
+    set.add({ matchers: ['cache-us'], duration: 3_600_000, comment: XSS_COMMENT, createdBy: 'ops' });
+    await cache.checkNow();
+    assert.deepEqual(cache.get('api-eu')?.blockedBy, ['cluster-eu']);
+    assert.equal(cache.get('cache-us')?.silencedBy.length, 1);
+    alerts = { firingNow: [], firing: () => alerts.firingNow, recentDeliveries: () => [] };
+    const control = localSilenceControl(set);
+    const open = createHealthHandler(cache, {
+      title: 'Organised',
+      metrics: false,
+      silences: control,
+      alerts,
+    });
+    const guarded = createHealthHandler(cache, {
+      title: 'Guarded',
+      metrics: false,
+      silences: control,
+      token: TOKEN,
+    });
+    handlers.push(open, guarded);
+    servers.push(await serve(open), await serve(guarded));
+    url = servers[0]!.url;
+    guardedUrl = servers[1]!.url;
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    for (const handler of handlers) handler.close();
+    for (const server of servers) await server.close();
+    cache?.dispose();
+    source?.dispose();
+    set?.dispose();
+  });
+
+  it(
+    'groups by the label in the URL, nests blocked providers under their dependency, sums up each group',
+    { timeout: 60_000 },
+    async () => {
+      const { page, problems, dialogs } = await openWatched(browser, `${url}/?group=region`);
+      try {
+        await page.waitForSelector('tr.group', { timeout: 10_000 });
+        await pageWait(page, `document.querySelectorAll('tbody tr').length === 12`, 10_000);
+        assert.deepEqual(await rowOrder(page), [
+          '[eu]',
+          'cluster-eu',
+          'api-eu@1',
+          'worker-eu@1',
+          'db-eu',
+          '[us]',
+          'api-us',
+          'cache-us',
+          'cluster-us',
+          '[(none)]',
+          XSS_NAME,
+          'batch',
+        ]);
+        assert.equal(
+          await page.locator('tr[data-provider="api-eu"] .blocked-note').textContent(),
+          'blocked by cluster-eu',
+        );
+        assert.equal(await page.locator('tr[data-provider="api-eu"] .pname').textContent(), 'api-eu');
+        assert.equal(await groupCounts(page, 'eu'), '1 unhealthy0 degraded1 healthy2 blocked0 silenced');
+        assert.equal(await groupCounts(page, 'us'), '0 unhealthy1 degraded1 healthy1 silenced');
+        assert.match(
+          (await page.locator('tr[data-group="(none)"] .group-name').textContent()) ?? '',
+          /No region label/,
+        );
+        const options = await page.evaluate<string[]>(
+          `[...document.querySelectorAll('#group option')].map((o) => o.value)`,
+        );
+        assert.deepEqual(options, ['', 'env', 'region', 'team']);
+        assert.equal(await page.inputValue('#group'), 'region');
+        // As in /api/health, blocked and silenced providers are counted apart.
+        assert.equal(
+          await page.locator('#overall').textContent(),
+          '2 of 9 not healthy · 2 blocked · 1 silenced',
+        );
+        assert.equal(await page.locator('tbody img').count(), 0);
+        await page.screenshot({ path: new URL('http-page-groups.png', ARTIFACTS).pathname, fullPage: true });
+        assert.deepEqual(dialogs, []);
+        assert.deepEqual(problems, []);
+      } finally {
+        await page.close();
+      }
+    },
+  );
+
+  it(
+    'picks a grouping from the select, collapses a group, keeps both in the URL over a reload',
+    { timeout: 60_000 },
+    async () => {
+      const { page, problems } = await openWatched(browser, `${url}/`);
+      try {
+        await page.waitForSelector('tr[data-provider="cluster-eu"]', { timeout: 10_000 });
+        assert.equal(await page.locator('tr.group').count(), 0, 'no groups until one is picked');
+        await page.selectOption('#group', 'region');
+        await page.waitForSelector('tr.group[data-group="eu"]', { timeout: 5_000 });
+        assert.equal(await query(page), '?group=region');
+        await page.click('tr[data-group="eu"] .group-toggle');
+        await page.waitForSelector('tr[data-provider="cluster-eu"]', { state: 'detached', timeout: 5_000 });
+        assert.equal(await query(page), '?group=region&collapsed=eu');
+        assert.equal(await page.getAttribute('tr[data-group="eu"] .group-toggle', 'aria-expanded'), 'false');
+        // The summary of a collapsed group still counts its rows.
+        assert.match(await groupCounts(page, 'eu'), /1 unhealthy.*2 blocked/);
+        await page.reload();
+        await page.waitForSelector('tr.group[data-group="us"]', { timeout: 10_000 });
+        assert.equal(await page.inputValue('#group'), 'region');
+        assert.equal(await page.locator('tr[data-provider="cluster-eu"]').count(), 0, 'still collapsed');
+        assert.equal(await page.getAttribute('tr[data-group="eu"] .group-toggle', 'aria-expanded'), 'false');
+        await page.click('tr[data-group="eu"] .group-toggle');
+        await page.waitForSelector('tr[data-provider="cluster-eu"]', { timeout: 5_000 });
+        assert.equal(await query(page), '?group=region');
+        await page.selectOption('#group', '');
+        await pageWait(page, `document.querySelectorAll('tr.group').length === 0`, 5_000);
+        assert.equal(await query(page), '');
+        assert.deepEqual(problems, []);
+      } finally {
+        await page.close();
+      }
+    },
+  );
+
+  it(
+    "filters by a selector on the server, shows a bad one's position beside the box, keeps it in the URL",
+    { timeout: 60_000 },
+    async () => {
+      const { page, problems } = await openWatched(browser, `${url}/?group=region`);
+      const prod = ['api-eu', 'api-us', 'cluster-eu', 'cluster-us', 'worker-eu'];
+      try {
+        await page.waitForSelector('tr[data-provider="batch"]', { timeout: 10_000 });
+        await page.fill('#selector', 'env=prod,team!=db');
+        await page.press('#selector', 'Enter');
+        await pageWait(page, `!document.querySelector('tr[data-provider="batch"]')`, 10_000);
+        assert.deepEqual(await providersShown(page), prod);
+        assert.equal(await query(page), '?group=region&selector=env%3Dprod%2Cteam%21%3Ddb');
+        assert.match((await page.locator('#shown').textContent()) ?? '', /^5 providers$/);
+        assert.equal(await page.locator('#selector-error').isVisible(), false);
+
+        await page.fill('#selector', 'env=prod,,team');
+        await page.press('#selector', 'Enter');
+        await page.waitForSelector('#selector-error:not([hidden])', { timeout: 5_000 });
+        assert.match((await page.locator('#selector-error').textContent()) ?? '', /position 9/);
+        assert.equal(await page.getAttribute('#selector', 'aria-invalid'), 'true');
+        assert.deepEqual(await providersShown(page), prod, 'a refused selector changes nothing');
+        assert.equal(await query(page), '?group=region&selector=env%3Dprod%2Cteam%21%3Ddb');
+
+        await page.reload();
+        await page.waitForSelector('#connection[data-state="live"]', { timeout: 10_000 });
+        await page.waitForSelector('tr[data-provider="cluster-eu"]', { timeout: 10_000 });
+        assert.deepEqual(await providersShown(page), prod);
+        assert.equal(await page.inputValue('#selector'), 'env=prod,team!=db');
+
+        await page.fill('#selector', '');
+        await page.waitForSelector('tr[data-provider="batch"]', { timeout: 10_000 });
+        assert.equal(await query(page), '?group=region');
+        // The refused selector's 400 is logged by Chromium as a failed resource load.
+        assert.deepEqual(
+          problems.filter((p) => !p.includes('400')),
+          [],
+        );
+      } finally {
+        await page.close();
+      }
+    },
+  );
+
+  it(
+    'mutes silenced rows with the comment and end, lists active silences, hostile comments as text',
+    { timeout: 60_000 },
+    async () => {
+      const { page, problems, dialogs } = await openWatched(browser, `${url}/`);
+      try {
+        await page.waitForSelector('tr.silenced[data-provider="cache-us"]', { timeout: 10_000 });
+        await pageWait(
+          page,
+          `/until/.test(document.querySelector('tr[data-provider="cache-us"] .quiet-note').textContent)`,
+          10_000,
+        );
+        const note = (await page.locator('tr[data-provider="cache-us"] .quiet-note').textContent()) ?? '';
+        assert.match(note, /^Silenced until .+ · disk swap <img src=x onerror=alert\(4\)>$/);
+        assert.equal(await page.locator('tr.silenced').count(), 1);
+        assert.equal(await page.locator('#silences').isVisible(), true);
+        const item = page.locator('#silence-list li.silence');
+        assert.equal(await item.count(), 1);
+        assert.match((await item.textContent()) ?? '', /cache-us.*disk swap.*by ops/);
+        assert.equal(await page.locator('img').count(), 0);
+        assert.deepEqual(dialogs, []);
+        assert.deepEqual(problems, []);
+      } finally {
+        await page.close();
+      }
+    },
+  );
+
+  it('expires a silence from the page from loopback', { timeout: 60_000 }, async () => {
+    const silence = set.add({
+      matchers: ['batch'],
+      duration: 600_000,
+      comment: 'queue drain',
+      createdBy: 'ci',
+    });
+    const { page, problems } = await openWatched(browser, `${url}/`);
+    try {
+      await page.waitForSelector('tr.silenced[data-provider="batch"]', { timeout: 10_000 });
+      const button = page.locator(`li[data-silence-id="${silence.id}"] button`);
+      await button.click();
+      assert.equal(await button.textContent(), 'Confirm expire', 'the first click only arms the button');
+      assert.ok(set.get(silence.id));
+      await button.click();
+      await page.waitForSelector('#feedback[data-kind="ok"]', { timeout: 10_000 });
+      assert.equal(await page.locator('#feedback').textContent(), 'Silence expired.');
+      assert.equal(set.get(silence.id), undefined);
+      await page.waitForSelector('tr[data-provider="batch"]:not(.silenced)', { timeout: 10_000 });
+      await page.waitForSelector(`li[data-silence-id="${silence.id}"]`, {
+        state: 'detached',
+        timeout: 10_000,
+      });
+      assert.deepEqual(problems, []);
+    } finally {
+      set.expire(silence.id);
+      await page.close();
+    }
+  });
+
+  it('refuses to expire without the token, asks for it, then expires', { timeout: 60_000 }, async () => {
+    const silence = set.add({
+      matchers: 'team=db',
+      duration: 600_000,
+      comment: 'failover drill',
+      createdBy: 'db',
+    });
+    const { page, problems } = await openWatched(browser, `${guardedUrl}/`);
+    try {
+      const button = page.locator(`li[data-silence-id="${silence.id}"] button`);
+      await button.waitFor({ timeout: 10_000 });
+      await button.click();
+      await button.click();
+      await page.waitForSelector('#token-form:not([hidden])', { timeout: 10_000 });
+      assert.match((await page.locator('#feedback').textContent()) ?? '', /needs a token to expire silences/);
+      assert.ok(set.get(silence.id), 'refused: the silence stays');
+      await page.fill('#token', 'wrong-token');
+      await page.press('#token', 'Enter');
+      await pageWait(page, `/not accepted/.test(document.getElementById('feedback').textContent)`, 10_000);
+      assert.ok(set.get(silence.id), 'a wrong token changes nothing');
+      await page.fill('#token', TOKEN);
+      await page.press('#token', 'Enter');
+      await pageWait(page, `document.getElementById('feedback').textContent === 'Silence expired.'`, 10_000);
+      assert.equal(set.get(silence.id), undefined);
+      assert.deepEqual(
+        problems.filter((p) => !p.includes('401')),
+        [],
+      );
+    } finally {
+      set.expire(silence.id);
+      await page.close();
+    }
+  });
+
+  it(
+    'shows firing alerts in a strip, and no strip (nor request) where alerting is off',
+    { timeout: 60_000 },
+    async () => {
+      alerts.firingNow = [
+        {
+          rule: 'prod-down',
+          incident: 'inc-1',
+          startedAt: new Date(Date.now() - 120_000).toISOString(),
+          providers: ['cluster-eu', 'api-eu'],
+        },
+      ];
+      try {
+        const { page, problems } = await openWatched(browser, `${url}/`);
+        try {
+          await page.waitForSelector('#alerts:not([hidden])', { timeout: 10_000 });
+          assert.equal(await page.locator('#alerts-title').textContent(), '1 alert firing');
+          const text = (await page.locator('#alert-list li.alert').textContent()) ?? '';
+          assert.match(text, /prod-down/);
+          assert.match(text, /cluster-eu \(unhealthy\), api-eu \(unhealthy\)/);
+          assert.deepEqual(problems, []);
+        } finally {
+          await page.close();
+        }
+        const asked: string[] = [];
+        const off = await openWatched(browser, `${guardedUrl}/`);
+        try {
+          off.page.on('request', (request) => asked.push(new URL(request.url()).pathname));
+          await off.page.reload();
+          await off.page.waitForSelector('tr[data-provider="batch"]', { timeout: 10_000 });
+          await off.page.waitForTimeout(300);
+          assert.equal(await off.page.locator('#alerts').isVisible(), false);
+          assert.ok(asked.includes('/api/silences') && !asked.includes('/api/alerts'), asked.join(' '));
+          assert.deepEqual(off.problems, []);
+        } finally {
+          await off.page.close();
+        }
+      } finally {
+        alerts.firingNow = [];
+      }
+    },
+  );
+});
