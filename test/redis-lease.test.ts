@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ProviderRegistry } from '../src/index.js';
 import { SharedHealthCache, type ReplicaRole } from '../src/redis/index.js';
 import { ManualClock } from '../src/testing/index.js';
+import { sharedKeys } from '../src/redis/keys.js';
 import { CuttableProxy } from './support/redis-proxy.js';
 import { eventually } from './support/redis-replicas.js';
 import { RedisServer } from './support/redis-server.js';
@@ -67,7 +68,7 @@ test(
     // The next renewal (a script call with the lease as its only key) reaches Redis; its reply is held.
     let sentAt: number | undefined;
     const renewal = new RegExp(
-      `\\*6\r\n\\$7\r\nevalsha\r\n\\$40\r\n[0-9a-f]{40}\r\n\\$1\r\n1\r\n\\$\\d+\r\n${key}:lease\r\n`,
+      `\\*6\r\n\\$7\r\nevalsha\r\n\\$40\r\n[0-9a-f]{40}\r\n\\$1\r\n1\r\n\\$\\d+\r\n${sharedKeys(key).lease.replace(/[{}]/g, '\\$&')}\r\n`,
       'i',
     );
     cleanups.push(

@@ -13,6 +13,7 @@ import {
   type CallRecord,
   type ReplicaMessage,
 } from './support/redis-replicas.js';
+import { sharedKeys } from '../src/redis/keys.js';
 import { RedisServer } from './support/redis-server.js';
 
 const POLL = 500;
@@ -114,7 +115,7 @@ async function readHash(
   redis: Redis,
   key: string,
 ): Promise<Map<string, { token: number; checkedAt: number }>> {
-  const records = await redis.hgetall(`${key}:statuses`);
+  const records = await redis.hgetall(sharedKeys(key).statuses);
   const out = new Map<string, { token: number; checkedAt: number }>();
   for (const [name, text] of Object.entries(records)) {
     const record = JSON.parse(text) as { token: number; checkedAt: number };
@@ -268,7 +269,7 @@ describe('replicas sharing one poller through Redis (separate processes)', { tim
         published.push({ token: record.token, checkedAt: record.checkedAt, name: record.name });
       }
     });
-    await watcher.subscribe(`${key}:updates`);
+    await watcher.subscribe(sharedKeys(key).updates);
 
     paused.pause();
     const others = replicas.filter((replica) => replica !== paused);

@@ -1,21 +1,27 @@
-import type { Redis } from 'ioredis';
+import type { Cluster } from 'ioredis';
 import type { Clock } from '../clock.js';
 import { redactSecrets } from '../messages.js';
+import { RedisSetupError } from './events.js';
 import type { ResolvedSharedOptions } from './options.js';
+import { nodeText, type RedisClient, type RedisTarget, type ResolvedAuth } from './target.js';
 
 /** The two connections a replica uses: commands, and a subscriber (pub/sub needs its own). @internal */
 export interface Connections {
-  readonly client: Redis;
-  readonly subscriber: Redis;
+  readonly client: RedisClient;
+  readonly subscriber: RedisClient;
   /** Closes what the cache opened; a client the caller passed stays open. */
   close(): Promise<void>;
 }
 
-type RedisConstructor = typeof import('ioredis').Redis;
+type IoredisModule = typeof import('ioredis');
 
 /** Loads the optional peer dependency, with an error that says what to install. @internal */
-export async function loadIoredis(): Promise<RedisConstructor> {
-  let module: { Redis?: RedisConstructor; default?: unknown };
+export async function loadIoredis(): Promise<IoredisModule['Redis']> {
+  return (await loadModule()).Redis;
+}
+
+async function loadModule(): Promise<{ Redis: IoredisModule['Redis']; Cluster: IoredisModule['Cluster'] }> {
+  let module: { Redis?: unknown; Cluster?: unknown; default?: unknown };
   try {
     module = await import('ioredis');
   } catch (error) {
@@ -26,9 +32,10 @@ export async function loadIoredis(): Promise<RedisConstructor> {
   }
   // Through CommonJS interop the class is both a named and the default export.
   const Redis = module.Redis ?? module.default;
-  if (typeof Redis !== 'function')
-    throw new Error('the installed ioredis has no Redis export (expected ioredis >= 5)');
-  return Redis as RedisConstructor;
+  const Cluster = module.Cluster ?? (module.default as { Cluster?: unknown } | undefined)?.Cluster;
+  if (typeof Redis !== 'function' || typeof Cluster !== 'function')
+    throw new Error('the installed ioredis has no Redis or Cluster export (expected ioredis >= 5)');
+  return { Redis: Redis as IoredisModule['Redis'], Cluster: Cluster as IoredisModule['Cluster'] };
 }
 
 /**
@@ -38,6 +45,11 @@ export async function loadIoredis(): Promise<RedisConstructor> {
  */
 export function reconnectDelay(attempt: number): number {
   return Math.min(2_000, 50 * 2 ** Math.min(attempt, 6)) + Math.floor(Math.random() * 100);
+}
+
+/** The same without jitter: ioredis quotes it in its Sentinel messages, which are reported once each. */
+function sentinelDelay(attempt: number): number {
+  return Math.min(2_000, 50 * 2 ** Math.min(attempt, 6));
 }
 
 /**
@@ -52,35 +64,29 @@ export async function openConnections(
 ): Promise<Connections> {
   const { target } = options;
   const report = (error: unknown): void => onError(scrubError(error, target.secrets));
-  const owned: Redis[] = [];
-  let client: Redis;
-  if (target.kind === 'url') {
-    const Redis = await loadIoredis();
-    client = new Redis(target.url, {
-      connectionName: 'provider-health',
-      // Fail fast while disconnected: the lease logic needs to know Redis is gone, not wait for it.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeout,
-      connectTimeout: Math.max(1_000, options.commandTimeout),
-      retryStrategy: reconnectDelay,
-      disableClientInfo: true,
-    });
-    owned.push(client);
-  } else {
-    client = target.client;
-  }
-  client.on('error', report);
+  const owned: RedisClient[] = [];
+  const client = target.kind === 'client' ? target.client : await openClient(options);
+  if (target.kind !== 'client') owned.push(client);
+  const onClientError = (error: unknown): void => report(sentinelProblem(error, target));
+  client.on('error', onClientError);
+  const onSentinelError = (error: unknown): void => report(sentinelProblem(error, target));
+  if (target.kind === 'sentinel') client.on('sentinelError', onSentinelError);
   // Subscriptions must queue until connected and come back after a reconnect.
-  const subscriber = client.duplicate({
-    enableOfflineQueue: true,
-    maxRetriesPerRequest: null,
-    commandTimeout: undefined,
-    autoResubscribe: true,
-    lazyConnect: false,
-  });
+  const subscriber = isCluster(client)
+    ? client.duplicate(undefined, {
+        enableOfflineQueue: true,
+        redisOptions: withoutCommandTimeout(client.options.redisOptions),
+      } as Parameters<Cluster['duplicate']>[1])
+    : client.duplicate({
+        enableOfflineQueue: true,
+        maxRetriesPerRequest: null,
+        commandTimeout: undefined,
+        autoResubscribe: true,
+        lazyConnect: false,
+      });
   owned.push(subscriber);
-  subscriber.on('error', report);
+  subscriber.on('error', onClientError);
+  if (target.kind === 'sentinel') subscriber.on('sentinelError', onSentinelError);
 
   return {
     client,
@@ -98,16 +104,132 @@ export async function openConnections(
         }),
       );
       // A client the caller owns goes back as it came; ours keep the listener for any late error.
-      if (target.kind === 'client') client.off('error', report);
+      if (target.kind === 'client') client.off('error', onClientError);
+      client.off('sentinelError', onSentinelError);
     },
   };
 }
 
-/** Copies an error's message with the URL's credentials and any URL userinfo removed. @internal */
+/** A subscriber waits for messages indefinitely: no command timeout, resubscribed after a reconnect. */
+function withoutCommandTimeout<T extends { commandTimeout?: number | undefined }>(
+  options: T | undefined,
+): T & { autoResubscribe: true } {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { commandTimeout, ...rest } = options ?? ({} as T);
+  return { ...(rest as T), autoResubscribe: true };
+}
+
+/** Whether a client is an ioredis `Cluster`. @internal */
+export function isCluster(client: RedisClient): client is Cluster {
+  return (client as { isCluster?: unknown }).isCluster === true;
+}
+
+/** Opens the command connection of a URL, Sentinel or Cluster target. */
+async function openClient(options: ResolvedSharedOptions): Promise<RedisClient> {
+  const { target } = options;
+  const { Redis, Cluster } = await loadModule();
+  // Fail fast while disconnected: the lease logic needs to know Redis is gone, not wait for it.
+  const common = {
+    connectionName: 'provider-health',
+    maxRetriesPerRequest: 0,
+    commandTimeout: options.commandTimeout,
+    connectTimeout: Math.max(1_000, options.commandTimeout),
+    disableClientInfo: true,
+    // A master demoted by a failover refuses writes: reconnect, and so find the new master.
+    reconnectOnError: (error: Error) => error.message.startsWith('READONLY'),
+  };
+  switch (target.kind) {
+    case 'url':
+      return new Redis(target.url, { ...common, enableOfflineQueue: false, retryStrategy: reconnectDelay });
+    case 'sentinel':
+      return new Redis({
+        ...common,
+        ...auth(target.auth),
+        enableOfflineQueue: false,
+        retryStrategy: reconnectDelay,
+        sentinels: target.sentinels.map(({ host, port }) => ({ host, port })),
+        name: target.name,
+        sentinelPassword: target.sentinelPassword,
+        db: target.db,
+        sentinelRetryStrategy: sentinelDelay,
+        sentinelCommandTimeout: options.commandTimeout,
+        enableTLSForSentinelMode: target.auth.tls,
+        failoverDetector: true,
+      });
+    case 'cluster':
+      return new Cluster(
+        target.nodes.map(({ host, port }) => ({ host, port })),
+        {
+          enableOfflineQueue: false,
+          clusterRetryStrategy: reconnectDelay,
+          slotsRefreshTimeout: options.commandTimeout,
+          redisOptions: { ...common, ...auth(target.auth) },
+        },
+      );
+    default:
+      throw new Error('unreachable: a client target is not opened');
+  }
+}
+
+function auth(resolved: ResolvedAuth): { username?: string; password?: string; tls?: object } {
+  return {
+    ...(resolved.username === undefined ? {} : { username: resolved.username }),
+    ...(resolved.password === undefined ? {} : { password: resolved.password }),
+    ...(resolved.tls ? { tls: {} } : {}),
+  };
+}
+
+/**
+ * A sentinel that knows no master of our name answers `ERR No such master
+ * with that name` (Redis 7) or nil (older): ioredis then retries forever
+ * with messages that differ only in their delay. All become one setup error.
+ */
+function sentinelProblem(error: unknown, target: RedisTarget): unknown {
+  const message = error instanceof Error ? error.message : String(error);
+  if (target.kind !== 'sentinel') return error;
+  if (!/No such master with that name|got an invalid reply: null/.test(message)) return error;
+  const asked = target.sentinels.map(nodeText).join(', ');
+  return new RedisSetupError(
+    'unknown-sentinel-master',
+    `Redis Sentinel knows no master named ${JSON.stringify(target.name)} (redis.name; asked ${asked}): ` +
+      "check the name in the sentinels' `sentinel monitor` line",
+  );
+}
+
+/**
+ * Copies an error's message with the URL's credentials and any URL userinfo
+ * removed; a Cluster redirection becomes a {@link RedisSetupError} saying what to configure. @internal
+ */
 export function scrubError(error: unknown, secrets: readonly string[]): Error {
   let message = error instanceof Error ? error.message : String(error);
   for (const secret of secrets) message = message.split(secret).join('***');
-  const scrubbed = new Error(redactSecrets(message));
+  message = redactSecrets(message);
+  if (error instanceof RedisSetupError) return new RedisSetupError(error.kind, message);
+  const setup = setupProblem(message);
+  if (setup) return setup;
+  const scrubbed = new Error(message);
   if (error instanceof Error) scrubbed.name = error.name;
   return scrubbed;
+}
+
+/** A reply only a Cluster gives, read as the setup problem it reveals. @internal */
+export function setupProblem(message: string): RedisSetupError | undefined {
+  const moved = /^(?:MOVED|ASK) \d+ (\S+)/.exec(message);
+  if (moved) return clusterAsSingle(`it redirected a command to ${moved[1]} (${message.split(' ')[0]})`);
+  if (message.startsWith('CROSSSLOT'))
+    return new RedisSetupError(
+      'cross-slot',
+      `Redis Cluster refused a script whose keys are on several slots (${message.slice(0, 120)}): ` +
+        "every key must be built with the replica set's hash tag",
+    );
+  return undefined;
+}
+
+/** The error for a Cluster node given as a single server. @internal */
+export function clusterAsSingle(evidence: string): RedisSetupError {
+  return new RedisSetupError(
+    'cluster-as-single',
+    `Redis is a Cluster node, not a single server: ${evidence}. ` +
+      "Give the cluster's nodes as `redis.cluster` (seed nodes) instead of one URL",
+  );
 }

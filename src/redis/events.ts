@@ -61,3 +61,32 @@ export interface LeaseRepair {
   /** The Redis key repaired. */
   readonly key: string;
 }
+
+/**
+ * What a Redis setup problem is: `cluster-as-single` (a Redis Cluster node
+ * given as one server: `redis.cluster` is needed), `unknown-sentinel-master`
+ * (no sentinel knows the master name given), `cross-slot` (a script's keys on
+ * several slots: keys not built through the one hash tag).
+ */
+export type RedisSetupKind = 'cluster-as-single' | 'unknown-sentinel-master' | 'cross-slot';
+
+/**
+ * A Redis that is not what the options claim, emitted (as an error) by
+ * `SharedHealthCache.onRedisError` with a message saying what to change.
+ * While it lasts the replica polls on its own (`local`): statuses stay
+ * right, only the sharing is lost.
+ */
+export class RedisSetupError extends Error {
+  readonly kind: RedisSetupKind;
+
+  constructor(kind: RedisSetupKind, message: string) {
+    super(message);
+    this.name = 'RedisSetupError';
+    this.kind = kind;
+  }
+}
+
+/** Whether `error` is a {@link RedisSetupError}. */
+export function isRedisSetupError(error: unknown): error is RedisSetupError {
+  return error instanceof RedisSetupError;
+}

@@ -2,9 +2,13 @@ export { SharedHealthCache } from './shared-health-cache.js';
 export {
   BadRecordError,
   isBadRecordError,
+  isRedisSetupError,
+  RedisSetupError,
+  type RedisSetupKind,
   type LeaseRepair,
   type LeaseRepairKind,
   type ReplicaRole,
   type RoleChange,
 } from './events.js';
 export type { SharedHealthCacheOptions } from './options.js';
+export type { ClusterRedis, RedisAuth, RedisNode, SentinelRedis } from './target.js';

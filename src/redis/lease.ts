@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './target.js';
 import { bounded, type CommandLimit } from './command.js';
 import type { SharedKeys } from './keys.js';
 import { ACQUIRE, RELEASE, RENEW } from './scripts.js';
@@ -33,13 +33,13 @@ export type Acquisition = (
  * bounded by the command limit on the injected clock. @internal
  */
 export class Lease {
-  readonly #client: Redis;
+  readonly #client: RedisClient;
   readonly #keys: SharedKeys;
   readonly #replicaId: string;
   readonly #ttl: number;
   readonly #limit: CommandLimit;
 
-  constructor(client: Redis, keys: SharedKeys, replicaId: string, ttl: number, limit: CommandLimit) {
+  constructor(client: RedisClient, keys: SharedKeys, replicaId: string, ttl: number, limit: CommandLimit) {
     this.#client = client;
     this.#keys = keys;
     this.#replicaId = replicaId;

@@ -1,8 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
-import { OptionTypeError } from '../errors.js';
 import type { SharedSilencesOptions } from './silence-options.js';
+import {
+  resolveTarget,
+  type ClusterRedis,
+  type RedisClient,
+  type RedisTarget,
+  type SentinelRedis,
+} from './target.js';
 import type { HealthCacheOptions, ResolvedHealthCacheOptions } from '../options.js';
 import {
   durationOption,
@@ -21,11 +26,13 @@ export const DEFAULT_MAX_CLOCK_SKEW = 5_000;
  */
 export interface SharedHealthCacheOptions extends HealthCacheOptions {
   /**
-   * The Redis to share through: a `redis://` or `rediss://` URL (the cache
-   * opens and closes its connections), or an ioredis client the caller owns
-   * (the cache leaves it open and only adds a subscriber connection of its own).
+   * The Redis to share through: a `redis://` or `rediss://` URL of one server,
+   * `{ sentinels, name }` for Redis Sentinel, `{ cluster }` for Redis Cluster
+   * (the cache opens and closes its connections for these), or an ioredis
+   * `Redis` or `Cluster` client the caller owns (the cache leaves it open and
+   * only adds a subscriber connection of its own).
    */
-  redis: string | Redis;
+  redis: string | RedisClient | SentinelRedis | ClusterRedis;
   /** Prefix of every Redis key and channel; replicas with the same prefix share. Default `"provider-health"`. */
   key?: string | undefined;
   /**
@@ -50,10 +57,7 @@ export interface SharedHealthCacheOptions extends HealthCacheOptions {
   sharedSilences?: boolean | SharedSilencesOptions | undefined;
 }
 
-/** Where a {@link SharedHealthCache} connects, with the URL's credentials kept apart. @internal */
-export type RedisTarget =
-  | { readonly kind: 'url'; readonly url: string; readonly secrets: readonly string[] }
-  | { readonly kind: 'client'; readonly client: Redis; readonly secrets: readonly string[] };
+export type { RedisTarget } from './target.js';
 
 /** The Redis-specific options, resolved. @internal */
 export interface ResolvedSharedOptions {
@@ -82,8 +86,9 @@ export function resolveSharedOptions(
 ): ResolvedSharedOptions {
   const target = resolveTarget(options.redis);
   const key = options.key ?? 'provider-health';
-  if (typeof key !== 'string' || key.length === 0 || /\s/.test(key)) {
-    throw optionTypeError('key', 'a non-empty string without spaces', key);
+  if (typeof key !== 'string' || key.length === 0 || key.length > 200 || /[\s{}]/.test(key)) {
+    // Braces would change the hash tag every key is built with (keys.ts).
+    throw optionTypeError('key', 'a string of 1 to 200 characters without spaces or braces', key);
   }
   const leaseTtl = numberOption(
     'leaseTtl',
@@ -112,53 +117,4 @@ export function resolveSharedOptions(
     min: 0,
   });
   return Object.freeze({ target, key, leaseTtl, replicaId, commandTimeout, maxClockSkew });
-}
-
-function urlError(got: string): OptionTypeError {
-  return new OptionTypeError(`Expected \`redis\` to be a redis:// or rediss:// URL, got ${got}`, {
-    option: 'redis',
-    value: undefined,
-    secret: true,
-  });
-}
-
-function resolveTarget(redis: unknown): RedisTarget {
-  if (typeof redis === 'string') {
-    let url: URL;
-    try {
-      url = new URL(redis);
-    } catch {
-      throw urlError('a string that is not a URL');
-    }
-    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw urlError(`a ${url.protocol} URL`);
-    return Object.freeze({ kind: 'url', url: redis, secrets: secretsOf(url.username, url.password) });
-  }
-  const client = redis as Partial<Redis> | null | undefined;
-  if (
-    typeof client === 'object' &&
-    client !== null &&
-    typeof client.evalsha === 'function' &&
-    typeof client.duplicate === 'function' &&
-    typeof client.on === 'function'
-  ) {
-    const { username, password } = client.options ?? {};
-    return Object.freeze({ kind: 'client', client: client as Redis, secrets: secretsOf(username, password) });
-  }
-  throw optionTypeError('redis', 'a redis:// URL or an ioredis client', redis, { secret: true });
-}
-
-/** The credential strings to scrub from anything reported; URL-encoded and decoded forms both. */
-function secretsOf(...values: (string | undefined)[]): readonly string[] {
-  const secrets = new Set<string>();
-  for (const value of values) {
-    // Redis's built-in user name is no secret, and scrubbing it would garble its own error messages.
-    if (!value || value === 'default') continue;
-    secrets.add(value);
-    try {
-      secrets.add(decodeURIComponent(value));
-    } catch {
-      // A malformed escape: the raw form is all there is.
-    }
-  }
-  return Object.freeze([...secrets]);
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './target.js';
 import type { Clock } from '../clock.js';
 import type { CheckResult, HealthEvent } from '../events.js';
 import { bounded, type CommandLimit } from './command.js';
@@ -23,7 +23,7 @@ export interface RefreshTarget {
  * it receives. The providers are still called once, not once per replica. @internal
  */
 export class RefreshChannel {
-  readonly #client: Redis;
+  readonly #client: RedisClient;
   readonly #channel: string;
   readonly #target: RefreshTarget;
   readonly #clock: Clock;
@@ -31,7 +31,7 @@ export class RefreshChannel {
   readonly #trouble: RedisTrouble;
 
   constructor(
-    client: Redis,
+    client: RedisClient,
     channel: string,
     target: RefreshTarget,
     limit: CommandLimit,

@@ -1,9 +1,10 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './target.js';
 import type { Clock } from '../clock.js';
 import type { HistorySample } from '../history.js';
 import type { ProviderRegistry } from '../registry.js';
 import type { Status } from '../status.js';
 import { openConnections, type Connections } from './connection.js';
+import { deploymentProblem } from './deployment.js';
 import type { LeaseRepair, RoleChange } from './events.js';
 import type { SharedKeys } from './keys.js';
 import { Lease } from './lease.js';
@@ -29,7 +30,7 @@ export interface ReplicaParts {
   readonly redisError: (error: Error) => void;
   readonly leaseRepaired: (repair: LeaseRepair) => void;
   /** Called with the command connection when a run opens it; what it returns is awaited when the run ends. */
-  readonly connected?: ((client: Redis) => () => Promise<void>) | undefined;
+  readonly connected?: ((client: RedisClient) => () => Promise<void>) | undefined;
 }
 
 /** What one `run` holds while active. */
@@ -90,7 +91,10 @@ export class Replica {
       detach = this.#parts.connected?.(connections.client);
       unwatch = watchConnections(connections, keys, this.#handlers(session));
       await whenReady(connections.client, clock, shared.leaseTtl, signal);
-      if (!signal.aborted) await this.#participate(session, signal);
+      const limit = { clock, timeout: shared.commandTimeout };
+      const problem = signal.aborted ? undefined : await deploymentProblem(connections.client, limit);
+      if (problem) await this.#alone(problem, signal);
+      else if (!signal.aborted) await this.#participate(session, signal);
     } finally {
       unwatch?.();
       await view.stopPolling();
@@ -130,6 +134,14 @@ export class Replica {
       refresh: new RefreshChannel(client, keys.refresh, target, limit, this.#trouble),
       signal,
     };
+  }
+
+  /** Redis is not what the options claim: say so, and poll alone rather than share through it. */
+  async #alone(problem: Error, signal: AbortSignal): Promise<void> {
+    this.#trouble.report(problem);
+    this.roles.set('local', problem.message);
+    await this.#parts.view.startPolling();
+    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   }
 
   /** Warm start (serve the last known statuses before anything else), then one lease round after another. */

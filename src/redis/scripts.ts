@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './target.js';
 
 /**
  * A Lua script run with EVALSHA, falling back to EVAL when the server does
@@ -18,7 +18,11 @@ export class LuaScript {
     this.#keys = keys;
   }
 
-  async run(client: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  async run(
+    client: RedisClient,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
     try {
       return await client.evalsha(this.#sha, this.#keys, ...keys, ...args);
     } catch (error) {

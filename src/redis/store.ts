@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './target.js';
 import { bounded, type CommandLimit } from './command.js';
 import type { SharedKeys } from './keys.js';
 import type { Tenure } from './lease.js';
@@ -23,11 +23,11 @@ const LOAD_CHUNK = 1_000;
  * records of given providers. Every call bounded by the command limit. @internal
  */
 export class StatusStore {
-  readonly #client: Redis;
+  readonly #client: RedisClient;
   readonly #keys: SharedKeys;
   readonly #limit: CommandLimit;
 
-  constructor(client: Redis, keys: SharedKeys, limit: CommandLimit) {
+  constructor(client: RedisClient, keys: SharedKeys, limit: CommandLimit) {
     this.#client = client;
     this.#keys = keys;
     this.#limit = limit;
