@@ -10,9 +10,10 @@ import type { Io } from './io.js';
 import { createLogger, type Logger } from './logger.js';
 import { startOperations } from './ops-service.js';
 import { logDrops, logView } from './serve-log.js';
+import { startSilences } from './serve-silences.js';
 import { applyServerLimits, serverOptions } from './server-limits.js';
 import { prepare, type Setup } from './setup.js';
-import { createView } from './view.js';
+import { createView, type ServedView } from './view.js';
 
 /** Defaults of `--host` and `--port`. */
 export const DEFAULT_HOST = '127.0.0.1';
@@ -35,12 +36,20 @@ export async function runServe(
 ): Promise<number> {
   const log = createLogger(invocation.logFormat, io.stdout);
   const setup = await prepare(invocation.config, io, stop);
-  const view = await createView(setup);
+  const silences = await startSilences(setup, log, stop);
+  let view: ServedView;
+  try {
+    view = await createView(setup, silences);
+  } catch (error) {
+    silences.dispose();
+    throw error;
+  }
   const ops = startOperations(setup, view, io, log, stop);
   let handler: HealthHandler;
   try {
     handler = createHealthHandler(view, {
       ...ops.handlerOptions,
+      silences: silences.attach(view),
       token: setup.server.token,
       minRefreshInterval: setup.server.minRefreshInterval,
       allowedHosts: setup.server.allowedHosts,
@@ -49,6 +58,7 @@ export async function runServe(
     });
   } catch (error) {
     ops.dispose();
+    silences.dispose();
     await view.dispose();
     throw setup.optionError(error);
   }
@@ -62,6 +72,7 @@ export async function runServe(
   } catch (error) {
     handler.close();
     ops.dispose();
+    silences.dispose();
     await view.dispose();
     log.error(`cannot listen on ${hostPort(host, port)}: ${describeListenError(error)}`);
     return 1;
@@ -91,6 +102,9 @@ export async function runServe(
   // A checker that ignores its signal must not hold the exit: wait a bounded time.
   await withDeadline(Promise.all([running, closed, Promise.resolve(view.dispose())]), SHUTDOWN_GRACE);
   for (const subscription of logging) subscription.dispose();
+  // The handler is closed: no more changes; the last one is written before the exit.
+  silences.dispose();
+  await withDeadline(silences.flushed(), SHUTDOWN_GRACE);
   log.info('stopped');
   return 0;
 }

@@ -3,7 +3,9 @@
  * shared mode is configured (loaded only then, so the CLI runs without the
  * optional ioredis).
  */
-import { HealthCache, type HealthEvent, type RunnableHealthView } from '../index.js';
+import { HealthCache, type HealthCacheOptions, type HealthEvent, type RunnableHealthView } from '../index.js';
+import type { SharedSilencesOptions } from '../redis/silence-options.js';
+import type { SilenceControl } from '../quiet/silence-control.js';
 import type { LeaseRepair, RoleChange } from '../redis/events.js';
 import { ConfigError } from './config.js';
 import type { Setup } from './setup.js';
@@ -16,16 +18,25 @@ export interface ServedView extends RunnableHealthView {
   readonly onRoleChange?: HealthEvent<RoleChange>;
   readonly onRedisError?: HealthEvent<Error>;
   readonly onLeaseRepair?: HealthEvent<LeaseRepair>;
+  /** The shared cache's silences (shared mode with `sharedSilences`). */
+  readonly silences?: SilenceControl | undefined;
+}
+
+/** What the view gets of the silences `serve` set up (see `startSilences`). */
+export interface ViewSilences {
+  readonly source: HealthCacheOptions['silences'];
+  readonly shared: SharedSilencesOptions | undefined;
 }
 
 /**
- * Builds the cache the setup describes.
+ * Builds the cache the setup describes, reading `silences` (the source of a
+ * local cache, the windows of a shared one) when given.
  * @throws ConfigError for a bad option (at its config line) or a missing ioredis.
  */
-export async function createView(setup: Setup): Promise<ServedView> {
+export async function createView(setup: Setup, silences?: ViewSilences): Promise<ServedView> {
   if (setup.redis === undefined) {
     try {
-      return new HealthCache(setup.registry, setup.cacheOptions);
+      return new HealthCache(setup.registry, { ...setup.cacheOptions, silences: silences?.source });
     } catch (error) {
       throw setup.optionError(error);
     }
@@ -48,6 +59,7 @@ export async function createView(setup: Setup): Promise<ServedView> {
       redis: setup.redis.url,
       key: setup.redis.key,
       leaseTtl: setup.redis.leaseTtl,
+      sharedSilences: silences?.shared,
     });
   } catch (error) {
     throw setup.optionError(error);
