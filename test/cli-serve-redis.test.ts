@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { groupKey } from '../src/redis/keys.js';
 import { cliEnv, startCli, waitUntil, type CliProcess } from './support/cli.js';
 import { close, listen } from './support/listen.js';
 import { RedisServer } from './support/redis-server.js';
@@ -63,8 +64,8 @@ describe('serve logs Redis trouble', () => {
       const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
       try {
         await client.connect();
-        await client.set(`${key}:token`, 'not-a-number');
-        await client.set(`${key}:lease`, 'ghost-replica');
+        await client.set(groupKey(key, 'token'), 'not-a-number');
+        await client.set(groupKey(key, 'lease'), 'ghost-replica');
       } finally {
         client.disconnect();
       }
