@@ -1,12 +1,14 @@
 // Core benchmarks: read cost against a bare Map, snapshot cost independent of size,
 // sweep throughput and event-loop delay, reads causing no checks, memory, secret scrubbing, and
-// the fleet-scale sections of core-fleet.ts (turns during a sweep, snapshot readers, CPU per check).
+// the fleet-scale sections of core-fleet.ts (turns during a sweep, snapshot readers, CPU per check)
+// and of core-organise.ts (a sweep with labels, dependencies and silences against one without).
 // Run with `npm run bench` (which passes --expose-gc).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HealthCache, ProviderRegistry, redactSecrets, type HealthReport } from '../src/index.js';
 import { cleanMessage } from '../src/messages.js';
 import { fleetSections } from './core-fleet.js';
+import { organiseSections } from './core-organise.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
@@ -211,6 +213,7 @@ const sections: Record<string, () => Promise<void>> = {
   memory: benchMemory,
   redaction: benchRedaction,
   ...fleetSections,
+  ...organiseSections,
 };
 // `node --import tsx bench/core.bench.ts get snapshot` runs only those sections.
 const chosen = process.argv.slice(2);

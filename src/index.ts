@@ -24,7 +24,7 @@ export type {
 } from './events.js';
 export { HealthCache } from './health-cache.js';
 export type { HealthView, RunnableHealthView } from './health-view.js';
-export type { HistorySample } from './history.js';
+export type { HistorySample, RestoredSample } from './history.js';
 export { redactSecrets } from './messages.js';
 export {
   defaultConfig,
