@@ -12,3 +12,10 @@ export {
 } from './events.js';
 export type { SharedHealthCacheOptions } from './options.js';
 export type { ClusterRedis, RedisAuth, RedisNode, SentinelRedis } from './target.js';
+export type { SharedSilencesOptions } from './silence-options.js';
+export {
+  BadSilenceRecordError,
+  isBadSilenceRecordError,
+  MAX_SILENCE_RECORD_LENGTH,
+} from './silence-record.js';
+export { SILENCE_POLL_INTERVAL } from './silence-sync.js';

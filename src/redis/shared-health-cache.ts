@@ -14,7 +14,9 @@ import type { RunnableHealthView } from '../health-view.js';
 import type { HistorySample } from '../history.js';
 import { resolveOptions, type ResolvedHealthCacheOptions } from '../options.js';
 import { reportListenerError, type ProviderRegistry } from '../registry.js';
+import type { SilenceControl } from '../quiet/silence-control.js';
 import type { Status } from '../status.js';
+import { scrubError } from './connection.js';
 import type { LeaseRepair, ReplicaRole, RoleChange } from './events.js';
 import { sharedKeys } from './keys.js';
 import { LocalView } from './local-view.js';
@@ -25,6 +27,7 @@ import {
   type SharedHealthCacheOptions,
 } from './options.js';
 import { Replica } from './replica.js';
+import { createSilenceSharing, type SilenceSharing } from './silence-sharing.js';
 
 /**
  * A {@link RunnableHealthView} shared by several replicas through Redis: one replica
@@ -43,6 +46,7 @@ export class SharedHealthCache implements RunnableHealthView, Disposable {
   readonly #view: LocalView;
   readonly #shared: ResolvedSharedOptions;
   readonly #replica: Replica;
+  readonly #silences: SilenceSharing | undefined;
   #active = false;
   readonly #disposed = new AbortController();
 
@@ -92,18 +96,31 @@ export class SharedHealthCache implements RunnableHealthView, Disposable {
     const resolved = resolveOptions(core);
     this.#shared = resolveSharedOptions(options, resolved);
     this.#registry = registry;
-    this.#view = new LocalView(registry, core, (error) => this.#replica.report(error));
+    const keys = sharedKeys(this.#shared.key);
+    const secrets = this.#shared.target.secrets;
+    const silences = createSilenceSharing(options, {
+      clock: resolved.clock,
+      keys,
+      commandTimeout: this.#shared.commandTimeout,
+      report: (error) => this.#replica.report(error),
+      badRecord: (error) => this.#redisErrors.emit(error),
+      scrub: (error) => scrubError(error, secrets),
+    });
+    this.#silences = silences;
+    const local = silences === undefined ? core : { ...core, silences: silences.source };
+    this.#view = new LocalView(registry, local, (error) => this.#replica.report(error));
     const cache = this.#view.cache;
     this.#replica = new Replica({
       registry,
       view: this.#view,
       shared: this.#shared,
-      keys: sharedKeys(this.#shared.key),
+      keys,
       clock: resolved.clock,
       random: resolved.random,
       roleChanged: (change) => this.#roleChanges.emit(change),
       redisError: (error) => this.#redisErrors.emit(error),
       leaseRepaired: (repair) => this.#leaseRepairs.emit(repair),
+      connected: silences && ((client) => silences.control.attach(client)),
     });
     // The local cache's own events are this cache's: handed out as they are, not forwarded.
     ({
@@ -115,6 +132,7 @@ export class SharedHealthCache implements RunnableHealthView, Disposable {
       onCheckerFault: this.onCheckerFault,
     } = cache);
     cache.onListenerError((error) => this.#listenerFailed(error));
+    silences?.follow(this);
   }
 
   /** The registry this cache follows. */
@@ -136,6 +154,16 @@ export class SharedHealthCache implements RunnableHealthView, Disposable {
   } {
     const { key, leaseTtl, replicaId, commandTimeout } = this.#shared;
     return { key, leaseTtl, replicaId, commandTimeout };
+  }
+
+  /**
+   * The silences shared by every replica through Redis, with `sharedSilences`
+   * (for the HTTP API's `/api/silences`); `undefined` without. Reads answer
+   * from this replica's copy; `add` and `expire` need `run` to be active
+   * (connected to Redis) and reject otherwise.
+   */
+  get silences(): SilenceControl | undefined {
+    return this.#silences?.control;
   }
 
   /** What this replica is doing now. */
@@ -234,6 +262,7 @@ export class SharedHealthCache implements RunnableHealthView, Disposable {
     if (this.#disposed.signal.aborted) return;
     this.#disposed.abort(new DisposedError('SharedHealthCache.dispose'));
     this.#view.dispose();
+    this.#silences?.dispose();
   }
 
   [Symbol.dispose](): void {
