@@ -168,6 +168,11 @@ export class Alerting implements Disposable {
     return Object.fromEntries([...this.#counts].map(([name, counts]) => [name, { ...counts }]));
   }
 
+  /** Every rule's name, in config order (so `provider_health_alerts_firing{rule}` shows 0 for a quiet rule). */
+  ruleNames(): readonly string[] {
+    return this.#rules.map((rule) => rule.name);
+  }
+
   /** The notifiers, in config order. */
   notifiers(): readonly Notifier[] {
     return [...this.#notifiers.values()];
