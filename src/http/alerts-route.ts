@@ -19,13 +19,25 @@ export interface FiringAlertLike {
   readonly rule: string;
   readonly incident: string;
   /** RFC 3339: the incident's start. */
-  readonly startedAt: string;
+  readonly since?: string | undefined;
+  /** The same as `since`, as older alerting versions name it. */
+  readonly startedAt?: string | undefined;
   /** RFC 3339: when its first `firing` went out. */
   readonly firedAt?: string | undefined;
-  /** Names of the members still down. */
-  readonly providers: readonly string[];
+  /** The members still down: as the alert state saw them, or only their names (then read from the view). */
+  readonly providers: readonly (string | AlertedProviderLike)[];
   /** Names of the members back already. */
   readonly recovered?: readonly string[] | undefined;
+}
+
+/** A provider of a firing incident, as the alert state holds it. */
+export interface AlertedProviderLike {
+  readonly name: string;
+  readonly state: string;
+  readonly message: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** RFC 3339: when it entered the state that fired. */
+  readonly since: string;
 }
 
 /** The parts of an alerting `DeliveryOutcome` the API shows (none of them a secret). */
@@ -74,20 +86,30 @@ function firingToJSON(view: HealthView, alert: FiringAlertLike): Record<string, 
   return {
     rule: alert.rule,
     incident: alert.incident,
-    since: alert.startedAt,
+    since: alert.since ?? alert.startedAt,
     ...(alert.firedAt === undefined ? {} : { firedAt: alert.firedAt }),
     count: alert.providers.length,
-    providers: listed.map((name) => {
-      const status = view.get(name);
-      return {
-        name,
-        state: status?.state ?? 'unknown',
-        message: status?.message ?? 'not checked yet',
-        labels: status?.labels ?? view.registry.labels(name),
-        since: status?.lastTransitionAt.toISOString() ?? null,
-      };
-    }),
+    providers: listed.map((provider) =>
+      typeof provider === 'string' ? fromView(view, provider) : brief(provider),
+    ),
     recovered: (alert.recovered ?? []).slice(0, MAX_LISTED_PROVIDERS),
+  };
+}
+
+/** Only the listed fields: whatever else a provider object carries stays out of the answer. */
+function brief({ name, state, message, labels, since }: AlertedProviderLike): AlertedProviderLike {
+  return { name, state, message, labels, since };
+}
+
+/** A member known by name only, described from the view. */
+function fromView(view: HealthView, name: string): Record<string, unknown> {
+  const status = view.get(name);
+  return {
+    name,
+    state: status?.state ?? 'unknown',
+    message: status?.message ?? 'not checked yet',
+    labels: status?.labels ?? view.registry.labels(name),
+    since: status?.lastTransitionAt.toISOString() ?? null,
   };
 }
 

@@ -108,7 +108,7 @@ class HealthServer {
       routes.push(...pageRoutes(options.title, options.basePath, features));
     }
     if (options.metrics !== false) {
-      const metrics = new MetricsRoute(view, options.metrics, () => this.#events.size);
+      const metrics = new MetricsRoute(view, options.metrics, () => this.#events.size, options.alerts);
       routes.push(metrics.route);
       this.#parts.push(metrics);
     }

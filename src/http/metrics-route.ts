@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Disposable } from '../disposable.js';
 import type { HealthView } from '../health-view.js';
 import type { HealthMetrics } from '../metrics/health-metrics.js';
+import type { AlertMetricsSource } from '../metrics/info-alert-metrics.js';
+import type { AlertsSource } from './alerts-route.js';
 import { createMetrics, MetricsUnavailableError } from '../metrics/metrics.js';
 import { BASE_HEADERS, sendError, sendFailure } from './responses.js';
 import { READ, type Route } from './route-table.js';
@@ -15,10 +17,25 @@ export class MetricsRoute implements Disposable {
   readonly #metrics: Promise<HealthMetrics>;
   readonly #owned: boolean;
 
-  /** `metrics: true` builds them with `eventStreams` as the stream gauge; otherwise serves the ones given. */
-  constructor(view: HealthView, metrics: true | HealthMetrics, eventStreams: () => number) {
+  /**
+   * `metrics: true` builds them with `eventStreams` as the stream gauge (and
+   * the alert metrics when `alerts` can count deliveries); otherwise serves the ones given.
+   */
+  constructor(
+    view: HealthView,
+    metrics: true | HealthMetrics,
+    eventStreams: () => number,
+    alerts?: AlertsSource,
+  ) {
     this.#owned = metrics === true;
-    this.#metrics = metrics === true ? createMetrics(view, { eventStreams }) : Promise.resolve(metrics);
+    const counted = alerts !== undefined && typeof Reflect.get(alerts, 'counts') === 'function';
+    this.#metrics =
+      metrics === true
+        ? createMetrics(view, {
+            eventStreams,
+            alerts: counted ? (alerts as AlertsSource & AlertMetricsSource) : undefined,
+          })
+        : Promise.resolve(metrics);
     // Failure (prom-client missing) is reported by GET /metrics, not as an unhandled rejection.
     this.#metrics.catch(() => {});
   }

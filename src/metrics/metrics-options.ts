@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import { functionOption, optionRangeError, optionsObject, optionTypeError } from '../validate.js';
+import type { AlertMetricsSource } from './info-alert-metrics.js';
 
 /** Options of {@link createMetrics}. */
 export interface MetricsOptions {
@@ -11,6 +12,12 @@ export interface MetricsOptions {
   buckets?: readonly number[] | undefined;
   /** Reports open `/api/events` streams as `<prefix>event_streams`; the HTTP handler passes its own. Default: none. */
   eventStreams?: (() => number) | undefined;
+  /**
+   * Adds `<prefix>notifications_total{notifier,result}` and
+   * `<prefix>alerts_firing{rule}`, read from this source at each scrape (an
+   * `Alerting` of `provider-health/alerts`). Default: none.
+   */
+  alerts?: AlertMetricsSource | undefined;
 }
 
 /** {@link MetricsOptions} with defaults applied. @internal */
@@ -19,6 +26,7 @@ export interface ResolvedMetricsOptions {
   readonly registry: Registry | undefined;
   readonly buckets: number[];
   readonly eventStreams: (() => number) | undefined;
+  readonly alerts: AlertMetricsSource | undefined;
 }
 
 const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -44,7 +52,19 @@ export function resolveMetricsOptions(options: MetricsOptions | undefined): Reso
     registry,
     buckets: bucketsOption(o.buckets),
     eventStreams: functionOption<() => number, undefined>('eventStreams', o.eventStreams, undefined),
+    alerts: alertsOption(o.alerts),
   };
+}
+
+function alertsOption(value: unknown): AlertMetricsSource | undefined {
+  if (value === undefined) return undefined;
+  const ok =
+    typeof value === 'object' &&
+    value !== null &&
+    typeof Reflect.get(value, 'firing') === 'function' &&
+    typeof Reflect.get(value, 'counts') === 'function';
+  if (!ok) throw optionTypeError('alerts', 'an alerts source such as Alerting (firing, counts)', value);
+  return value as AlertMetricsSource;
 }
 
 function bucketsOption(value: unknown): number[] {

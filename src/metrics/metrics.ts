@@ -4,6 +4,7 @@ import type { CheckResult } from '../health-cache.js';
 import type { HealthView } from '../health-view.js';
 import type { HealthMetrics } from './health-metrics.js';
 import { registerCertificateGauge, registerServiceGauges, registerStatusGauges } from './gauges.js';
+import { registerAlertMetrics, registerProviderInfo } from './info-alert-metrics.js';
 import {
   resolveMetricsOptions,
   type MetricsOptions,
@@ -46,6 +47,9 @@ const MAX_EARLY_RESULTS = 10_000;
  * - `<prefix>certificate_expiry_timestamp_seconds{provider,certificate}`: when the
  *   `server` or `client` certificate or the `token` of the last check expires
  *   (from `details.serverCertificateNotAfter`, `clientCertificateNotAfter`, `tokenNotAfter`)
+ * - `<prefix>provider_info{provider, <labels>}`: 1 per provider, its labels sanitised
+ *   to Prometheus label names (see `label-names.ts`)
+ * - with `alerts`: `<prefix>notifications_total{notifier,result}`, `<prefix>alerts_firing{rule}`
  *
  * @throws MetricsUnavailableError when `prom-client` is not installed;
  * TypeError/RangeError naming a bad option.
@@ -120,6 +124,8 @@ class PrometheusHealthMetrics implements PrometheusMetrics {
 
     registerServiceGauges(prom, view, p, registers, names, options.eventStreams);
     registerCertificateGauge(prom, view, p, registers, names);
+    registerProviderInfo(view, p, this.registry, names);
+    if (options.alerts) registerAlertMetrics(options.alerts, p, this.registry, names);
 
     this.#subscriptions = [
       view.onResult((result) => this.observe(result)),
