@@ -40,71 +40,79 @@ function setup(options: HealthCacheOptions = {}) {
 }
 
 describe('dependencies: blockedBy', () => {
-  it('marks each failing provider with its failing direct dependencies along a chain', async () => {
-    const { registry, cache, up, provider, changes, transitions } = setup();
-    registry.register('cluster', provider('cluster'));
-    registry.register('api', provider('api'), { dependsOn: ['cluster'] });
-    registry.register('web', provider('web'), { dependsOn: ['api'] });
-    for (const name of ['cluster', 'api', 'web']) up.set(name, false);
-    await cache.checkNow();
-    assert.deepEqual(cache.get('cluster')?.blockedBy, []);
-    assert.deepEqual(cache.get('api')?.blockedBy, ['cluster']);
-    assert.deepEqual(cache.get('web')?.blockedBy, ['api'], 'direct dependencies only');
-    assert.equal(cache.get('api')?.state, 'unhealthy', 'the state is still what the check found');
-    assert.ok(Object.isFrozen(cache.get('api')?.blockedBy));
+  it(
+    'marks each failing provider with its failing direct dependencies along a chain',
+    { timeout: 10_000 },
+    async () => {
+      const { registry, cache, up, provider, changes, transitions } = setup();
+      registry.register('cluster', provider('cluster'));
+      registry.register('api', provider('api'), { dependsOn: ['cluster'] });
+      registry.register('web', provider('web'), { dependsOn: ['api'] });
+      for (const name of ['cluster', 'api', 'web']) up.set(name, false);
+      await cache.checkNow();
+      assert.deepEqual(cache.get('cluster')?.blockedBy, []);
+      assert.deepEqual(cache.get('api')?.blockedBy, ['cluster']);
+      assert.deepEqual(cache.get('web')?.blockedBy, ['api'], 'direct dependencies only');
+      assert.equal(cache.get('api')?.state, 'unhealthy', 'the state is still what the check found');
+      assert.ok(Object.isFrozen(cache.get('api')?.blockedBy));
 
-    // The cluster recovers: api is re-annotated at once, without a check of its own.
-    const apiBefore = cache.get('api');
-    const historyBefore = cache.history('api');
-    changes.length = 0;
-    transitions.length = 0;
-    up.set('cluster', true);
-    await cache.checkProvider('cluster');
-    const api = cache.get('api');
-    assert.deepEqual(api?.blockedBy, []);
-    assert.notEqual(api, apiBefore);
-    assert.deepEqual({ ...api, blockedBy: undefined }, { ...apiBefore, blockedBy: undefined });
-    assert.deepEqual(
-      changes.map((c) => c.name),
-      ['cluster', 'api'],
-      'onChange for the cluster, then for api (not web: its dependency api still fails)',
-    );
-    assert.equal(changes[1]?.status, api);
-    assert.deepEqual(
-      transitions.map((t) => t.name),
-      ['cluster'],
-      'a re-annotation is no transition',
-    );
-    assert.deepEqual(cache.history('api'), historyBefore, 'history untouched');
-    assert.ok(cache.snapshot().includes(api), 'the snapshot republishes');
-    assert.deepEqual(cache.get('web')?.blockedBy, ['api']);
+      // The cluster recovers: api is re-annotated at once, without a check of its own.
+      const apiBefore = cache.get('api');
+      const historyBefore = cache.history('api');
+      changes.length = 0;
+      transitions.length = 0;
+      up.set('cluster', true);
+      await cache.checkProvider('cluster');
+      const api = cache.get('api');
+      assert.deepEqual(api?.blockedBy, []);
+      assert.notEqual(api, apiBefore);
+      assert.deepEqual({ ...api, blockedBy: undefined }, { ...apiBefore, blockedBy: undefined });
+      assert.deepEqual(
+        changes.map((c) => c.name),
+        ['cluster', 'api'],
+        'onChange for the cluster, then for api (not web: its dependency api still fails)',
+      );
+      assert.equal(changes[1]?.status, api);
+      assert.deepEqual(
+        transitions.map((t) => t.name),
+        ['cluster'],
+        'a re-annotation is no transition',
+      );
+      assert.deepEqual(cache.history('api'), historyBefore, 'history untouched');
+      assert.ok(cache.snapshot().includes(api), 'the snapshot republishes');
+      assert.deepEqual(cache.get('web')?.blockedBy, ['api']);
 
-    // The cluster fails again: api blocked again.
-    up.set('cluster', false);
-    await cache.checkProvider('cluster');
-    assert.deepEqual(cache.get('api')?.blockedBy, ['cluster']);
-    assert.ok(cache.snapshot().includes(cache.get('api')!));
-  });
+      // The cluster fails again: api blocked again.
+      up.set('cluster', false);
+      await cache.checkProvider('cluster');
+      assert.deepEqual(cache.get('api')?.blockedBy, ['cluster']);
+      assert.ok(cache.snapshot().includes(cache.get('api')!));
+    },
+  );
 
-  it('leaves a healthy provider unmarked, whatever its dependencies do, and names several', async () => {
-    const { registry, cache, up, provider } = setup();
-    registry.register('a', provider('a'));
-    registry.register('b', provider('b'));
-    registry.register('c', provider('c'));
-    registry.register('x', provider('x'), { dependsOn: ['c', 'a', 'b'] });
-    up.set('a', false);
-    up.set('c', false);
-    await cache.checkNow();
-    assert.deepEqual(cache.get('x')?.blockedBy, [], 'x is healthy: nothing to explain');
-    up.set('x', false);
-    await cache.checkProvider('x');
-    assert.deepEqual(cache.get('x')?.blockedBy, ['c', 'a'], 'in dependsOn order');
-    up.set('x', true);
-    await cache.checkProvider('x');
-    assert.deepEqual(cache.get('x')?.blockedBy, []);
-  });
+  it(
+    'leaves a healthy provider unmarked, whatever its dependencies do, and names several',
+    { timeout: 10_000 },
+    async () => {
+      const { registry, cache, up, provider } = setup();
+      registry.register('a', provider('a'));
+      registry.register('b', provider('b'));
+      registry.register('c', provider('c'));
+      registry.register('x', provider('x'), { dependsOn: ['c', 'a', 'b'] });
+      up.set('a', false);
+      up.set('c', false);
+      await cache.checkNow();
+      assert.deepEqual(cache.get('x')?.blockedBy, [], 'x is healthy: nothing to explain');
+      up.set('x', false);
+      await cache.checkProvider('x');
+      assert.deepEqual(cache.get('x')?.blockedBy, ['c', 'a'], 'in dependsOn order');
+      up.set('x', true);
+      await cache.checkProvider('x');
+      assert.deepEqual(cache.get('x')?.blockedBy, []);
+    },
+  );
 
-  it('counts stale dependencies, all turned stale in one pass', async () => {
+  it('counts stale dependencies, all turned stale in one pass', { timeout: 10_000 }, async () => {
     const { clock, registry, cache, up, provider, changes } = setup({ staleAfter: 3_000 });
     registry.register('db', provider('db'));
     registry.register('api', provider('api'), { dependsOn: ['db'] });
@@ -138,22 +146,26 @@ describe('dependencies: blockedBy', () => {
     assert.deepEqual(cache.get('api')?.blockedBy, ['db'], 'db is still unhealthy');
   });
 
-  it('a provider that turns stale while its dependency fails is blocked by it', async () => {
-    const { clock, registry, cache, up, provider } = setup({ staleAfter: 3_000 });
-    registry.register('db', provider('db'));
-    registry.register('api', provider('api'), { dependsOn: ['db'] });
-    await cache.checkProvider('api');
-    await clock.advance(2_000);
-    up.set('db', false);
-    await cache.checkProvider('db');
-    assert.deepEqual(cache.get('api')?.blockedBy, [], 'api is healthy');
-    await clock.advance(1_000);
-    assert.equal(cache.get('api')?.state, 'stale');
-    assert.equal(cache.get('db')?.state, 'unhealthy');
-    assert.deepEqual(cache.get('api')?.blockedBy, ['db']);
-  });
+  it(
+    'a provider that turns stale while its dependency fails is blocked by it',
+    { timeout: 10_000 },
+    async () => {
+      const { clock, registry, cache, up, provider } = setup({ staleAfter: 3_000 });
+      registry.register('db', provider('db'));
+      registry.register('api', provider('api'), { dependsOn: ['db'] });
+      await cache.checkProvider('api');
+      await clock.advance(2_000);
+      up.set('db', false);
+      await cache.checkProvider('db');
+      assert.deepEqual(cache.get('api')?.blockedBy, [], 'api is healthy');
+      await clock.advance(1_000);
+      assert.equal(cache.get('api')?.state, 'stale');
+      assert.equal(cache.get('db')?.state, 'unhealthy');
+      assert.deepEqual(cache.get('api')?.blockedBy, ['db']);
+    },
+  );
 
-  it('a dependency turning stale blocks a dependent that already fails', async () => {
+  it('a dependency turning stale blocks a dependent that already fails', { timeout: 10_000 }, async () => {
     const { clock, registry, cache, up, provider, changes, transitions } = setup({ staleAfter: 3_000 });
     registry.register('db', provider('db'));
     registry.register('api', provider('api'), { dependsOn: ['db'] });
@@ -178,51 +190,55 @@ describe('dependencies: blockedBy', () => {
     );
   });
 
-  it('follows relabelling (new labels or dependencies) without a new check', async () => {
-    const silences = new FakeSilences();
-    silences.byLabels = (labels) => (labels.env === 'prod' ? ['window-prod'] : []);
-    const { registry, cache, up, calls, provider, changes, transitions } = setup({ silences });
-    const db = provider('db');
-    const api = provider('api');
-    registry.register('db', db);
-    registry.register('cache', provider('cache'));
-    registry.register('api', api, { dependsOn: ['db'], labels: { env: 'dev' } });
-    up.set('db', false);
-    up.set('api', false);
-    await cache.checkNow();
-    assert.deepEqual(cache.get('api')?.blockedBy, ['db']);
-    assert.deepEqual(cache.get('api')?.silencedBy, []);
-    const checked = calls.get('api');
-    changes.length = 0;
-    transitions.length = 0;
+  it(
+    'follows relabelling (new labels or dependencies) without a new check',
+    { timeout: 10_000 },
+    async () => {
+      const silences = new FakeSilences();
+      silences.byLabels = (labels) => (labels.env === 'prod' ? ['window-prod'] : []);
+      const { registry, cache, up, calls, provider, changes, transitions } = setup({ silences });
+      const db = provider('db');
+      const api = provider('api');
+      registry.register('db', db);
+      registry.register('cache', provider('cache'));
+      registry.register('api', api, { dependsOn: ['db'], labels: { env: 'dev' } });
+      up.set('db', false);
+      up.set('api', false);
+      await cache.checkNow();
+      assert.deepEqual(cache.get('api')?.blockedBy, ['db']);
+      assert.deepEqual(cache.get('api')?.silencedBy, []);
+      const checked = calls.get('api');
+      changes.length = 0;
+      transitions.length = 0;
 
-    registry.register('api', api, { dependsOn: ['cache'], labels: { env: 'prod' } });
-    const relabelled = cache.get('api');
-    assert.deepEqual(relabelled?.dependsOn, ['cache']);
-    assert.deepEqual({ ...relabelled?.labels }, { env: 'prod' });
-    assert.deepEqual(relabelled?.blockedBy, [], 'cache is healthy');
-    assert.deepEqual(relabelled?.silencedBy, ['window-prod']);
-    assert.equal(calls.get('api'), checked, 'no new check');
-    assert.deepEqual(
-      changes.map((c) => c.name),
-      ['api'],
-    );
-    assert.deepEqual(transitions, []);
-    assert.equal(
-      cache.snapshot().find((s) => s.name === 'api'),
-      relabelled,
-    );
+      registry.register('api', api, { dependsOn: ['cache'], labels: { env: 'prod' } });
+      const relabelled = cache.get('api');
+      assert.deepEqual(relabelled?.dependsOn, ['cache']);
+      assert.deepEqual({ ...relabelled?.labels }, { env: 'prod' });
+      assert.deepEqual(relabelled?.blockedBy, [], 'cache is healthy');
+      assert.deepEqual(relabelled?.silencedBy, ['window-prod']);
+      assert.equal(calls.get('api'), checked, 'no new check');
+      assert.deepEqual(
+        changes.map((c) => c.name),
+        ['api'],
+      );
+      assert.deepEqual(transitions, []);
+      assert.equal(
+        cache.snapshot().find((s) => s.name === 'api'),
+        relabelled,
+      );
 
-    // The old dependency no longer annotates api; the new one does.
-    up.set('db', true);
-    await cache.checkProvider('db');
-    assert.equal(cache.get('api'), relabelled, 'db is no dependency of api any more');
-    up.set('cache', false);
-    await cache.checkProvider('cache');
-    assert.deepEqual(cache.get('api')?.blockedBy, ['cache']);
-  });
+      // The old dependency no longer annotates api; the new one does.
+      up.set('db', true);
+      await cache.checkProvider('db');
+      assert.equal(cache.get('api'), relabelled, 'db is no dependency of api any more');
+      up.set('cache', false);
+      await cache.checkProvider('cache');
+      assert.deepEqual(cache.get('api')?.blockedBy, ['cache']);
+    },
+  );
 
-  it('unregisters dependents first; the reverse index follows', async () => {
+  it('unregisters dependents first; the reverse index follows', { timeout: 10_000 }, async () => {
     const { registry, cache, up, provider } = setup();
     registry.register('a', provider('a'));
     registry.register('b', provider('b'), { dependsOn: ['a'] });
@@ -253,7 +269,7 @@ describe('dependencies: blockedBy', () => {
     assert.deepEqual(cache.get('b')?.blockedBy, []);
   });
 
-  it('forgetting a failing dependency unblocks its dependents', async () => {
+  it('forgetting a failing dependency unblocks its dependents', { timeout: 10_000 }, async () => {
     const { registry, cache, up, provider } = setup();
     registry.register('a', provider('a'));
     registry.register('b', provider('b'), { dependsOn: ['a'] });
@@ -293,48 +309,52 @@ describe('dependencies: blockedBy', () => {
 });
 
 describe('silences through a SilenceSource', () => {
-  it('marks silencedBy at every commit and when the source changes, with onChange only', async () => {
-    const silences = new FakeSilences();
-    const { registry, cache, up, provider, changes, transitions } = setup({ silences });
-    registry.register('a', provider('a'));
-    registry.register('b', provider('b'), { labels: { team: 'db' } });
-    silences.silence('a', ['s1']);
-    await cache.checkNow();
-    assert.deepEqual(cache.get('a')?.silencedBy, ['s1']);
-    assert.deepEqual(cache.get('b')?.silencedBy, []);
-    assert.equal(cache.history('a')[0]?.silenced, true);
-    assert.equal(cache.history('b')[0]?.silenced, false);
+  it(
+    'marks silencedBy at every commit and when the source changes, with onChange only',
+    { timeout: 10_000 },
+    async () => {
+      const silences = new FakeSilences();
+      const { registry, cache, up, provider, changes, transitions } = setup({ silences });
+      registry.register('a', provider('a'));
+      registry.register('b', provider('b'), { labels: { team: 'db' } });
+      silences.silence('a', ['s1']);
+      await cache.checkNow();
+      assert.deepEqual(cache.get('a')?.silencedBy, ['s1']);
+      assert.deepEqual(cache.get('b')?.silencedBy, []);
+      assert.equal(cache.history('a')[0]?.silenced, true);
+      assert.equal(cache.history('b')[0]?.silenced, false);
 
-    changes.length = 0;
-    transitions.length = 0;
-    const aBefore = cache.get('a');
-    const bBefore = cache.get('b');
-    silences.byLabels = (labels) => (labels.team === 'db' ? ['w-db'] : []);
-    silences.silence('a', []);
-    silences.changed();
-    assert.deepEqual(cache.get('a')?.silencedBy, []);
-    assert.deepEqual(cache.get('b')?.silencedBy, ['w-db']);
-    assert.deepEqual(changes.map((c) => c.name).sort(), ['a', 'b']);
-    assert.deepEqual(transitions, []);
-    assert.deepEqual({ ...cache.get('b'), silencedBy: [] }, { ...bBefore, silencedBy: [] });
-    assert.equal(cache.history('a').length, 1, 'no sample added');
-    assert.equal(cache.history('a')[0]?.silenced, true, 'a sample keeps what was true when taken');
-    assert.ok(cache.snapshot().includes(cache.get('b')!));
-    assert.notEqual(cache.get('a'), aBefore);
+      changes.length = 0;
+      transitions.length = 0;
+      const aBefore = cache.get('a');
+      const bBefore = cache.get('b');
+      silences.byLabels = (labels) => (labels.team === 'db' ? ['w-db'] : []);
+      silences.silence('a', []);
+      silences.changed();
+      assert.deepEqual(cache.get('a')?.silencedBy, []);
+      assert.deepEqual(cache.get('b')?.silencedBy, ['w-db']);
+      assert.deepEqual(changes.map((c) => c.name).sort(), ['a', 'b']);
+      assert.deepEqual(transitions, []);
+      assert.deepEqual({ ...cache.get('b'), silencedBy: [] }, { ...bBefore, silencedBy: [] });
+      assert.equal(cache.history('a').length, 1, 'no sample added');
+      assert.equal(cache.history('a')[0]?.silenced, true, 'a sample keeps what was true when taken');
+      assert.ok(cache.snapshot().includes(cache.get('b')!));
+      assert.notEqual(cache.get('a'), aBefore);
 
-    // Nothing changed: nothing re-committed.
-    changes.length = 0;
-    silences.changed();
-    assert.deepEqual(changes, []);
+      // Nothing changed: nothing re-committed.
+      changes.length = 0;
+      silences.changed();
+      assert.deepEqual(changes, []);
 
-    // A failing, silenced provider is still checked and shown as it is.
-    up.set('b', false);
-    await cache.checkProvider('b');
-    assert.equal(cache.get('b')?.state, 'unhealthy');
-    assert.deepEqual(cache.get('b')?.silencedBy, ['w-db']);
-  });
+      // A failing, silenced provider is still checked and shown as it is.
+      up.set('b', false);
+      await cache.checkProvider('b');
+      assert.equal(cache.get('b')?.state, 'unhealthy');
+      assert.deepEqual(cache.get('b')?.silencedBy, ['w-db']);
+    },
+  );
 
-  it('reports uptime excluding the silenced samples', async () => {
+  it('reports uptime excluding the silenced samples', { timeout: 10_000 }, async () => {
     const silences = new FakeSilences();
     const { registry, cache, up, provider } = setup({ silences, historySize: 4 });
     registry.register('p', provider('p'));
@@ -374,7 +394,7 @@ describe('silences through a SilenceSource', () => {
     assert.equal(history.uptimeExcludingSilenced, history.uptime);
   });
 
-  it('gives 0 uptime excluding silenced when every sample was silenced', async () => {
+  it('gives 0 uptime excluding silenced when every sample was silenced', { timeout: 10_000 }, async () => {
     const silences = new FakeSilences();
     const { registry, cache, provider } = setup({ silences });
     registry.register('p', provider('p'));
@@ -411,36 +431,40 @@ describe('silences through a SilenceSource', () => {
 });
 
 describe('restore recomputes what belongs to this cache', () => {
-  it("takes labels, dependencies, blockedBy and silencedBy from this cache's registry and silences", async () => {
-    const silences = new FakeSilences();
-    const { clock, registry, cache, up, provider } = setup({ silences });
-    registry.register('db', provider('db'));
-    registry.register('api', provider('api'), { labels: { env: 'prod' }, dependsOn: ['db'] });
-    silences.byLabels = (labels) => (labels.env === 'prod' ? ['here'] : []);
-    up.set('db', false);
-    await cache.checkProvider('db');
-    const foreign = Object.freeze({
-      ...restoredStatus('api', clock.now() + 1),
-      healthy: false,
-      state: 'unhealthy' as const,
-      labels: Object.freeze({ env: 'elsewhere' }),
-      dependsOn: Object.freeze(['ghost']),
-      blockedBy: Object.freeze(['ghost']),
-      silencedBy: Object.freeze(['there']),
-    });
-    assert.equal(
-      cache.restore(foreign, { checkedAt: foreign.checkedAt, latency: 2, state: 'unhealthy' }),
-      true,
-    );
-    const api = cache.get('api');
-    assert.deepEqual({ ...api?.labels }, { env: 'prod' });
-    assert.deepEqual(api?.dependsOn, ['db']);
-    assert.deepEqual(api?.blockedBy, ['db']);
-    assert.deepEqual(api?.silencedBy, ['here']);
-    assert.equal(cache.history('api').at(-1)?.silenced, true);
+  it(
+    "takes labels, dependencies, blockedBy and silencedBy from this cache's registry and silences",
+    { timeout: 10_000 },
+    async () => {
+      const silences = new FakeSilences();
+      const { clock, registry, cache, up, provider } = setup({ silences });
+      registry.register('db', provider('db'));
+      registry.register('api', provider('api'), { labels: { env: 'prod' }, dependsOn: ['db'] });
+      silences.byLabels = (labels) => (labels.env === 'prod' ? ['here'] : []);
+      up.set('db', false);
+      await cache.checkProvider('db');
+      const foreign = Object.freeze({
+        ...restoredStatus('api', clock.now() + 1),
+        healthy: false,
+        state: 'unhealthy' as const,
+        labels: Object.freeze({ env: 'elsewhere' }),
+        dependsOn: Object.freeze(['ghost']),
+        blockedBy: Object.freeze(['ghost']),
+        silencedBy: Object.freeze(['there']),
+      });
+      assert.equal(
+        cache.restore(foreign, { checkedAt: foreign.checkedAt, latency: 2, state: 'unhealthy' }),
+        true,
+      );
+      const api = cache.get('api');
+      assert.deepEqual({ ...api?.labels }, { env: 'prod' });
+      assert.deepEqual(api?.dependsOn, ['db']);
+      assert.deepEqual(api?.blockedBy, ['db']);
+      assert.deepEqual(api?.silencedBy, ['here']);
+      assert.equal(cache.history('api').at(-1)?.silenced, true);
 
-    // A restored dependency re-annotates its dependents like a check.
-    assert.equal(cache.restore(restoredStatus('db', clock.now() + 2)), true);
-    assert.deepEqual(cache.get('api')?.blockedBy, []);
-  });
+      // A restored dependency re-annotates its dependents like a check.
+      assert.equal(cache.restore(restoredStatus('db', clock.now() + 2)), true);
+      assert.deepEqual(cache.get('api')?.blockedBy, []);
+    },
+  );
 });
