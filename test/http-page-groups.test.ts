@@ -16,7 +16,15 @@ import { HealthCache, ProviderRegistry } from '../src/index.js';
 import { createSilenceSource, localSilenceControl, SilenceSet } from '../src/quiet/index.js';
 import { launchChromium } from './support/chromium.js';
 import { serve, type TestServer } from './support/http.js';
-import { openWatched, pageWait } from './support/page-fleet.js';
+import {
+  contrastProbe,
+  createPageFleet,
+  fleetGroup,
+  fleetName,
+  openWatched,
+  pageWait,
+  type PageFleet,
+} from './support/page-fleet.js';
 
 /** What `/api/alerts` reads (the `Alerting` class's two methods); the test sets what fires. */
 interface FakeAlerts {
@@ -29,6 +37,25 @@ const XSS_NAME = '<img src=x onerror=alert(1)>';
 const XSS_COMMENT = 'disk swap <img src=x onerror=alert(4)>';
 const TOKEN = 'page-token-456';
 const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
+/** The new text on the page: group rows, nested and silenced rows, silences, alerts, the selector box. */
+const ORGANISED_TEXT = [
+  '.group-name',
+  '.group-size',
+  '.group-counts li',
+  '.group-counts li.zero',
+  '.blocked-note',
+  'tr.silenced td.name',
+  'tr.silenced td.message',
+  '.quiet-note',
+  '.silence-what',
+  '.silence-comment',
+  '.silence-meta',
+  '.alert-rule',
+  '.alert-providers',
+  '.field-error',
+  '#selector',
+  '.grouping',
+];
 
 /** Every row of the table in DOM order: `[group]` for headers, `name@depth` for nested rows. */
 async function rowOrder(page: Page): Promise<string[]> {
@@ -391,4 +418,131 @@ describe('status page groups, selector, silences and alerts in Chromium', () => 
       }
     },
   );
+
+  it(
+    'keeps the new text at WCAG AA (4.5:1) in light and dark, and as cards on a narrow screen',
+    { timeout: 60_000 },
+    async () => {
+      alerts.firingNow = [
+        { rule: 'prod-down', incident: 'inc-2', startedAt: new Date().toISOString(), providers: ['batch'] },
+      ];
+      try {
+        for (const colorScheme of ['light', 'dark'] as const) {
+          const { page } = await openWatched(browser, `${url}/?group=region`, { colorScheme });
+          try {
+            await page.waitForSelector('#alerts:not([hidden])', { timeout: 10_000 });
+            await page.waitForSelector('tr.silenced', { timeout: 10_000 });
+            // A refused selector, so its message is on screen too.
+            await page.fill('#selector', 'env in (');
+            await page.press('#selector', 'Enter');
+            await page.waitForSelector('#selector-error:not([hidden])', { timeout: 5_000 });
+            const report = await page.evaluate<{ selector: string; ratio: number }[]>(
+              contrastProbe(ORGANISED_TEXT),
+            );
+            assert.equal(report.length, ORGANISED_TEXT.length, 'every probed element is on the page');
+            assert.deepEqual(
+              report.filter((r) => r.ratio < 4.5),
+              [],
+              `${colorScheme}: text below 4.5:1`,
+            );
+          } finally {
+            await page.close();
+          }
+        }
+        const { page } = await openWatched(browser, `${url}/?group=region`, { width: 420 });
+        try {
+          await page.waitForSelector('tr.group', { timeout: 10_000 });
+          const heights = await page.evaluate<number[]>(
+            `[...new Set([...document.querySelectorAll('tbody tr')].map((row) => row.getBoundingClientRect().height))]`,
+          );
+          assert.equal(heights.length, 1, `group and provider rows share one height: ${heights.join(', ')}`);
+          await page.screenshot({
+            path: new URL('http-page-groups-narrow.png', ARTIFACTS).pathname,
+            fullPage: true,
+          });
+        } finally {
+          await page.close();
+        }
+      } finally {
+        alerts.firingNow = [];
+      }
+    },
+  );
 });
+
+describe('status page with 1,000 providers in 20 groups in Chromium', () => {
+  const COUNT = 1_000;
+  const GROUPS = 20;
+  /** Rows in the DOM at most: a screen of rows plus the margins, far below the fleet. */
+  const MAX_RENDERED = 80;
+  let browser: Browser;
+  let fleet: PageFleet;
+
+  before(async () => {
+    fleet = await createPageFleet(COUNT, [], { groups: GROUPS });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await fleet?.close();
+  });
+
+  it(
+    'keeps the table virtual when grouped, reaches the last group by keyboard, updates a group summary live',
+    { timeout: 90_000 },
+    async () => {
+      // The first three groups collapsed, so g-03's header is on screen.
+      const { page, problems } = await openWatched(
+        browser,
+        `${fleet.url}/?group=group&collapsed=g-00,g-01,g-02`,
+      );
+      try {
+        await page.waitForSelector(`#table[aria-rowcount="${COUNT - 150 + GROUPS + 1}"]`, {
+          timeout: 20_000,
+        });
+        const rendered = await page.locator('tbody tr').count();
+        assert.ok(rendered > 10 && rendered <= MAX_RENDERED, `rendered ${rendered} rows`);
+        assert.equal(
+          await page.locator('tr.group').first().getAttribute('data-group'),
+          fleetGroup(0, GROUPS),
+        );
+        // g-00 holds providers 0, 20, 40, …, all healthy; g-03 the degraded ones (i % 20 === 3).
+        // A collapsed group's summary still counts its rows.
+        assert.equal(await groupText(page, 'g-00'), '0 unhealthy0 degraded50 healthy0 silenced');
+        assert.equal(await groupText(page, 'g-03'), '0 unhealthy50 degraded0 healthy0 silenced');
+
+        // A live change updates the summary of its group.
+        await fleet.set('unhealthy', [fleetName(3)]);
+        await pageWait(
+          page,
+          `document.querySelector('tr[data-group="g-03"] .group-counts')?.textContent === '1 unhealthy49 degraded0 healthy0 silenced'`,
+          10_000,
+        );
+
+        // End from the first group's toggle: the last row of the last group, rendered on demand.
+        await page.locator('tr.group .group-toggle').first().focus();
+        await page.keyboard.press('End');
+        const last = fleetName(COUNT - 1);
+        await pageWait(page, `document.activeElement?.closest('tr')?.dataset.provider === '${last}'`, 5_000);
+        assert.ok((await page.locator('tbody tr').count()) <= MAX_RENDERED);
+        // Home goes back to the first group's toggle; Enter expands it.
+        await page.keyboard.press('Home');
+        await pageWait(page, `document.activeElement?.closest('tr')?.dataset.group === 'g-00'`, 5_000);
+        await page.keyboard.press('Enter');
+        await page.waitForSelector(`#table[aria-rowcount="${COUNT - 100 + GROUPS + 1}"]`, { timeout: 5_000 });
+        assert.equal(await page.evaluate<string>('location.search'), '?group=group&collapsed=g-01%2Cg-02');
+        assert.ok((await page.locator('tbody tr').count()) <= MAX_RENDERED);
+        assert.deepEqual(problems, []);
+      } finally {
+        await page.close();
+        await fleet.set('healthy');
+      }
+    },
+  );
+});
+
+function groupText(page: Page, group: string): Promise<string> {
+  return page.evaluate<string>(
+    `document.querySelector('tr[data-group=${JSON.stringify(group)}] .group-counts')?.textContent ?? 'missing'`,
+  );
+}

@@ -11,28 +11,12 @@ import { createHealthHandler, type HealthHandler } from '../src/http/index.js';
 import type { HealthCache } from '../src/index.js';
 import { ManualClock } from '../src/testing/index.js';
 import { launchChromium } from './support/chromium.js';
+import { contrastProbe, PAGE_TEXT } from './support/page-fleet.js';
 import { demoCache, serve, switchable, type SwitchableProvider, type TestServer } from './support/http.js';
 
 const XSS_NAME = '<img src=x onerror=alert(1)>';
 const XSS_MESSAGE = '<script>alert(2)</script><img src=x onerror=alert(3)>';
 const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
-
-/** Page-side script: WCAG contrast ratio of text elements against their effective background. */
-const CONTRAST_PROBE = `(() => {
-  const parse = (c) => { const m = c.match(/[\\d.]+/g).map(Number); return { r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1 }; };
-  const lum = ({ r, g, b }) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
-  const background = (el) => { for (let n = el; n; n = n.parentElement) { const c = parse(getComputedStyle(n).backgroundColor); if (c.a > 0.5) return c; } return { r: 255, g: 255, b: 255, a: 1 }; };
-  const selectors = ['.badge.s-healthy', '.badge.s-degraded', '.badge.s-unhealthy', '.badge.s-stale', '.badge.s-unknown', 'td.name', 'td.message', 'td.when', 'th', '#refresh-all', 'button.ghost', '.overall', '.counts li', '.conn', 'footer'];
-  const out = [];
-  for (const selector of selectors) {
-    const el = document.querySelector(selector);
-    if (!el) continue;
-    const fg = lum(parse(getComputedStyle(el).color));
-    const bg = lum(background(el));
-    out.push({ selector, ratio: Math.round(((Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05)) * 100) / 100 });
-  }
-  return out;
-})()`;
 
 describe('status page in Chromium', () => {
   let browser: Browser;
@@ -218,7 +202,7 @@ describe('status page in Chromium', () => {
       try {
         // Runs in the page (a string, as it uses the DOM): the contrast of each
         // text element against the first opaque background behind it.
-        const report = await page.evaluate<{ selector: string; ratio: number }[]>(CONTRAST_PROBE);
+        const report = await page.evaluate<{ selector: string; ratio: number }[]>(contrastProbe(PAGE_TEXT));
         assert.ok(report.length >= 10, 'probed the badges, names, messages, buttons and summary');
         const low = report.filter((r) => r.ratio < 4.5);
         assert.deepEqual(low, [], `${colorScheme}: text below 4.5:1`);

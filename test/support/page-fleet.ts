@@ -148,3 +148,44 @@ export async function pageWait(page: Page, expression: string, timeout: number):
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** The text elements of the plain page whose contrast the tests check. */
+export const PAGE_TEXT: readonly string[] = [
+  '.badge.s-healthy',
+  '.badge.s-degraded',
+  '.badge.s-unhealthy',
+  '.badge.s-stale',
+  '.badge.s-unknown',
+  'td.name',
+  'td.message',
+  'td.when',
+  'th',
+  '#refresh-all',
+  'button.ghost',
+  '.overall',
+  '.counts li',
+  '.conn',
+  'footer',
+];
+
+/**
+ * Page-side script: the WCAG contrast ratio of the first element matching
+ * each selector against the first opaque background behind it (selectors
+ * matching nothing are left out of the answer).
+ */
+export function contrastProbe(selectors: readonly string[]): string {
+  return `(() => {
+  const parse = (c) => { const m = c.match(/[\\d.]+/g).map(Number); return { r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1 }; };
+  const lum = ({ r, g, b }) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const background = (el) => { for (let n = el; n; n = n.parentElement) { const c = parse(getComputedStyle(n).backgroundColor); if (c.a > 0.5) return c; } return { r: 255, g: 255, b: 255, a: 1 }; };
+  const out = [];
+  for (const selector of ${JSON.stringify(selectors)}) {
+    const el = document.querySelector(selector);
+    if (!el) continue;
+    const fg = lum(parse(getComputedStyle(el).color));
+    const bg = lum(background(el));
+    out.push({ selector, ratio: Math.round(((Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05)) * 100) / 100 });
+  }
+  return out;
+})()`;
+}
