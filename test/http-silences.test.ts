@@ -10,6 +10,8 @@ import { describe, it } from 'node:test';
 import { createHealthHandler, type HealthHandlerOptions } from '../src/http/index.js';
 import { MAX_SILENCE_BODY, SILENCE_WRITE_BURST } from '../src/http/silences-route.js';
 import {
+  createSilenceSource,
+  localSilenceControl,
   MaintenanceSchedule,
   parseMaintenanceWindow,
   SilenceSet,
@@ -17,6 +19,7 @@ import {
   type SilenceJSON,
 } from '../src/quiet/index.js';
 import { ManualClock } from '../src/testing/index.js';
+import { HealthCache, ProviderRegistry } from '../src/index.js';
 import { demoCache, request, serve, switchable, type TestResponse } from './support/http.js';
 import { failOnUnhandledRejections } from './support/unhandled.js';
 
@@ -24,16 +27,6 @@ failOnUnhandledRejections();
 
 const TOKEN = 'silence-Token_value.77';
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
-
-/** A SilenceControl over a SilenceSet and a schedule in this process (the tests' stand-in for localSilenceControl). */
-function localControl(set: SilenceSet, schedule?: MaintenanceSchedule): SilenceControl {
-  return {
-    list: () => set.list(),
-    openWindows: () => schedule?.active() ?? [],
-    add: (input) => Promise.resolve().then(() => set.add(input)),
-    expire: (id) => Promise.resolve(set.expire(id)),
-  };
-}
 
 /** A handler with silences; `remote` makes requests look as if they came from 203.0.113.7. */
 async function start(
@@ -57,7 +50,7 @@ async function start(
   const handler = createHealthHandler(setup.cache, {
     metrics: false,
     clock,
-    silences: control ?? localControl(set, schedule),
+    silences: control ?? localSilenceControl(set, schedule),
     ...handlerOptions,
   });
   const listener: RequestListener = (req, res) => {
@@ -394,4 +387,98 @@ describe('without silences, and when the control fails', () => {
     assert.equal(expire.status, 503);
     assert.ok(!expire.text.includes('hunter2'));
   });
+});
+
+describe('silences seen through a HealthCache', () => {
+  it(
+    'a silence created over HTTP makes /api/health healthy; expiring it undoes that',
+    { timeout: 60_000 },
+    async () => {
+      const clock = new ManualClock(Date.parse('2026-03-01T10:00:00Z'));
+      const set = new SilenceSet({ clock });
+      const source = createSilenceSource({ silences: set, clock });
+      const registry = new ProviderRegistry();
+      registry.register('cluster', switchable(new Error('api server down')), { labels: { env: 'prod' } });
+      registry.register('api', switchable(new Error('no backend')), {
+        labels: { env: 'prod' },
+        dependsOn: ['cluster'],
+      });
+      registry.register('web', switchable(), { labels: { env: 'prod' } });
+      const cache = new HealthCache(registry, {
+        pollInterval: 60_000,
+        checkTimeout: 2_000,
+        clock,
+        silences: source,
+      });
+      await cache.checkNow();
+      const handler = createHealthHandler(cache, {
+        metrics: false,
+        clock,
+        silences: localSilenceControl(set),
+      });
+      const server = await serve(handler);
+      const health = async () => {
+        const res = await request(`${server.url}/api/health`);
+        return {
+          status: res.status,
+          body: res.json<{
+            not_healthy: { name: string }[];
+            blocked: { name: string; blocked_by: string[] }[];
+            silenced: { name: string; silenced_by: string[] }[];
+          }>(),
+        };
+      };
+      try {
+        const before = await health();
+        assert.equal(before.status, 503);
+        assert.deepEqual(
+          before.body.not_healthy.map((p) => p.name),
+          ['cluster'],
+          'api is blocked, not counted',
+        );
+        assert.deepEqual(before.body.blocked, [
+          { name: 'api', state: 'unhealthy', message: 'no backend', blocked_by: ['cluster'] },
+        ]);
+
+        const created = await request(`${server.url}/api/silences`, {
+          method: 'POST',
+          headers: JSON_HEADERS,
+          body: JSON.stringify({
+            matchers: ['cluster'],
+            duration: 3_600_000,
+            comment: 'upgrade',
+            createdBy: 'ops',
+          }),
+        });
+        assert.equal(created.status, 201);
+        const id = created.json<{ silence: SilenceJSON }>().silence.id;
+        // The cache re-annotates on the source's onChange; bodies are republished at once after a quiet interval.
+        await clock.advance(1_000);
+        const during = await health();
+        assert.equal(during.status, 200, JSON.stringify(during.body));
+        assert.deepEqual(
+          during.body.silenced.map((p) => [p.name, p.silenced_by]),
+          [['cluster', [id]]],
+        );
+        const rows = await request(
+          `${server.url}/api/providers?fields=silenced,silenced_by&selector=env%3Dprod`,
+        );
+        assert.deepEqual(rows.json(), [
+          { name: 'api' },
+          { name: 'cluster', silenced: true, silenced_by: [id] },
+          { name: 'web' },
+        ]);
+
+        assert.equal((await request(`${server.url}/api/silences/${id}`, { method: 'DELETE' })).status, 204);
+        await clock.advance(1_000);
+        assert.equal((await health()).status, 503);
+      } finally {
+        handler.close();
+        await server.close();
+        cache.dispose();
+        source.dispose();
+        set.dispose();
+      }
+    },
+  );
 });
