@@ -145,7 +145,8 @@ footer a { color: inherit; }
 .selector input[aria-invalid="true"] { border-color: var(--unhealthy-line); box-shadow: inset 0 0 0 1px var(--unhealthy-line); }
 .field-error { color: var(--unhealthy-fg); font-size: 0.85rem; }
 .grouping { display: inline-flex; align-items: center; gap: 6px; font-size: 0.85rem; }
-tr.group td { background: var(--hover); padding: 0 12px; }
+tr.group { background: var(--hover); }
+tr.group td { padding: 0 12px; }
 tr.group td > * { vertical-align: middle; }
 .group-toggle {
   background: transparent; color: var(--text); border: 0; padding: 4px 6px; margin-right: 12px;
@@ -167,7 +168,8 @@ tr[data-depth="3"] td.name { padding-left: 66px; }
 tr[data-depth="4"] td.name { padding-left: 84px; }
 tr[data-depth] .pname::before { content: "\\21B3\\00a0"; color: var(--muted); font-weight: 400; }
 .blocked-note { color: var(--unhealthy-fg); }
-tr.silenced td { background: var(--bg); color: var(--muted); }
+tr.silenced { background: var(--bg); }
+tr.silenced td { color: var(--muted); }
 tr.silenced .pname { color: var(--muted); font-weight: 500; }
 tr.silenced .badge { border-style: dashed; }
 .quiet-note { color: var(--stale-fg); }
@@ -212,6 +214,7 @@ tr.silenced .badge { border-style: dashed; }
   td.uptime { order: 7; }
   td.uptime .sub { display: inline; margin-left: 4px; }
   td.when { order: 8; margin-left: auto; }
+  tr.group td { flex: 1 1 100%; white-space: normal; padding: 0; }
 }
 @media (prefers-reduced-motion: no-preference) {
   tr.flash-a td { animation: flash-a 1.2s ease-out; }
