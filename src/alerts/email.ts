@@ -75,6 +75,15 @@ function smtpTarget(value: unknown, scope: string): SmtpTarget {
   };
 }
 
+/** The password as written in the URL (percent-encoded). */
+function smtpPassword(value: unknown): string {
+  try {
+    return new URL(String(value)).password;
+  } catch {
+    return '';
+  }
+}
+
 /** Loads the optional peer `nodemailer`, or says how to install it. */
 async function loadNodemailer(): Promise<typeof import('nodemailer')> {
   try {
@@ -108,9 +117,10 @@ export function emailNotifier(options: EmailNotifierOptions, scope = 'emailNotif
     throw optionTypeError('to', 'a non-empty array of addresses', init.to, { scope });
   const to: string[] = [...(init.to as readonly string[])];
   const timeout = durationOption('timeout', init.timeout, 10_000, { scope });
-  const secrets = [String(init.smtp), ...(target.auth === undefined ? [] : [target.auth.pass])].filter(
-    (s) => s.length > 0,
-  );
+  // The password in every spelling, not the whole URL: scrub() also cuts the parts of a
+  // secret, and the host and port are what a reason like "ECONNREFUSED 10.0.0.5:587" needs.
+  const pass = target.auth?.pass ?? '';
+  const secrets = [pass, encodeURIComponent(pass), smtpPassword(init.smtp)].filter((s) => s.length > 0);
   return Object.freeze({
     name,
     type: 'email',
