@@ -425,6 +425,46 @@ describe('shared silences in Redis (real redis-server)', { timeout: 60_000 }, ()
     await eventually(() => a.cache.get('cache')?.silencedBy.includes(more.id), 2_000, 'the new one on a');
   });
 
+  test('a silences key of another type, or an oversized hash, is reported once; polling goes on', async () => {
+    const { redis, shared, keys } = await group({ sharedSilences: { maxSilences: 2 } });
+    const a = local({ ...shared, replicaId: 'a' });
+    await running(a);
+    const kept = await a.cache.silences!.add({ ...PROD });
+    await redis.del(keys.silences);
+    await redis.set(keys.silences, 'not a hash');
+    await redis.set(keys.silencesVersion, 'v2');
+    const wrongType = (): Error[] => a.errors.filter((error) => /WRONGTYPE/.test(error.message));
+    await eventually(() => wrongType().length > 0, 5_000, 'the wrong type reported');
+    await new Promise((resolve) => setTimeout(resolve, TTL * 2)); // lease rounds answer meanwhile
+    assert.equal(wrongType().length, 1, 'reported once, not at every poll');
+    assert.deepEqual(
+      a.cache.silences!.list().map((silence) => silence.id),
+      [kept.id],
+      'kept as it was',
+    );
+
+    await redis.del(keys.silences);
+    await redis.hset(
+      keys.silences,
+      Object.fromEntries(['a', 'b', 'c', 'd', 'e'].map((field) => [field, '{}'])),
+    );
+    await redis.set(keys.silencesVersion, 'v3');
+    const tooMany = (): Error[] =>
+      a.errors.filter((error) => /holds 5 entries, more than 4/.test(error.message));
+    await eventually(() => tooMany().length > 0, 5_000, 'the oversized hash reported');
+    assert.equal(a.errors.filter(isBadSilenceRecordError).length, 0, 'not read at all');
+    assert.deepEqual(
+      a.cache.silences!.list().map((silence) => silence.id),
+      [kept.id],
+    );
+
+    await redis.del(keys.silences);
+    await redis.set(keys.silencesVersion, 'v4');
+    await eventually(() => a.cache.silences!.list().length === 0, 5_000, 'the emptied hash read');
+    const again = await a.cache.silences!.add({ ...PROD, matchers: ['db'] });
+    assert.deepEqual(a.cache.get('db')?.silencedBy, [again.id]);
+  });
+
   test('a silence ending on recovery ends on every replica, and in Redis', async () => {
     const health = new Map([['db', false]]);
     const { redis, shared, keys } = await group();

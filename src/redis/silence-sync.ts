@@ -69,6 +69,8 @@ export class SharedSilences implements SilenceControl, Disposable {
   /** Silences ended here by recovery, still to delete from Redis (retried at every poll until done). */
   readonly #recovered = new Set<string>();
   readonly #bad = new Map<string, string>();
+  /** The message of the last failed poll reported, until a poll succeeds. */
+  #reported: string | undefined;
   readonly #subscription: Disposable;
 
   constructor(parts: SharedSilencesParts) {
@@ -210,26 +212,42 @@ export class SharedSilences implements SilenceControl, Disposable {
     try {
       if (this.#recovered.size > 0) await this.#expireRecovered(store);
       const due = this.#parts.clock.now() - this.#lastFullLoad >= SILENCE_FULL_RELOAD_INTERVAL;
-      if (!due && this.#version !== undefined && (await store.version()) === this.#version) return;
+      if (!due && this.#version !== undefined && (await store.version()) === this.#version) {
+        this.#reported = undefined;
+        return;
+      }
       const writes = this.#writes;
       const loaded = await store.load(2 * this.#parts.maxSilences, MAX_SILENCE_RECORD_LENGTH);
       // A write of ours since the read began: the read may miss it. Read again next time.
       if (writes !== this.#writes || this.#store !== store) return;
-      this.#apply(loaded);
+      if (this.#apply(loaded)) this.#reported = undefined;
     } catch (error) {
-      this.#parts.report(error);
+      this.#problem(error);
     }
   }
 
-  #apply(loaded: LoadedSilences): void {
+  /**
+   * Reports a failed poll unless it is the one reported last: Redis answers
+   * the replica's other calls meanwhile (which ends its outage and so its own
+   * de-duplication), and a poll runs every 250 ms.
+   */
+  #problem(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    if (message === this.#reported) return;
+    this.#reported = message;
+    this.#parts.report(error);
+  }
+
+  /** Applies a read of the hash; `false` when it was too large to read. */
+  #apply(loaded: LoadedSilences): boolean {
     if (loaded.kind === 'too-many') {
       const limit = 2 * this.#parts.maxSilences;
-      this.#parts.report(
+      this.#problem(
         new Error(
           `the shared silences hash holds ${loaded.size} entries, more than ${limit} (twice maxSilences): not read, silences stay as they were`,
         ),
       );
-      return;
+      return false;
     }
     const silences: Silence[] = [];
     for (const [id, text] of loaded.records) {
@@ -249,6 +267,7 @@ export class SharedSilences implements SilenceControl, Disposable {
     this.#parts.set.replace(silences);
     this.#version = loaded.version;
     this.#lastFullLoad = this.#parts.clock.now();
+    return true;
   }
 
   #badRecord(id: string, reason: string): void {
