@@ -3,6 +3,7 @@ import http from 'node:http';
 import { createHealthHandler, type HealthHandler } from '../http/handler.js';
 import { settleOrAbort, timeoutSignal } from '../async.js';
 import { redactSecrets, systemClock, type HealthView } from '../index.js';
+import { startAlerting } from './alerting-setup.js';
 import type { Invocation } from './args.js';
 import { describeDiscovery } from './discovery.js';
 import { formatDuration } from './duration.js';
@@ -45,10 +46,12 @@ export async function runServe(
     throw error;
   }
   const ops = startOperations(setup, view, io, log, stop);
+  const alerting = await startAlerting(setup, view, log);
   let handler: HealthHandler;
   try {
     handler = createHealthHandler(view, {
       ...ops.handlerOptions,
+      alerts: alerting.alerts,
       silences: silences.attach(view),
       token: setup.server.token,
       minRefreshInterval: setup.server.minRefreshInterval,
@@ -57,6 +60,7 @@ export async function runServe(
       publishInterval: setup.server.publishInterval,
     });
   } catch (error) {
+    alerting.dispose();
     ops.dispose();
     silences.dispose();
     await view.dispose();
@@ -71,6 +75,7 @@ export async function runServe(
     await listen(server, host, port);
   } catch (error) {
     handler.close();
+    alerting.dispose();
     ops.dispose();
     silences.dispose();
     await view.dispose();
@@ -95,6 +100,8 @@ export async function runServe(
   if (!stop.aborted) await once(stop, 'abort');
   const reason: unknown = stop.reason;
   log.info(`stopping${typeof reason === 'string' ? ` (${reason})` : ''}`);
+  // While the lease is still held: the last alert state is saved under it.
+  await withDeadline(alerting.close(), SHUTDOWN_GRACE);
   polling.abort();
   handler.close();
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
