@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cliEnv, runCli, startCli, waitUntil, type CliProcess, type CliResult } from './support/cli.js';
 import { close, listen } from './support/listen.js';
+import { RedisServer } from './support/redis-server.js';
 
 const TOKEN = 'silence-token-4c8e1a7b93';
 const WRONG_TOKEN = 'wrong-token-0f2d6b8e51';
@@ -74,10 +75,13 @@ describe('provider-health silence and serve with silences', () => {
   }
 
   /** Starts `serve` from `dir` and resolves with its base URL once it listens. */
-  async function serve(file: string): Promise<{ cli: CliProcess; url: string }> {
+  async function serve(
+    file: string,
+    env: Record<string, string> = {},
+  ): Promise<{ cli: CliProcess; url: string }> {
     const cli = startCli(['serve', '--config', file, '--port', '0'], {
       cwd: dir,
-      env: cliEnv({ HOME: dir }),
+      env: cliEnv({ HOME: dir, ...env }),
     });
     running.add(cli);
     void cli.exited.then(() => running.delete(cli));
@@ -393,6 +397,55 @@ describe('provider-health silence and serve with silences', () => {
     assert.deepEqual((JSON.parse(list.stdout) as { silences: unknown[] }).silences, []);
     await stop(cli);
   });
+
+  it(
+    'in shared mode, a silence added on one replica is in force on the other, and stays when it dies',
+    { timeout: 120_000 },
+    async () => {
+      const redis = await RedisServer.start();
+      try {
+        const file = await config('shared.yaml', {
+          state: undefined,
+          redis: { key: `cli-silence-${process.pid}` },
+        });
+        const env = { PROVIDER_HEALTH_REDIS_URL: redis.url };
+        const [one, two] = await Promise.all([serve(file, env), serve(file, env)]);
+        const added = await silence([
+          'add',
+          '--server',
+          one.url,
+          '-l',
+          'team=web',
+          '-d',
+          '1h',
+          '-m',
+          'shared',
+          '--json',
+        ]);
+        assert.equal(added.code, 0, added.stderr);
+        const { id } = JSON.parse(added.stdout) as { id: string };
+        assert.match(one.cli.stdout(), new RegExp(`INFO  silence ${id} added by \\S+: team=web`));
+        const listedOn = async (url: string): Promise<string[]> => {
+          const list = await silence(['list', '--server', url, '--json']);
+          return (JSON.parse(list.stdout) as { silences: { id: string }[] }).silences.map(
+            (entry) => entry.id,
+          );
+        };
+        let seen: string[] = [];
+        const deadline = Date.now() + 10_000;
+        while (!seen.includes(id) && Date.now() < deadline) seen = await listedOn(two.url);
+        assert.deepEqual(seen, [id], 'the other replica lists it');
+        await one.cli.kill();
+        assert.deepEqual(await listedOn(two.url), [id], 'it stays when the replica that added it dies');
+        const expired = await silence(['expire', '--server', two.url, id]);
+        assert.equal(expired.code, 0, expired.stderr);
+        assert.deepEqual(await listedOn(two.url), []);
+        await stop(two.cli);
+      } finally {
+        await redis.destroy();
+      }
+    },
+  );
 
   it('says when the server cannot be reached, and refuses a --server with credentials without echoing them', async () => {
     // A port that was free a moment ago: nothing listens there.
