@@ -12,6 +12,7 @@ import type {
 } from './events.js';
 import type { RunnableHealthView } from './health-view.js';
 import type { HistorySample, RestoredSample } from './history.js';
+import type { HistoryExport } from './history-keeper.js';
 import { cleanMessage } from './messages.js';
 import { resolveOptions, type HealthCacheOptions, type ResolvedHealthCacheOptions } from './options.js';
 import type { Provider } from './provider.js';
@@ -20,6 +21,7 @@ import { CheckRunner, type RawResult } from './run-check.js';
 import { Scheduler } from './scheduler.js';
 import { FrozenDate, type Status } from './status.js';
 import { StatusStore } from './status-store.js';
+import type { WindowSummary } from './uptime-windows.js';
 
 // The event payloads once lived here; importing them from this module keeps working.
 export type { CheckResult, CheckerFault, Removal, StatusChange, SweepSummary, Transition } from './events.js';
@@ -202,6 +204,42 @@ export class HealthCache implements RunnableHealthView, Disposable {
   /** The last `historySize` results of `name`, oldest first; empty when unknown. */
   history(name: string): readonly HistorySample[] {
     return this.#store.history(name);
+  }
+
+  /**
+   * Uptime and p50/p95 latency of `name` over the last 24 hours, 7 days and
+   * 30 days, as of the clock's now (hourly buckets for 24 h, UTC days for 7
+   * and 30 d); `undefined` when it has no history. No side effects.
+   */
+  windows(name: string): WindowSummary | undefined {
+    return this.#store.windows(name);
+  }
+
+  /**
+   * The history of `name` — recent samples and the 24h/7d/30d buckets as
+   * bytes — for keeping elsewhere (a state file, Redis) and
+   * {@link HealthCache.importHistory} later; `undefined` when it has none.
+   */
+  exportHistory(name: string): HistoryExport | undefined {
+    return this.#store.exportHistory(name);
+  }
+
+  /**
+   * Gives `name` a history kept from before (see {@link HealthCache.exportHistory}):
+   * taken only while its history is empty, that is before its first result
+   * or right after a `restore` without a sample (a saved status and its
+   * history load as `importHistory` then `restore(status)`, in either order);
+   * histories are never merged. Returns `false`, changing nothing, when the
+   * provider is not registered or already has a history. Samples are kept in
+   * the order given (the last `historySize`), and are not counted in the
+   * windows again. No events fire: the next result or restore shows it.
+   * @throws TypeError naming the problem for malformed data (a sample that is
+   *   not `{ checkedAt: Date, latency >= 0, state, silenced: boolean }`,
+   *   windows bytes that do not read back), or an empty or non-string name.
+   */
+  importHistory(name: string, data: HistoryExport): boolean {
+    assertProviderName(name);
+    return this.#store.importHistory(name, data);
   }
 
   /**

@@ -11,6 +11,7 @@ import type { HistorySample } from './history.js';
 import type { ResolvedHealthCacheOptions } from './options.js';
 import type { ProviderRegistry } from './registry.js';
 import type { Status } from './status.js';
+import type { WindowSummary } from './uptime-windows.js';
 
 /**
  * What readers (the HTTP surface, metrics, the CLI) need of a cache. Both
@@ -28,6 +29,12 @@ export interface HealthView {
   snapshot(): readonly Status[];
   /** Recent results of `name`, oldest first. No side effects. */
   history(name: string): readonly HistorySample[];
+  /**
+   * Uptime and latency of `name` over the last 24 h, 7 d and 30 d as of now;
+   * `undefined` without history. No side effects. Optional, so views written
+   * before it still are views: readers show no window figures then.
+   */
+  windows?(name: string): WindowSummary | undefined;
   /** A sweep now, coalesced with any in flight. */
   checkNow(signal?: AbortSignal): Promise<readonly Status[]>;
   /** One provider now, coalesced with any sweep in flight. */

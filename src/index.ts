@@ -25,6 +25,8 @@ export type {
 export { HealthCache } from './health-cache.js';
 export type { HealthView, RunnableHealthView } from './health-view.js';
 export type { HistorySample, RestoredSample } from './history.js';
+export { decodeHistory, encodeHistory } from './history-codec.js';
+export type { HistoryExport } from './history-keeper.js';
 export { redactSecrets } from './messages.js';
 export {
   defaultConfig,
@@ -66,3 +68,4 @@ export {
   type Status,
   type StatusJSON,
 } from './status.js';
+export type { WindowFigures, WindowSummary } from './uptime-windows.js';

@@ -4,7 +4,8 @@ import type { Clock } from './clock.js';
 import { copyDetails } from './details.js';
 import type { Disposable } from './disposable.js';
 import type { CheckResult } from './events.js';
-import { HistoryRing, type HistorySample, type RestoredSample } from './history.js';
+import type { HistorySample, RestoredSample } from './history.js';
+import { ProviderHistory, type HistoryExport } from './history-keeper.js';
 import { cleanMessage } from './messages.js';
 import { SnapshotGate } from './snapshot-gate.js';
 import { StatusOrder } from './status-order.js';
@@ -15,6 +16,7 @@ import type { RawResult } from './run-check.js';
 import { StaleTimer } from './stale-timer.js';
 import { FrozenDate, type CheckState, type Status } from './status.js';
 import { decide, nextStatus } from './transition.js';
+import type { WindowSummary } from './uptime-windows.js';
 
 interface Entry {
   status: Status;
@@ -25,7 +27,8 @@ interface Entry {
   checkedAt: number;
   /** The last time the current provider reported itself, on its own clock. */
   reported: { readonly provider: Provider; readonly at: number } | undefined;
-  readonly history: HistoryRing;
+  /** Recent results and the 24h/7d/30d windows (replaced only by an import into an empty one). */
+  history: ProviderHistory;
   /** The last raw message and its cleaned form: most checks repeat their message, so cleaning is skipped. */
   rawMessage: string;
   message: string;
@@ -64,6 +67,8 @@ export class StatusStore {
   /** The entries in the registry's order, for building snapshots. */
   readonly #order = new StatusOrder<Entry>();
   readonly #gate: SnapshotGate;
+  /** Histories imported before the provider's first result or restore: its entry starts with them. */
+  readonly #imported = new Map<string, ProviderHistory>();
   /** Names forgotten while registered → the last start sequence then: older checks are dropped. */
   readonly #forgotten = new Map<string, number>();
   #seq = 0;
@@ -110,7 +115,48 @@ export class StatusStore {
   }
 
   history(name: string): readonly HistorySample[] {
-    return this.#entries.get(name)?.history.samples() ?? [];
+    return this.#historyOf(name)?.samples() ?? [];
+  }
+
+  /** See `HealthCache.windows`: as of the clock's now, no side effects. */
+  windows(name: string): WindowSummary | undefined {
+    return this.#historyOf(name)?.windows(this.#clock.now());
+  }
+
+  /** See `HealthCache.exportHistory`. */
+  exportHistory(name: string): HistoryExport | undefined {
+    return this.#historyOf(name)?.export();
+  }
+
+  /**
+   * See `HealthCache.importHistory`: taken only while `name` is registered
+   * and its history is empty (before its first result, or after a restore
+   * without a sample); otherwise `false`, and nothing changes.
+   * @throws TypeError for malformed data (before anything changes).
+   */
+  importHistory(name: string, data: HistoryExport): boolean {
+    const history = ProviderHistory.from(
+      data,
+      this.#options.historySize,
+      `importHistory(${JSON.stringify(name)})`,
+    );
+    if (!this.#registry.has(name) || this.#historyOf(name)?.empty === false) return false;
+    const entry = this.#entries.get(name);
+    if (entry === undefined) this.#imported.set(name, history);
+    else entry.history = history;
+    return true;
+  }
+
+  #historyOf(name: string): ProviderHistory | undefined {
+    return this.#entries.get(name)?.history ?? this.#imported.get(name);
+  }
+
+  /** The history a new entry starts with: an imported one, else a new one. */
+  #newHistory(name: string): ProviderHistory {
+    const imported = this.#imported.get(name);
+    if (imported === undefined) return new ProviderHistory(this.#options.historySize);
+    this.#imported.delete(name);
+    return imported;
   }
 
   /**
@@ -140,7 +186,7 @@ export class StatusStore {
       state: result.state,
       silenced,
     });
-    const history = entry?.history ?? new HistoryRing(this.#options.historySize);
+    const history = entry?.history ?? this.#newHistory(name);
     history.push(result.checkedAt, result.latency, result.state, silenced);
     const status = nextStatus(entry?.status, decision, {
       name,
@@ -192,7 +238,7 @@ export class StatusStore {
       blockedBy: annotations.blockedBy,
       silencedBy: annotations.silencedBy,
     });
-    const history = entry?.history ?? new HistoryRing(this.#options.historySize);
+    const history = entry?.history ?? this.#newHistory(name);
     if (sample) history.push(sample.checkedAt.getTime(), sample.latency, sample.state, silenced);
     this.#commit(
       name,
@@ -224,7 +270,13 @@ export class StatusStore {
    * provider starts or stops failing, its dependents are re-annotated after
    * its own events.
    */
-  #commit(name: string, history: HistoryRing, sample: HistorySample, commit: Commit, restored = false): void {
+  #commit(
+    name: string,
+    history: ProviderHistory,
+    sample: HistorySample,
+    commit: Commit,
+    restored = false,
+  ): void {
     let entry = this.#entries.get(name);
     const previous = entry?.status;
     if (entry) {
@@ -297,6 +349,7 @@ export class StatusStore {
   /** Drops `name` (unregistered), with its removal and change events. */
   remove(name: string): void {
     this.#forgotten.delete(name);
+    this.#imported.delete(name);
     const entry = this.#drop(name);
     this.#events.removal.emit({ name, status: entry?.status });
     this.#events.change.emit({ name, status: undefined });
@@ -310,6 +363,7 @@ export class StatusStore {
    */
   forget(name: string): boolean {
     if (this.#registry.has(name)) this.#forgotten.set(name, this.#seq);
+    this.#imported.delete(name);
     const entry = this.#drop(name);
     if (entry === undefined) return false;
     this.#events.removal.emit({ name, status: entry.status });

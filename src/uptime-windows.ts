@@ -1,3 +1,4 @@
+import { ByteReader, ByteWriter } from './history-bytes.js';
 import type { CheckState } from './status.js';
 
 /** Uptime and latency over one window. */
@@ -20,16 +21,23 @@ export interface WindowSummary {
 }
 
 const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 const HOURS = 24;
 /** 30 days and the current one. */
 const DAYS = 31;
+/** Buckets in all: the hourly ones first, then the daily ones. */
+const BUCKETS = HOURS + DAYS;
 /** Latency bins: `< 1 ms`, then `[2^(i-1), 2^i)` ms, the last open-ended (≥ 2^14 ms ≈ 16 s). */
 const BINS = 16;
-const COUNT_MAX = 0xffff;
+const BIN_MAX = 0xffff;
+const COUNT_MAX = 0xffffffff;
 /** Bytes of one bucket: the histogram (Uint16 × 16) and two Uint32 counters. */
 const BUCKET_BYTES = BINS * 2 + 8;
-const FORMAT = 1;
+/** The byte form's version (see {@link UptimeWindows.toBytes}). */
+const FORMAT = 2;
+/** The latest hour a `Date` can hold. */
+const MAX_HOUR = Math.floor(8.64e15 / HOUR);
+/** Hour anchor (1 + 7 bytes), buckets of 1 (empty) to 1 + 5 + 5 + 3 + 16 × 3 bytes. */
+const MAX_BYTES = 1 + 8 + BUCKETS * (14 + BINS * 3);
 
 const EMPTY: WindowFigures = Object.freeze({ samples: 0, uptime: 0, latencyP50: 0, latencyP95: 0 });
 
@@ -43,111 +51,171 @@ const EMPTY: WindowFigures = Object.freeze({ samples: 0, uptime: 0, latencyP50: 
  * interpolation inside a bin, so they are estimates within a factor of 2
  * (exact bins: < 1 ms, 1–2, 2–4 … ≥ 16 s).
  *
- * Memory: {@link UptimeWindows.BYTES} (2,200 bytes) per provider, allocated
- * on the first result; nothing is allocated per result. Results older than
- * the newest by more than a bucket's span are dropped; results dated before
- * the newest bucket count in their own bucket if it is still kept. @internal
+ * Memory: {@link UptimeWindows.BYTES} (2,200 bytes) of buckets per provider in
+ * two typed arrays; nothing is allocated per result. Results older than the
+ * newest by more than a bucket's span are dropped; results dated before the
+ * newest bucket count in their own bucket if it is still kept; results dated
+ * before 1970 (or not a time) are not counted. @internal
  */
 export class UptimeWindows {
-  /** The bytes one instance holds, whatever the number of results. */
-  static readonly BYTES = (HOURS + DAYS) * BUCKET_BYTES;
+  /** The bytes of buckets one instance holds, whatever the number of results. */
+  static readonly BYTES = BUCKETS * BUCKET_BYTES;
+  /** The longest {@link UptimeWindows.toBytes} output (it is usually far shorter). */
+  static readonly MAX_BYTES = MAX_BYTES;
 
-  readonly #hourBins = new Uint16Array(HOURS * BINS);
-  readonly #hourCounts = new Uint32Array(HOURS * 2);
-  readonly #dayBins = new Uint16Array(DAYS * BINS);
-  readonly #dayCounts = new Uint32Array(DAYS * 2);
-  /** The newest hour and day (index since the epoch) with a bucket; -1 before the first result. */
+  /** 16 latency bins per bucket: hourly buckets at slots 0..23, daily ones at 24..54. */
+  readonly #bins = new Uint16Array(BUCKETS * BINS);
+  /** Results and results up, per bucket (same slots). */
+  readonly #counts = new Uint32Array(BUCKETS * 2);
+  /** The newest hour (index since the epoch) with a bucket; -1 before the first result. */
   #hour = -1;
-  #day = -1;
 
-  /** Counts one result taken at `at` (ms since the epoch) that took `latency` ms. */
+  /** Counts one result taken at `at` (ms since the epoch) that took `latency` ms. Allocates nothing. */
   push(at: number, latency: number, state: CheckState): void {
+    if (!(at >= 0 && at <= 8.64e15)) return;
     const hour = Math.floor(at / HOUR);
-    const day = Math.floor(at / DAY);
-    this.#hour = advance(this.#hourBins, this.#hourCounts, HOURS, this.#hour, hour);
-    this.#day = advance(this.#dayBins, this.#dayCounts, DAYS, this.#day, day);
+    const day = Math.floor(hour / HOURS);
+    const newestDay = this.#hour < 0 ? -1 : Math.floor(this.#hour / HOURS);
+    if (hour > this.#hour) {
+      this.#clear(0, HOURS, this.#hour, hour);
+      if (day > newestDay) this.#clear(HOURS, DAYS, newestDay, day);
+      this.#hour = hour;
+    }
     const up = state !== 'unhealthy';
     const bin = binOf(latency);
-    if (this.#hour - hour < HOURS) add(this.#hourBins, this.#hourCounts, hour % HOURS, bin, up);
-    if (this.#day - day < DAYS) add(this.#dayBins, this.#dayCounts, day % DAYS, bin, up);
+    if (this.#hour - hour < HOURS) this.#add(hour % HOURS, bin, up);
+    const days = Math.floor(this.#hour / HOURS) - day;
+    if (days < DAYS) this.#add(HOURS + (day % DAYS), bin, up);
   }
 
-  /** The three windows as of `now`. No side effects; O(buckets). */
+  /** Whether no result was ever counted. */
+  get empty(): boolean {
+    return this.#hour < 0;
+  }
+
+  /** The three windows as of `now` (ms since the epoch). No side effects; O(buckets). */
   summary(now: number): WindowSummary {
+    const hour = Math.floor(now / HOUR);
+    const day = Math.floor(hour / HOURS);
+    const newestDay = this.#hour < 0 ? -1 : Math.floor(this.#hour / HOURS);
     return Object.freeze({
-      '24h': this.#figures(this.#hourBins, this.#hourCounts, HOURS, this.#hour, Math.floor(now / HOUR), 24),
-      '7d': this.#figures(this.#dayBins, this.#dayCounts, DAYS, this.#day, Math.floor(now / DAY), 7),
-      '30d': this.#figures(this.#dayBins, this.#dayCounts, DAYS, this.#day, Math.floor(now / DAY), 30),
+      '24h': this.#figures(0, HOURS, this.#hour, hour, 24),
+      '7d': this.#figures(HOURS, DAYS, newestDay, day, 7),
+      '30d': this.#figures(HOURS, DAYS, newestDay, day, 30),
     });
   }
 
-  /** The buckets as bytes (a state file, Redis): {@link UptimeWindows.fromBytes} reads them back. */
+  /**
+   * The buckets as compact bytes (state files, Redis): the format, the newest
+   * hour, then each bucket newest first — an empty one is one byte, a full
+   * one its counts and its non-zero bins as varints. About 30 bytes for an
+   * hour of results in two latency bins; never more than
+   * {@link UptimeWindows.MAX_BYTES}. {@link UptimeWindows.fromBytes} reads them back.
+   */
   toBytes(): Uint8Array {
-    const out = new Uint8Array(1 + 16 + UptimeWindows.BYTES);
-    const view = new DataView(out.buffer);
-    view.setUint8(0, FORMAT);
-    view.setFloat64(1, this.#hour, true);
-    view.setFloat64(9, this.#day, true);
-    let offset = 17;
-    for (const array of [this.#hourBins, this.#hourCounts, this.#dayBins, this.#dayCounts]) {
-      out.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), offset);
-      offset += array.byteLength;
-    }
-    return out;
+    const out = new ByteWriter(MAX_BYTES);
+    out.byte(FORMAT);
+    out.varint(this.#hour + 1);
+    if (this.#hour < 0) return out.done();
+    const day = Math.floor(this.#hour / HOURS);
+    for (let age = 0; age < HOURS; age++) this.#writeBucket(out, (this.#hour - age) % HOURS);
+    for (let age = 0; age < DAYS; age++) this.#writeBucket(out, HOURS + ((day - age) % DAYS));
+    return out.done();
   }
 
   /**
-   * Reads what {@link toBytes} wrote.
-   * @throws TypeError naming the problem for bytes of another length or format.
+   * Reads what {@link toBytes} wrote, checking every count: bins never above
+   * 65,535, results up never above results, histograms never holding more
+   * than their bucket's results, nothing left over.
+   * @throws TypeError naming the problem for bytes it cannot read.
    */
   static fromBytes(bytes: Uint8Array): UptimeWindows {
-    const expected = 1 + 16 + UptimeWindows.BYTES;
-    if (bytes.byteLength !== expected) {
-      throw new TypeError(`Uptime windows: expected ${expected} bytes, got ${bytes.byteLength}`);
-    }
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (view.getUint8(0) !== FORMAT) {
-      throw new TypeError(
-        `Uptime windows: unknown format ${view.getUint8(0)} (this version reads ${FORMAT})`,
-      );
-    }
+    if (!(bytes instanceof Uint8Array)) throw new TypeError('Uptime windows: expected a Uint8Array');
+    if (bytes.byteLength > MAX_BYTES)
+      throw new TypeError(`Uptime windows: ${bytes.byteLength} bytes, more than the ${MAX_BYTES} possible`);
+    const input = new ByteReader(bytes, 'Uptime windows');
+    const format = input.byte();
+    if (format !== FORMAT)
+      throw new TypeError(`Uptime windows: unknown format ${format} (this version reads ${FORMAT})`);
     const windows = new UptimeWindows();
-    const hour = view.getFloat64(1, true);
-    const day = view.getFloat64(9, true);
-    if (!Number.isSafeInteger(hour) || !Number.isSafeInteger(day) || hour < -1 || day < -1) {
-      throw new TypeError('Uptime windows: bad bucket anchors');
-    }
+    const hour = input.varint(MAX_HOUR + 1) - 1;
     windows.#hour = hour;
-    windows.#day = day;
-    let offset = 17;
-    for (const array of [windows.#hourBins, windows.#hourCounts, windows.#dayBins, windows.#dayCounts]) {
-      new Uint8Array(array.buffer).set(bytes.subarray(offset, offset + array.byteLength));
-      offset += array.byteLength;
+    if (hour >= 0) {
+      const day = Math.floor(hour / HOURS);
+      for (let age = 0; age < HOURS; age++) windows.#readBucket(input, (hour - age) % HOURS);
+      for (let age = 0; age < DAYS; age++) windows.#readBucket(input, HOURS + ((day - age) % DAYS));
     }
+    input.end();
     return windows;
   }
 
+  #writeBucket(out: ByteWriter, slot: number): void {
+    const count = this.#counts[slot * 2] ?? 0;
+    out.varint(count);
+    if (count === 0) return;
+    out.varint(this.#counts[slot * 2 + 1] ?? 0);
+    let mask = 0;
+    for (let bin = 0; bin < BINS; bin++) if ((this.#bins[slot * BINS + bin] ?? 0) > 0) mask |= 1 << bin;
+    out.varint(mask);
+    for (let bin = 0; bin < BINS; bin++) {
+      const value = this.#bins[slot * BINS + bin] ?? 0;
+      if (value > 0) out.varint(value);
+    }
+  }
+
+  #readBucket(input: ByteReader, slot: number): void {
+    const count = input.varint(COUNT_MAX);
+    if (count === 0) return;
+    const up = input.varint(count);
+    const mask = input.varint(0xffff);
+    let binned = 0;
+    for (let bin = 0; bin < BINS; bin++) {
+      if ((mask & (1 << bin)) === 0) continue;
+      const value = input.varint(BIN_MAX);
+      if (value === 0) throw new TypeError('Uptime windows: a histogram bin marked present is 0');
+      this.#bins[slot * BINS + bin] = value;
+      binned += value;
+    }
+    if (binned === 0 || binned > count)
+      throw new TypeError(`Uptime windows: a bucket of ${count} results has ${binned} in its histogram`);
+    this.#counts[slot * 2] = count;
+    this.#counts[slot * 2 + 1] = up;
+  }
+
+  /** Clears the slots of the buckets after `newest` up to `next` (those a gap skipped, and `next`'s own). */
+  #clear(first: number, slots: number, newest: number, next: number): void {
+    const from = newest < 0 ? next - slots + 1 : Math.max(newest + 1, next - slots + 1);
+    for (let bucket = Math.max(0, from); bucket <= next; bucket++) {
+      const slot = first + (bucket % slots);
+      this.#bins.fill(0, slot * BINS, slot * BINS + BINS);
+      this.#counts[slot * 2] = 0;
+      this.#counts[slot * 2 + 1] = 0;
+    }
+  }
+
+  #add(slot: number, bin: number, up: boolean): void {
+    const at = slot * BINS + bin;
+    if ((this.#bins[at] ?? 0) === BIN_MAX) {
+      // Halve the whole histogram: the proportions, all percentiles need, stay.
+      for (let i = slot * BINS; i < slot * BINS + BINS; i++) this.#bins[i] = (this.#bins[i] ?? 0) >>> 1;
+    }
+    this.#bins[at] = (this.#bins[at] ?? 0) + 1;
+    this.#counts[slot * 2] = Math.min((this.#counts[slot * 2] ?? 0) + 1, COUNT_MAX);
+    if (up) this.#counts[slot * 2 + 1] = Math.min((this.#counts[slot * 2 + 1] ?? 0) + 1, COUNT_MAX);
+  }
+
   /** Figures over the `span` buckets ending at bucket `now` (the current, partial one included). */
-  #figures(
-    bins: Uint16Array,
-    counts: Uint32Array,
-    slots: number,
-    newest: number,
-    now: number,
-    span: number,
-  ): WindowFigures {
+  #figures(first: number, slots: number, newest: number, now: number, span: number): WindowFigures {
     let samples = 0;
     let up = 0;
     const histogram = new Float64Array(BINS);
-    for (
-      let bucket = Math.max(now - span + 1, newest - slots + 1);
-      bucket <= Math.min(now, newest);
-      bucket++
-    ) {
-      const slot = bucket % slots;
-      samples += counts[slot * 2] ?? 0;
-      up += counts[slot * 2 + 1] ?? 0;
-      for (let bin = 0; bin < BINS; bin++) histogram[bin] += bins[slot * BINS + bin] ?? 0;
+    const last = Math.min(now, newest);
+    for (let bucket = Math.max(now - span + 1, newest - slots + 1, 0); bucket <= last; bucket++) {
+      const slot = first + (bucket % slots);
+      samples += this.#counts[slot * 2] ?? 0;
+      up += this.#counts[slot * 2 + 1] ?? 0;
+      for (let bin = 0; bin < BINS; bin++)
+        histogram[bin] = (histogram[bin] ?? 0) + (this.#bins[slot * BINS + bin] ?? 0);
     }
     if (samples === 0) return EMPTY;
     return Object.freeze({
@@ -157,36 +225,6 @@ export class UptimeWindows {
       latencyP95: percentile(histogram, 0.95),
     });
   }
-}
-
-/** Moves the newest bucket to `next`, clearing the slots of the buckets skipped; returns the newest. */
-function advance(
-  bins: Uint16Array,
-  counts: Uint32Array,
-  slots: number,
-  newest: number,
-  next: number,
-): number {
-  if (next <= newest) return newest;
-  const from = newest < 0 ? next - slots + 1 : Math.max(newest + 1, next - slots + 1);
-  for (let bucket = from; bucket <= next; bucket++) {
-    const slot = ((bucket % slots) + slots) % slots;
-    bins.fill(0, slot * BINS, slot * BINS + BINS);
-    counts[slot * 2] = 0;
-    counts[slot * 2 + 1] = 0;
-  }
-  return next;
-}
-
-function add(bins: Uint16Array, counts: Uint32Array, slot: number, bin: number, up: boolean): void {
-  const at = slot * BINS + bin;
-  if ((bins[at] ?? 0) === COUNT_MAX) {
-    // Halve the whole histogram: the proportions, all percentiles need, stay.
-    for (let i = slot * BINS; i < slot * BINS + BINS; i++) bins[i] = (bins[i] ?? 0) >>> 1;
-  }
-  bins[at] = (bins[at] ?? 0) + 1;
-  counts[slot * 2] = Math.min((counts[slot * 2] ?? 0) + 1, 0xffffffff);
-  if (up) counts[slot * 2 + 1] = Math.min((counts[slot * 2 + 1] ?? 0) + 1, 0xffffffff);
 }
 
 /** The histogram bin of a latency in ms. */

@@ -100,18 +100,69 @@ describe('UptimeWindows', () => {
     assert.ok(after.latencyP95 >= 64 && after.latencyP95 < 128, String(after.latencyP95));
   });
 
-  it('round-trips through bytes, and refuses bytes it cannot read', () => {
+  it('round-trips through compact bytes, and refuses bytes it cannot read', () => {
     const windows = new UptimeWindows();
+    assert.equal(windows.toBytes().byteLength, 2, 'never used: the format and an empty anchor');
     for (let hour = 0; hour < 100; hour++)
       windows.push(T0 + hour * HOUR, hour, hour % 3 ? 'healthy' : 'degraded');
     const bytes = windows.toBytes();
-    assert.equal(bytes.byteLength, 17 + UptimeWindows.BYTES);
+    assert.ok(bytes.byteLength < 400, `${bytes.byteLength} bytes for 55 buckets in use`);
     const copy = UptimeWindows.fromBytes(bytes);
+    for (const at of [T0 + 99 * HOUR, T0 + 100 * HOUR, T0 + 10 * DAY])
+      assert.deepEqual(copy.summary(at), windows.summary(at));
+    assert.deepEqual(copy.toBytes(), bytes);
+    // A copy goes on counting like the original.
+    copy.push(T0 + 100 * HOUR, 5, 'unhealthy');
+    windows.push(T0 + 100 * HOUR, 5, 'unhealthy');
     assert.deepEqual(copy.summary(T0 + 100 * HOUR), windows.summary(T0 + 100 * HOUR));
-    assert.throws(() => UptimeWindows.fromBytes(bytes.subarray(1)), /expected 2217 bytes, got 2216/);
+
+    assert.throws(() => UptimeWindows.fromBytes(bytes.subarray(0, bytes.byteLength - 1)), /end too soon/);
+    assert.throws(() => UptimeWindows.fromBytes(Uint8Array.of(...bytes, 0)), /1 byte left over/);
     const future = Uint8Array.from(bytes);
     future[0] = 9;
     assert.throws(() => UptimeWindows.fromBytes(future), /unknown format 9/);
+    // One bucket of 3 results, 4 of them up.
+    assert.throws(() => UptimeWindows.fromBytes(Uint8Array.of(2, 1, 3, 4, 1, 3)), /over its bound 3/);
+    // One bucket of 3 results whose histogram holds 5.
+    assert.throws(() => UptimeWindows.fromBytes(Uint8Array.of(2, 1, 3, 3, 1, 5)), /3 results has 5/);
+    assert.throws(
+      () => UptimeWindows.fromBytes(Uint8Array.of(2, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 1)),
+      /too long/,
+    );
+    assert.throws(() => UptimeWindows.fromBytes('x' as unknown as Uint8Array), /expected a Uint8Array/);
+    assert.throws(() => UptimeWindows.fromBytes(new Uint8Array(UptimeWindows.MAX_BYTES + 1)), /more than/);
     assert.equal(UptimeWindows.BYTES, 2200);
+  });
+
+  it('keeps every count it wrote, whatever the results (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            at: fc.integer({ min: 0, max: 40 * 24 }),
+            latency: fc.double({ min: 0, max: 60_000, noNaN: true }),
+            state: fc.constantFrom('healthy' as const, 'degraded' as const, 'unhealthy' as const),
+          }),
+          { maxLength: 200 },
+        ),
+        fc.integer({ min: 0, max: 45 * 24 }),
+        (results, nowHour) => {
+          const windows = new UptimeWindows();
+          for (const { at, latency, state } of results) windows.push(T0 + at * HOUR, latency, state);
+          const copy = UptimeWindows.fromBytes(windows.toBytes());
+          assert.deepEqual(copy.summary(T0 + nowHour * HOUR), windows.summary(T0 + nowHour * HOUR));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('does not count results dated before 1970 or at no time', () => {
+    const windows = new UptimeWindows();
+    windows.push(-1, 5, 'healthy');
+    windows.push(NaN, 5, 'healthy');
+    assert.ok(windows.empty);
+    windows.push(0, 5, 'healthy');
+    assert.equal(windows.summary(0)['24h'].samples, 1);
   });
 });
