@@ -16,6 +16,7 @@ import { resolveOptions, type ResolvedHealthCacheOptions } from '../options.js';
 import { reportListenerError, type ProviderRegistry } from '../registry.js';
 import type { SilenceControl } from '../quiet/silence-control.js';
 import type { Status } from '../status.js';
+import type { WindowSummary } from '../uptime-windows.js';
 import { scrubError } from './connection.js';
 import type { LeaseRepair, ReplicaRole, RoleChange } from './events.js';
 import { sharedKeys } from './keys.js';
@@ -213,6 +214,11 @@ export class SharedHealthCache implements RunnableHealthView, Disposable {
   /** Recent results of `name` seen by this replica, oldest first. */
   history(name: string): readonly HistorySample[] {
     return this.#view.cache.history(name);
+  }
+
+  /** Uptime and latency of `name` over 24 h, 7 d and 30 d, from the results this replica has seen. */
+  windows(name: string): WindowSummary | undefined {
+    return this.#view.cache.windows(name);
   }
 
   /**
