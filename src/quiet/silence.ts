@@ -22,6 +22,15 @@ export const MAX_SILENCE_CREATED_BY_LENGTH = 256;
 export const MAX_SILENCE_NAMES = 1000;
 /** The longest provider name in `matchers`, in characters. */
 export const MAX_SILENCE_NAME_LENGTH = 256;
+/**
+ * Control characters (C0, DEL, C1) and the Unicode line and paragraph
+ * separators, refused in `comment`, `createdBy` and provider names: these
+ * texts come from any authorised client and end up in log lines and
+ * terminals (`silence list`), where a carriage return or an escape sequence
+ * could forge or hide what is shown.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** What a silence covers: a selector (its canonical text) or provider names (sorted, distinct). */
 export type SilenceMatchers = string | readonly string[];
@@ -204,6 +213,8 @@ function parseMatchers(value: unknown): SilenceMatchers {
         name,
         SCOPE,
       );
+    if (CONTROL.test(name))
+      throw optionRangeError(`matchers[${i}]`, 'a provider name without control characters', name, SCOPE);
   });
   return Object.freeze([...new Set(value as string[])].sort());
 }
@@ -254,6 +265,8 @@ function text(field: string, value: unknown, max: number): string {
   if (typeof value !== 'string' || value.trim() === '')
     throw optionTypeError(field, 'a non-empty string', value, SCOPE);
   if (value.length > max) throw optionRangeError(field, `at most ${max} characters`, value, SCOPE);
+  if (CONTROL.test(value))
+    throw optionRangeError(field, 'one line of text without control characters', value, SCOPE);
   return value;
 }
 
