@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { optionTypeError } from '../validate.js';
 import { drainBody } from './read-body.js';
-import { RefreshAuth } from './refresh-auth.js';
+import { RefreshAuth, sendDenial } from './refresh-auth.js';
 import { sendError, sendFailure, sendJSON } from './responses.js';
 import { WRITE, type Route } from './route-table.js';
 
@@ -52,12 +52,8 @@ export function reloadRoute(
 ): Route {
   const auth = new RefreshAuth(token);
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const denial = auth.check(req);
-    if (denial) {
-      const headers: Record<string, string> =
-        denial.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="provider-health"' } : {};
-      return sendError(req, res, denial.status, denial.message.replace(/^Refresh/, 'Reload'), headers);
-    }
+    const denial = auth.check(req, 'Reload');
+    if (denial) return sendDenial(req, res, denial);
     const body = await drainBody(req, maxBodySize);
     if (body === 'too-large') {
       const message = `The request body is larger than ${maxBodySize} bytes`;
