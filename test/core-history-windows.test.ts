@@ -9,7 +9,10 @@ import {
   type HistoryExport,
   type Status,
 } from '../src/index.js';
+import { WINDOW_FIELDS } from '../src/history-json.js';
+import { createHealthHandler, type ProviderJSON } from '../src/http/index.js';
 import { ManualClock } from '../src/testing/index.js';
+import { request, serve } from './support/http.js';
 import { failOnUnhandledRejections } from './support/unhandled.js';
 
 failOnUnhandledRejections();
@@ -289,4 +292,61 @@ describe('HealthCache exportHistory / importHistory', () => {
     );
     assert.throws(() => samples[0]!.checkedAt.setTime(0), TypeError, 'frozen dates');
   });
+});
+
+describe('window figures on the wire', () => {
+  it(
+    'adds uptime_24h … latency_p95_30d beside the recent figures, fresh at each hour without a result',
+    { timeout: 30_000 },
+    async () => {
+      const env = setup({ start: T0 + 10 * HOUR + 30 * MINUTE });
+      env.registry.register('never', scripted());
+      await checkAt(env, env.clock.now(), { healthy: true, latency: 12 });
+      await checkAt(env, env.clock.now() + MINUTE, { healthy: false, latency: 12 });
+      const handler = createHealthHandler(env.cache, { metrics: false, clock: env.clock });
+      const server = await serve(handler);
+      const get = async <T>(path: string): Promise<T> => (await request(`${server.url}${path}`)).json<T>();
+      try {
+        const one = await get<ProviderJSON>('/api/providers/api');
+        assert.equal(one.uptime, 0.5);
+        assert.equal(one.uptime_24h, 0.5);
+        assert.equal(one.uptime_7d, 0.5);
+        assert.equal(one.uptime_30d, 0.5);
+        for (const field of ['latency_p50_24h', 'latency_p95_24h', 'latency_p50_30d'] as const) {
+          const value = one[field]!;
+          assert.ok(Number.isInteger(value) && value >= 8e6 && value < 16e6, `${field} ${value} ns`);
+        }
+        const keys = Object.keys(one);
+        assert.deepEqual(keys.slice(keys.indexOf('samples')), ['samples', ...WINDOW_FIELDS]);
+        const never = (await get<ProviderJSON[]>('/api/providers')).find((row) => row.name === 'never')!;
+        assert.equal(never.state, 'unknown');
+        assert.equal(never.uptime_24h, 0, 'zeros before any result');
+        const picked = await get<Record<string, unknown>[]>(
+          '/api/providers?fields=uptime_24h,latency_p95_7d',
+        );
+        assert.deepEqual(Object.keys(picked[0]!), ['name', 'uptime_24h', 'latency_p95_7d']);
+
+        assert.equal(
+          (await get<ProviderJSON>('/api/providers/api')).uptime_24h,
+          0.5,
+          'served from the cache',
+        );
+        // A day later, no result since: the 24-hour figures emptied, the 7-day ones stay.
+        await env.clock.advance(DAY);
+        const later = await get<ProviderJSON>('/api/providers/api');
+        assert.equal(later.uptime_24h, 0);
+        assert.equal(later.latency_p50_24h, 0);
+        assert.equal(later.uptime_7d, 0.5);
+        const list = await get<ProviderJSON[]>('/api/providers');
+        assert.equal(
+          list.find((row) => row.name === 'api')!.uptime_24h,
+          0,
+          'the cached list was rebuilt too',
+        );
+      } finally {
+        handler.close();
+        await server.close();
+      }
+    },
+  );
 });

@@ -33,9 +33,13 @@ export class ApiBodies implements Disposable {
    * sweep a quarter of the fleet per 250 ms, not all of it four times).
    */
   readonly #rowCache = new Map<string, { readonly json: ProviderJSON; readonly text: string }>();
+  readonly #clock: Clock;
+  /** The hour (since the epoch) the rows were built in: `uptime_24h` and the like move at hour boundaries. */
+  #hour = -1;
 
   constructor(view: HealthView, clock: Clock, interval: number, basePath: string) {
     this.#view = view;
+    this.#clock = clock;
     this.#listPath = `${basePath}/api/providers`;
     this.#publisher = new Throttle(clock, interval, () => {
       this.#cache.invalidate();
@@ -60,6 +64,7 @@ export class ApiBodies implements Disposable {
 
   /** Every provider in the wire form, as published. */
   rows(): readonly ProviderJSON[] {
+    this.#hourly();
     this.#rows ??= this.#view.registry.names().map((name) => this.#row(name).json);
     return this.#rows;
   }
@@ -76,6 +81,7 @@ export class ApiBodies implements Disposable {
 
   /** `GET /api/providers`: the same bytes as `JSON.stringify` of the rows, joined from each row's cached JSON. */
   providers(): CachedBody {
+    this.#hourly();
     return this.#cache.bytes('providers', () => {
       const texts = this.#view.registry.names().map((name) => this.#row(name).text);
       return Buffer.from(`[${texts.join(',')}]`);
@@ -88,6 +94,7 @@ export class ApiBodies implements Disposable {
    * so the body stays the Go-wire array.
    */
   providerList(query: ProvidersQuery): CachedBody {
+    this.#hourly();
     if (query.key === '') return this.providers();
     return this.#cache.variant(query.key, () => {
       const page = providerPage(this.rows(), query, this.#listPath);
@@ -98,10 +105,21 @@ export class ApiBodies implements Disposable {
 
   /** `GET /api/providers/{name}`; the caller checked that `name` is registered. */
   provider(name: string): CachedBody {
+    this.#hourly();
     return this.#cache.get(`provider:${name}`, () => ({
       status: 200,
       value: providerToJSON(this.#view, name),
     }));
+  }
+
+  /** In a new hour every row is rebuilt: the window figures moved though no status changed (no timer needed). */
+  #hourly(): void {
+    const hour = Math.floor(this.#clock.now() / 3_600_000);
+    if (hour === this.#hour) return;
+    this.#hour = hour;
+    this.#rowCache.clear();
+    this.#rows = undefined;
+    this.#cache.invalidate();
   }
 
   /** `GET /api/providers/{name}/history`; the caller checked that `name` is registered. */

@@ -1,5 +1,6 @@
 import type { HealthView } from '../health-view.js';
 import type { HistorySample } from '../history.js';
+import { windowsToJSON, type WindowsJSON } from '../history-json.js';
 import type { Labels } from '../labels.js';
 import { millisToNanos, statusToJSON, type StatusJSON } from '../status.js';
 import { plainDetails } from './plain-json.js';
@@ -7,9 +8,10 @@ import { plainDetails } from './plain-json.js';
 /**
  * One provider as the HTTP API returns it: the Go wire form of
  * `statusToJSON` plus `samples`, the number of results the uptime and
- * percentiles are computed over.
+ * percentiles are computed over, and (when the view keeps them) the
+ * 24h/7d/30d figures `uptime_24h` … `latency_p95_30d` ({@link WindowsJSON}).
  */
-export interface ProviderJSON extends StatusJSON {
+export interface ProviderJSON extends StatusJSON, Partial<WindowsJSON> {
   /** How many recent results `uptime`, `latency_p50` and `latency_p95` cover. */
   samples: number;
 }
@@ -46,6 +48,7 @@ export function providerToJSON(view: HealthView, name: string): ProviderJSON {
       latency_p50: 0,
       latency_p95: 0,
       samples: 0,
+      ...windows(view, name),
     };
     // Keys in statusToJSON's order: depends_on, then labels.
     const dependsOn = view.registry.dependsOn(name);
@@ -62,7 +65,7 @@ export function providerToJSON(view: HealthView, name: string): ProviderJSON {
     delete base.labels;
     if (hasKeys(labels)) base.labels = labels;
   }
-  const json: ProviderJSON = { ...base, samples: status.history.samples };
+  const json: ProviderJSON = { ...base, samples: status.history.samples, ...windows(view, name) };
   if (json.details) json.details = plainDetails(json.details);
   return json;
 }
@@ -90,6 +93,11 @@ export function historyToJSON(view: HealthView, name: string): HistorySampleJSON
     latency: millisToNanos(sample.latency),
     state: sample.state,
   }));
+}
+
+/** `uptime_24h` … `latency_p95_30d` when the view keeps windows (`HealthView.windows`), else nothing. */
+function windows(view: HealthView, name: string): Partial<WindowsJSON> {
+  return view.windows === undefined ? {} : windowsToJSON(view.windows(name));
 }
 
 function hasKeys(labels: Labels): boolean {

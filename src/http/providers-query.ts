@@ -1,3 +1,4 @@
+import { WINDOW_FIELDS } from '../history-json.js';
 import type { Selector } from '../selector.js';
 import type { HealthState } from '../status.js';
 import type { RequestTarget } from './request-target.js';
@@ -32,6 +33,7 @@ export const WIRE_FIELDS = [
   'uptime_excluding_silenced',
   'labels',
   'samples',
+  ...WINDOW_FIELDS,
 ] as const;
 
 /** The largest page `?limit=` asks for. @internal */
