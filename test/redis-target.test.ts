@@ -92,7 +92,7 @@ describe('the redis option: Sentinel and Cluster', () => {
 describe('keys: one hash tag per replica set', () => {
   test('every key and channel starts with {prefix}, and groupKey builds more of them', () => {
     const keys = sharedKeys('provider-health');
-    const all: string[] = Object.values<string>(keys);
+    const all: string[] = Object.values(keys as unknown as Record<string, string>);
     for (const key of all) assert.ok(key.startsWith('{provider-health}'), key);
     assert.equal(keys.statuses, '{provider-health}:statuses');
     assert.equal(groupKey('prod', 'alerts:state'), '{prod}:alerts:state');

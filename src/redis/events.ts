@@ -5,10 +5,12 @@ export type { LeaseRepairKind } from './lease.js';
 /**
  * What a replica is doing. `idle`: `run` is not active. `connecting`: run
  * started, no lease decision yet. `leader`: holds the lease, polls, writes.
- * `follower`: mirrors the leader through Redis. `local`: Redis has been
- * unreachable for longer than the lease, so it polls on its own.
+ * `follower`: mirrors the leader through Redis. `member` (with `shards`):
+ * polls its share of the providers under its own fenced membership and
+ * mirrors the rest. `local`: Redis has been unreachable for longer than the
+ * lease (or is not what the options claim), so it polls on its own.
  */
-export type ReplicaRole = 'idle' | 'connecting' | 'leader' | 'follower' | 'local';
+export type ReplicaRole = 'idle' | 'connecting' | 'leader' | 'follower' | 'member' | 'local';
 
 /** A change of role, emitted by `SharedHealthCache.onRoleChange`. */
 export interface RoleChange {
@@ -16,8 +18,44 @@ export interface RoleChange {
   readonly previous: ReplicaRole;
   /** Why, in a few words. */
   readonly reason: string;
-  /** The fencing token of the lease, while `leader`. */
+  /** The fencing token of the lease, while `leader` (or of the membership, while `member`). */
   readonly token: number | undefined;
+  /** While `follower`: the replica id of the leader it follows, when known. */
+  readonly leader?: string | undefined;
+}
+
+/**
+ * A change of this replica's share (with `shards`), emitted by
+ * `SharedHealthCache.onShareChange`: when a member joins or leaves, or providers are (un)registered.
+ */
+export interface ShareChange {
+  /** Providers this replica polls now. */
+  readonly size: number;
+  /** Providers registered. */
+  readonly total: number;
+  /** The live members' replica ids, sorted (this one included). */
+  readonly members: readonly string[];
+  /** Providers that came to this replica with this change. */
+  readonly gained: number;
+  /** Providers that went to other members with this change. */
+  readonly lost: number;
+}
+
+/** What this replica is and does, for a status page or API (`SharedHealthCache.replica`). */
+export interface ReplicaDescription {
+  /** This replica's id. */
+  readonly id: string;
+  readonly role: ReplicaRole;
+  /** `single`: one leader polls everything; `sharded`: every member polls its share. */
+  readonly mode: 'single' | 'sharded';
+  /** The fencing token while `leader` or `member`. */
+  readonly token: number | undefined;
+  /** While `follower`: the leader's replica id, when known. */
+  readonly leader: string | undefined;
+  /** With `shards`: providers this replica polls, of how many, among which live members. */
+  readonly share: { readonly size: number; readonly total: number } | undefined;
+  /** With `shards`: the live members' ids, sorted; otherwise `undefined`. */
+  readonly members: readonly string[] | undefined;
 }
 
 /**

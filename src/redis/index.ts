@@ -7,8 +7,10 @@ export {
   type RedisSetupKind,
   type LeaseRepair,
   type LeaseRepairKind,
+  type ReplicaDescription,
   type ReplicaRole,
   type RoleChange,
+  type ShareChange,
 } from './events.js';
 export type { SharedHealthCacheOptions } from './options.js';
 export type { ClusterRedis, RedisAuth, RedisNode, SentinelRedis } from './target.js';

@@ -25,6 +25,8 @@ export type Acquisition = (
       readonly acquired: false;
       /** ms until the holder's lease expires unless renewed. */
       readonly remaining: number;
+      /** The holder's replica id, when the lease value is well formed. */
+      readonly holder: string | undefined;
     }
 ) & { readonly repairs: readonly LeaseRepairKind[] };
 
@@ -54,8 +56,8 @@ export class Lease {
       this.#limit,
       ACQUIRE.run(this.#client, [lease, token, statuses], [this.#replicaId, this.#ttl]),
     );
-    if (!Array.isArray(reply) || reply.length !== 3) throw new Error('unexpected reply to the lease script');
-    const [taken, detail, fixed] = reply as [unknown, unknown, unknown];
+    if (!Array.isArray(reply) || reply.length < 3) throw new Error('unexpected reply to the lease script');
+    const [taken, detail, fixed, held] = reply as [unknown, unknown, unknown, unknown];
     const repairs = (Array.isArray(fixed) ? fixed : []).filter((kind): kind is LeaseRepairKind =>
       REPAIRS.includes(String(kind)),
     );
@@ -65,7 +67,8 @@ export class Lease {
     }
     // A holder always has an expiry (the script removes one without); be safe anyway.
     const remaining = Number(detail);
-    return { acquired: false, remaining: remaining >= 0 ? remaining : this.#ttl, repairs };
+    const holder = typeof held === 'string' ? /^\d{1,15}:(.{1,200})$/s.exec(held)?.[1] : undefined;
+    return { acquired: false, remaining: remaining >= 0 ? remaining : this.#ttl, repairs, holder };
   }
 
   /** Extends the lease by its TTL; `false` when it is no longer ours. */

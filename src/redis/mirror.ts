@@ -45,8 +45,11 @@ export class Mirror {
     this.#trouble = trouble;
   }
 
-  /** Applies a batch published on the updates channel (just written: no time since the write). */
-  applyUpdate(message: string): void {
+  /**
+   * Applies a batch published on the updates channel (just written: no time
+   * since the write). `skip`: names this replica checks itself (its share, when sharded).
+   */
+  applyUpdate(message: string, skip?: (name: string) => boolean): void {
     if (message.length > MAX_UPDATE_LENGTH) {
       this.#trouble.badRecord(undefined, `update of ${message.length} characters is too large`, 'update');
       return;
@@ -59,7 +62,11 @@ export class Mirror {
       return;
     }
     if (!Array.isArray(batch)) return;
-    for (const record of batch) this.#apply(decodeStatus(record, this.#options), 0, undefined, 'update');
+    for (const record of batch) {
+      const name = (record as { name?: unknown } | null)?.name;
+      if (skip !== undefined && typeof name === 'string' && skip(name)) continue;
+      this.#apply(decodeStatus(record, this.#options), 0, undefined, 'update');
+    }
   }
 
   /** Applies loaded records; a record that is gone removes the status mirrored from it. */

@@ -10,6 +10,7 @@ import {
 } from './target.js';
 import type { HealthCacheOptions, ResolvedHealthCacheOptions } from '../options.js';
 import {
+  booleanOption,
   durationOption,
   MAX_DURATION,
   numberOption,
@@ -53,6 +54,16 @@ export interface SharedHealthCacheOptions extends HealthCacheOptions {
    * reported. Replicas' clocks are never compared with each other. Default 5,000.
    */
   maxClockSkew?: number | undefined;
+  /**
+   * Split the providers across the live replicas (`true`), each polling its
+   * share under its own fenced membership, or let one leader poll them all
+   * (`false`). Every replica still serves every status. Default `false`: one
+   * poller is simpler to reason about (one writer, one history), costs the
+   * least Redis traffic, and is enough until one process cannot check every
+   * provider within `pollInterval`; replicas that disagree on this option
+   * do not share with each other, so switching is a deliberate step.
+   */
+  shards?: boolean | undefined;
   /** Silences shared by every replica through Redis (`true` for the defaults); see `SharedHealthCache.silences`. */
   sharedSilences?: boolean | SharedSilencesOptions | undefined;
 }
@@ -67,12 +78,14 @@ export interface ResolvedSharedOptions {
   readonly replicaId: string;
   readonly commandTimeout: number;
   readonly maxClockSkew: number;
+  readonly shards: boolean;
 }
 
 /** The options that belong to `HealthCache`, without the Redis ones. @internal */
 export function coreOptions(options: SharedHealthCacheOptions): HealthCacheOptions {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { redis, key, leaseTtl, replicaId, commandTimeout, maxClockSkew, sharedSilences, ...core } = options;
+  const { redis, key, leaseTtl, replicaId, commandTimeout, maxClockSkew, sharedSilences, shards, ...core } =
+    options;
   return core;
 }
 
@@ -116,5 +129,6 @@ export function resolveSharedOptions(
   const maxClockSkew = durationOption('maxClockSkew', options.maxClockSkew, DEFAULT_MAX_CLOCK_SKEW, {
     min: 0,
   });
-  return Object.freeze({ target, key, leaseTtl, replicaId, commandTimeout, maxClockSkew });
+  const shards = booleanOption('shards', options.shards, false);
+  return Object.freeze({ target, key, leaseTtl, replicaId, commandTimeout, maxClockSkew, shards });
 }

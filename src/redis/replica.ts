@@ -5,15 +5,18 @@ import type { ProviderRegistry } from '../registry.js';
 import type { Status } from '../status.js';
 import { openConnections, type Connections } from './connection.js';
 import { deploymentProblem } from './deployment.js';
-import type { LeaseRepair, RoleChange } from './events.js';
+import type { LeaseRepair, ReplicaDescription, RoleChange, ShareChange } from './events.js';
 import type { SharedKeys } from './keys.js';
 import { Lease } from './lease.js';
+import { Membership } from './membership.js';
 import type { LocalView } from './local-view.js';
 import { Mirror } from './mirror.js';
 import type { ResolvedSharedOptions } from './options.js';
 import { RefreshChannel } from './refresh.js';
 import { ReplicaRoles, type RoleActions } from './role.js';
 import { Pause, watchConnections, whenReady, type ConnectionHandlers } from './session.js';
+import { ShardMember } from './shard-member.js';
+import type { ShardRoles } from './shard-role.js';
 import { StatusStore } from './store.js';
 import { RedisTrouble } from './trouble.js';
 import { StatusWriter } from './writer.js';
@@ -29,6 +32,8 @@ export interface ReplicaParts {
   readonly roleChanged: (change: RoleChange) => void;
   readonly redisError: (error: Error) => void;
   readonly leaseRepaired: (repair: LeaseRepair) => void;
+  /** This replica's share changed (with `shards`). */
+  readonly shareChanged?: ((change: ShareChange) => void) | undefined;
   /** Called with the command connection when a run opens it; what it returns is awaited when the run ends. */
   readonly connected?: ((client: RedisClient) => () => Promise<void>) | undefined;
 }
@@ -36,18 +41,24 @@ export interface ReplicaParts {
 /** What one `run` holds while active. */
 interface Session {
   readonly lease: Lease;
+  readonly membership: Membership;
   readonly store: StatusStore;
   readonly refresh: RefreshChannel;
   readonly signal: AbortSignal;
 }
 
+// A little over 300 lines: the single-leader and sharded wiring share one session, its handlers and the loads.
 /**
  * One replica's part in the group: connects, takes part in the lease rounds
  * (through {@link ReplicaRoles}), writes while leading, mirrors Redis while
  * following, forwards refreshes. The façade owns its events and reads. @internal
  */
 export class Replica {
-  readonly roles: ReplicaRoles;
+  readonly roles: ReplicaRoles | ShardRoles;
+  /** The single-poller roles (without `shards`). */
+  readonly #single: ReplicaRoles | undefined;
+  /** The sharded part (with `shards`). */
+  readonly #shard: ShardMember | undefined;
   /** When the last lease round ended (the clock's ms), `undefined` before the first: read by liveness probes. */
   lastRoundAt: number | undefined;
   readonly #parts: ReplicaParts;
@@ -61,12 +72,30 @@ export class Replica {
     const { clock, shared, view } = parts;
     this.#parts = parts;
     this.#trouble = new RedisTrouble(clock, shared.target.secrets, parts.redisError);
-    this.roles = new ReplicaRoles(clock, shared.leaseTtl, parts.random, this.#trouble, parts.roleChanged);
     this.#writer = new StatusWriter(clock, this.#trouble);
     this.#mirror = new Mirror(view, clock, { ...shared, ...view.cache.options }, this.#trouble);
     this.#pause = new Pause(clock);
+    if (shared.shards) {
+      this.#shard = new ShardMember({
+        ...parts,
+        ttl: shared.leaseTtl,
+        replicaId: shared.replicaId,
+        trouble: this.#trouble,
+        writer: this.#writer,
+        pause: this.#pause,
+        shareChanged: parts.shareChanged ?? (() => {}),
+        lastSample: (status) => this.#lastSample(status),
+      });
+      this.roles = this.#shard.roles;
+    } else {
+      this.#single = new ReplicaRoles(clock, shared.leaseTtl, parts.random, this.#trouble, parts.roleChanged);
+      this.roles = this.#single;
+    }
+    // Only this replica's own checks are written: the leader's, or a member's of its share.
     view.cache.onResult(({ status, sample }) => {
-      if (this.roles.role === 'leader') this.#writer.queue(status, sample.state);
+      const role = this.roles.role;
+      if (role === 'leader' || (role === 'member' && this.#shard?.poller.checking(status.name)))
+        this.#writer.queue(status, sample.state);
     });
     view.cache.onSweep(() => this.#writer.flushSoon(0));
   }
@@ -109,7 +138,8 @@ export class Replica {
   /** A follower's refresh, forwarded to the leader; `false` when this replica should check locally. */
   async forward(names: readonly string[] | null, signal: AbortSignal | undefined): Promise<boolean> {
     const session = this.#session;
-    if (this.roles.role !== 'follower' || session === undefined) return false;
+    const role = this.roles.role;
+    if ((role !== 'follower' && role !== 'member') || session === undefined) return false;
     signal?.throwIfAborted();
     // A live leader answers well within this; a dead one is replaced within the lease TTL.
     const patience = Math.max(this.#parts.view.cache.options.pollInterval, this.#parts.shared.leaseTtl);
@@ -121,7 +151,7 @@ export class Replica {
     const { shared, keys, clock, registry } = this.#parts;
     const limit = { clock, timeout: shared.commandTimeout };
     const cache = this.#parts.view.cache;
-    const target = {
+    const target = this.#shard?.refreshTarget() ?? {
       onResult: cache.onResult,
       names: () => registry.names(),
       has: (name: string) => registry.has(name),
@@ -130,7 +160,8 @@ export class Replica {
     };
     return {
       lease: new Lease(client, keys, shared.replicaId, shared.leaseTtl, limit),
-      store: new StatusStore(client, keys, limit),
+      membership: new Membership(client, keys, shared.replicaId, shared.leaseTtl, limit),
+      store: new StatusStore(client, keys, limit, shared.shards ? 'membership' : 'lease'),
       refresh: new RefreshChannel(client, keys.refresh, target, limit, this.#trouble),
       signal,
     };
@@ -147,9 +178,18 @@ export class Replica {
   /** Warm start (serve the last known statuses before anything else), then one lease round after another. */
   async #participate(session: Session, signal: AbortSignal): Promise<void> {
     await this.#load(session);
-    const actions = this.#actions(session);
+    const shard = this.#shard;
+    const step = shard
+      ? (
+          (actions) => () =>
+            shard.roles.step(session.membership, actions)
+        )(shard.actions(session.store, (names) => this.#load(session, names)))
+      : (
+          (actions) => () =>
+            this.#single!.step(session.lease, actions)
+        )(this.#actions(session));
     while (!signal.aborted) {
-      const delay = await this.roles.step(session.lease, actions);
+      const delay = await step();
       this.lastRoundAt = this.#parts.clock.now();
       await this.#pause.wait(delay, signal);
     }
@@ -192,10 +232,16 @@ export class Replica {
     return {
       // The leader has these results already, from its own checks.
       update: (message) => {
-        if (this.roles.role !== 'leader') this.#mirror.applyUpdate(message);
+        const role = this.roles.role;
+        if (role === 'member') this.#mirror.applyUpdate(message, (name) => this.#shard?.mine(name) === true);
+        else if (role !== 'leader') this.#mirror.applyUpdate(message);
       },
       refresh: (message) => {
-        if (this.roles.role === 'leader') session.refresh.handle(message);
+        if (this.roles.role === 'leader' || this.roles.role === 'member') session.refresh.handle(message);
+      },
+      // A member joined or left: heartbeat now, to rebalance at once.
+      membership: () => {
+        if (this.roles.role === 'member') this.#pause.wake();
       },
       closed: () => {
         this.#trouble.disconnected();
@@ -206,6 +252,7 @@ export class Replica {
       ready: () => this.#pause.wake(),
       resubscribed: () => {
         if (this.roles.role === 'follower') void this.#load(session);
+        else if (this.roles.role === 'member' && this.#shard) void this.#load(session, this.#shard.others());
       },
       failed: (error) => {
         if (!session.signal.aborted) this.#trouble.report(error);
@@ -214,9 +261,9 @@ export class Replica {
   }
 
   /** Loads the stored records of our providers (and notices deleted ones). Failures are reported, not thrown. */
-  async #load(session: Session): Promise<void> {
+  async #load(session: Session, names = this.#parts.registry.names()): Promise<void> {
     try {
-      const loaded = await session.store.load(this.#parts.registry.names());
+      const loaded = await session.store.load(names);
       this.#trouble.answered();
       this.#mirror.applyLoad(loaded);
     } catch (error) {
@@ -226,9 +273,27 @@ export class Replica {
 
   /** On the way out: writes the last results and releases the lease so a follower takes over at once. */
   async #resign(session: Session): Promise<void> {
+    if (this.#shard) return await this.#shard.resign(session.membership);
     if (this.roles.role === 'leader') await this.#writer.flush();
     this.#writer.stop();
-    await this.roles.resign(session.lease);
+    await this.#single?.resign(session.lease);
+  }
+
+  /** What this replica is and does now. */
+  describe(): ReplicaDescription {
+    const shard = this.#shard;
+    return Object.freeze({
+      id: this.#parts.shared.replicaId,
+      role: this.roles.role,
+      mode: shard ? 'sharded' : 'single',
+      token: this.roles.tenure?.token,
+      leader: this.roles.leader,
+      share: shard && {
+        size: shard.poller.share.size,
+        total: this.#parts.registry.names().length,
+      },
+      members: shard?.share.members,
+    });
   }
 
   /** The raw result behind a status held before leading (every result and restore adds one to the history). */

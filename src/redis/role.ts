@@ -32,6 +32,7 @@ export class ReplicaRoles {
   readonly #emit: (change: RoleChange) => void;
   #role: ReplicaRole = 'idle';
   #tenure: Tenure | undefined;
+  #leader: string | undefined;
   /** Our own bound on the lease: no write and no claim to lead past it. */
   #deadline = 0;
 
@@ -63,13 +64,21 @@ export class ReplicaRoles {
     return this.#role === 'leader' && this.#clock.now() < this.#deadline ? this.#tenure : undefined;
   }
 
-  /** Changes the role (with an event); the tenure is dropped unless leading. */
-  set(role: ReplicaRole, reason: string): void {
+  /** While following: the leader's replica id, when known. */
+  get leader(): string | undefined {
+    return this.#role === 'follower' ? this.#leader : undefined;
+  }
+
+  /** Changes the role (with an event; a follower also when its leader changes); the tenure is dropped unless leading. */
+  set(role: ReplicaRole, reason: string, leader?: string): void {
     if (role !== 'leader') this.#tenure = undefined;
     const previous = this.#role;
-    if (previous === role) return;
+    const newLeader = role === 'follower' && leader !== undefined && leader !== this.#leader;
+    if (role === 'follower' && leader !== undefined) this.#leader = leader;
+    if (previous === role && !newLeader) return;
     this.#role = role;
-    this.#emit(Object.freeze({ role, previous, reason, token: this.#tenure?.token }));
+    const change: RoleChange = { role, previous, reason, token: this.#tenure?.token };
+    this.#emit(Object.freeze(role === 'follower' ? { ...change, leader: this.#leader } : change));
   }
 
   /** One round of the lease. Returns how long to wait before the next. */
@@ -122,9 +131,13 @@ export class ReplicaRoles {
         await actions.lead();
         return this.#ttl / 3;
       }
-      if (this.#role === 'follower') await actions.followerRound();
-      else {
-        this.set('follower', 'another replica holds the lease');
+      if (this.#role === 'follower') {
+        // A new leader (a failover among the others) is worth a line: who this replica follows now.
+        if (attempt.holder !== undefined && attempt.holder !== this.#leader)
+          this.set('follower', `following ${attempt.holder}`, attempt.holder);
+        await actions.followerRound();
+      } else {
+        this.set('follower', `following ${attempt.holder ?? 'another replica'}`, attempt.holder);
         await actions.follow();
       }
       // Try again when the holder's lease would run out; jitter keeps followers from trying in lockstep.

@@ -32,8 +32,8 @@ export class LuaScript {
   }
 }
 
-/** Redis's own clock in ms: the one clock every replica shares. */
-const REDIS_NOW = `
+/** Redis's own clock in ms: the one clock every replica shares. @internal */
+export const REDIS_NOW = `
 local function redis_now()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -50,7 +50,7 @@ end
  * expire); a fencing counter that is not a whole number (or of another type)
  * is rebuilt above every token still in use (the lease's and the records').
  * KEYS: lease, token counter, status hash. ARGV: replica id, ttl (ms).
- * Returns `{1, value, repairs}` when taken, else `{0, remaining ttl in ms, repairs}`;
+ * Returns `{1, value, repairs}` when taken, else `{0, remaining ttl in ms, repairs, holder's value}`;
  * `repairs` lists what was repaired (`lease-without-expiry`, `lease-not-a-string`, `token-not-a-number`).
  */
 export const ACQUIRE = new LuaScript(
@@ -96,7 +96,7 @@ if redis.call('SET', KEYS[1], value, 'NX', 'PX', ARGV[2]) then
   redis.call('SET', KEYS[2], token)
   return {1, value, repairs}
 end
-return {0, redis.call('PTTL', KEYS[1]), repairs}
+return {0, redis.call('PTTL', KEYS[1]), repairs, redis.call('GET', KEYS[1])}
 `,
   3,
 );

@@ -8,6 +8,8 @@ export interface ConnectionHandlers {
   update(message: string): void;
   /** A refresh request published by a follower. */
   refresh(message: string): void;
+  /** A member joined or left (sharded replica sets). */
+  membership(): void;
   /** The command connection closed (Redis may be gone). */
   closed(): void;
   /** The command connection is ready again. */
@@ -31,6 +33,7 @@ export function watchConnections(
   const onMessage = (channel: string, message: string): void => {
     if (channel === keys.updates) handlers.update(message);
     else if (channel === keys.refresh) handlers.refresh(message);
+    else if (channel === keys.membership) handlers.membership();
   };
   // Updates published while the subscriber was away are missed: reload, through
   // the command connection once that one is back too.
@@ -51,7 +54,9 @@ export function watchConnections(
   subscriber.on('ready', onSubscriberReady);
   client.on('close', onClose);
   client.on('ready', onReady);
-  subscriber.subscribe(keys.updates, keys.refresh).catch((error: unknown) => handlers.failed(error));
+  subscriber
+    .subscribe(keys.updates, keys.refresh, keys.membership)
+    .catch((error: unknown) => handlers.failed(error));
   return () => {
     subscriber.off('message', onMessage);
     subscriber.off('ready', onSubscriberReady);

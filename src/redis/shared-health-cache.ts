@@ -18,7 +18,7 @@ import type { SilenceControl } from '../quiet/silence-control.js';
 import type { Status } from '../status.js';
 import type { WindowSummary } from '../uptime-windows.js';
 import { scrubError } from './connection.js';
-import type { LeaseRepair, ReplicaRole, RoleChange } from './events.js';
+import type { LeaseRepair, ReplicaDescription, ReplicaRole, RoleChange, ShareChange } from './events.js';
 import { sharedKeys } from './keys.js';
 import { LocalView } from './local-view.js';
 import {
@@ -58,6 +58,9 @@ export class SharedHealthCache implements RunnableHealthView, Disposable {
 
   /** Each change of role (leader, follower, local polling ...). */
   readonly onRoleChange: HealthEvent<RoleChange> = this.#roleChanges.event;
+  readonly #shareChanges = new Emitter<ShareChange>((error) => this.#listenerFailed(error));
+  /** With `shards`: each change of this replica's share (members joining or leaving, providers registered). */
+  readonly onShareChange: HealthEvent<ShareChange> = this.#shareChanges.event;
   /**
    * Redis trouble, scrubbed of credentials: connection errors and failed
    * calls (each distinct message once until Redis answers again), and
@@ -119,6 +122,7 @@ export class SharedHealthCache implements RunnableHealthView, Disposable {
       clock: resolved.clock,
       random: resolved.random,
       roleChanged: (change) => this.#roleChanges.emit(change),
+      shareChanged: (change) => this.#shareChanges.emit(change),
       redisError: (error) => this.#redisErrors.emit(error),
       leaseRepaired: (repair) => this.#leaseRepairs.emit(repair),
       connected: silences && ((client) => silences.control.attach(client)),
@@ -165,6 +169,11 @@ export class SharedHealthCache implements RunnableHealthView, Disposable {
    */
   get silences(): SilenceControl | undefined {
     return this.#silences?.control;
+  }
+
+  /** This replica for an API or status page: id, role, mode, token, leader, share and members. */
+  get replica(): ReplicaDescription {
+    return this.#replica.describe();
   }
 
   /** What this replica is doing now. */

@@ -3,9 +3,17 @@ import { bounded, type CommandLimit } from './command.js';
 import type { SharedKeys } from './keys.js';
 import type { Tenure } from './lease.js';
 import { LOAD, WRITE } from './scripts.js';
+import { WRITE_SHARD } from './shard-scripts.js';
 
-/** One record to write: the provider, its check time (for ordering within a tenure) and the JSON. @internal */
-export type RecordWrite = readonly [name: string, checkedAt: number, record: string];
+/**
+ * One record to write: the provider, its check time (for ordering within a
+ * tenure), the JSON, and the ms from the check to now on the writer's clock
+ * (for ordering across members when sharded). @internal
+ */
+export type RecordWrite = readonly [name: string, checkedAt: number, record: string, age?: number];
+
+/** What fences the writes: the one leader's lease, or (sharded) this member's membership. @internal */
+export type WriteFence = 'lease' | 'membership';
 
 /** Records read back, with Redis's clock at the read. @internal */
 export interface LoadedRecords {
@@ -26,11 +34,13 @@ export class StatusStore {
   readonly #client: RedisClient;
   readonly #keys: SharedKeys;
   readonly #limit: CommandLimit;
+  readonly #fence: WriteFence;
 
-  constructor(client: RedisClient, keys: SharedKeys, limit: CommandLimit) {
+  constructor(client: RedisClient, keys: SharedKeys, limit: CommandLimit, fence: WriteFence = 'lease') {
     this.#client = client;
     this.#keys = keys;
     this.#limit = limit;
+    this.#fence = fence;
   }
 
   /**
@@ -44,10 +54,16 @@ export class StatusStore {
     mode: 'fill' | 'write' = 'write',
   ): Promise<number | undefined> {
     const args: (string | number)[] = [tenure.value, this.#keys.updates, tenure.token, mode];
-    for (const [name, checkedAt, record] of records) args.push(name, checkedAt, record);
+    const sharded = this.#fence === 'membership';
+    for (const [name, checkedAt, record, age = 0] of records) {
+      if (sharded) args.push(name, checkedAt, age, record);
+      else args.push(name, checkedAt, record);
+    }
     const reply = await bounded(
       this.#limit,
-      WRITE.run(this.#client, [this.#keys.lease, this.#keys.statuses], args),
+      sharded
+        ? WRITE_SHARD.run(this.#client, [this.#keys.members, this.#keys.statuses], args)
+        : WRITE.run(this.#client, [this.#keys.lease, this.#keys.statuses], args),
     );
     return reply === -1 ? undefined : Number(reply);
   }

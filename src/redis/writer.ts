@@ -105,6 +105,7 @@ export class StatusWriter {
         status.name,
         status.checkedAt.getTime(),
         encodeStatus(status, tenure.token, sample, now),
+        Math.max(0, now - status.checkedAt.getTime()),
       ]);
     try {
       if (fill.length > 0 && (await grant.store.write(tenure, records(fill), 'fill')) === undefined)

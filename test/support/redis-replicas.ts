@@ -2,8 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { ReplicaConfig, ReportedStatus } from '../fixtures/replica.js';
+import type { ShardReplicaConfig } from '../fixtures/shard-replica.js';
 
 const REPLICA_SCRIPT = fileURLToPath(new URL('../fixtures/replica.ts', import.meta.url));
+/** The replica of a sharded replica set (test/fixtures/shard-replica.ts). */
+export const SHARD_REPLICA_SCRIPT = fileURLToPath(new URL('../fixtures/shard-replica.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** One counted call. */
@@ -119,6 +122,15 @@ export interface ReplicaMessage {
   readonly invokedMax?: number;
   readonly known?: number;
   readonly stale?: number;
+  /** `share` messages (sharded replicas). */
+  readonly size?: number;
+  readonly total?: number;
+  readonly members?: string[];
+  readonly gained?: number;
+  readonly lost?: number;
+  /** `checked` and `count` replies. */
+  readonly ms?: number;
+  readonly checks?: number;
 }
 
 const spawned = new Set<ReplicaProcess>();
@@ -157,9 +169,9 @@ export class ReplicaProcess {
     });
   }
 
-  /** Spawns `node --import tsx test/fixtures/replica.ts` with `config`. */
-  static spawn(config: ReplicaConfig): ReplicaProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', REPLICA_SCRIPT], {
+  /** Spawns `node --import tsx test/fixtures/replica.ts` (or `script`) with `config`. */
+  static spawn(config: ReplicaConfig | ShardReplicaConfig, script = REPLICA_SCRIPT): ReplicaProcess {
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
       cwd: ROOT,
       env: { ...process.env, REPLICA_CONFIG: JSON.stringify(config) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -233,6 +245,13 @@ export class ReplicaProcess {
       this.#listeners.add(check);
       check();
     });
+  }
+
+  /** Sends `message` and resolves with the first reply of type `reply`. */
+  async ask(message: { type: string }, reply: string, timeout = 10_000): Promise<ReplicaMessage> {
+    const from = this.messages.length;
+    this.#child.send(message);
+    return await this.waitFor((m) => m.type === reply, timeout, reply, from);
   }
 
   /** Asks for the replica's current snapshot. */
