@@ -269,6 +269,17 @@ const redis = z.strictObject({
   key: nonEmpty.optional(),
   /** How long the polling replica's lease lasts without renewal. */
   leaseTtl: duration.optional(),
+  /** Redis Sentinel (instead of url): the sentinels ("host:port") and the master's name. */
+  sentinels: z.array(nonEmpty).optional(),
+  name: nonEmpty.optional(),
+  /** Redis Cluster (instead of url): seed nodes ("host:port"). */
+  cluster: z.array(nonEmpty).optional(),
+  username: nonEmpty.optional(),
+  password: nonEmpty.optional(),
+  sentinelPassword: nonEmpty.optional(),
+  tls: z.boolean().optional(),
+  /** Split the providers across the replicas (default false: one leader polls all). */
+  shards: z.boolean().optional(),
 });
 
 /** The whole file. */

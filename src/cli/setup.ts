@@ -9,6 +9,7 @@ import { optionProblem } from './option-errors.js';
 import { buildProvider, type BuiltProvider } from './providers.js';
 import { registerAll } from './register.js';
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './server-limits.js';
+import { redisConnection, type RedisConnection } from '../redis/config-section.js';
 
 /** Environment variable holding the refresh token; overrides `server.token`. */
 export const TOKEN_ENV = 'PROVIDER_HEALTH_TOKEN';
@@ -72,6 +73,9 @@ export interface Setup {
     | {
         /** May carry a password: log only through `redactSecrets`. */
         readonly url: string;
+        /** The `redis` option: the URL, or the Sentinel or Cluster form. */
+        readonly target: RedisConnection['redis'];
+        readonly shards: boolean | undefined;
         readonly key: string | undefined;
         readonly leaseTtl: number | undefined;
       }
@@ -113,8 +117,8 @@ export async function prepare(
 
   const envToken = nonEmpty(env[TOKEN_ENV]);
   const envRedis = nonEmpty(env[REDIS_URL_ENV]);
-  const redisUrl = envRedis ?? config.redis?.url;
-  if (config.redis !== undefined && redisUrl === undefined) {
+  const connection = redisConnection(config.redis, envRedis);
+  if (config.redis !== undefined && connection === undefined) {
     throw locate(loaded, ['redis'], `expected url (or the ${REDIS_URL_ENV} environment variable)`);
   }
 
@@ -125,6 +129,7 @@ export async function prepare(
     const [first = ''] = option;
     if (first === 'token' && envToken !== undefined) return new ConfigError(`${TOKEN_ENV}: ${message}`);
     if (first === 'redis' && envRedis !== undefined) return new ConfigError(`${REDIS_URL_ENV}: ${message}`);
+    if (first === 'redis' && option.length > 1) return locate(loaded, option, message); // redis.sentinels[1] …
     const base = OPTION_PATHS[first];
     return locate(loaded, base === undefined ? option : [...base, ...option.slice(1)], message);
   };
@@ -182,9 +187,15 @@ export async function prepare(
       limits: serverLimits(config.server),
     },
     redis:
-      redisUrl === undefined
+      connection === undefined
         ? undefined
-        : { url: redisUrl, key: config.redis?.key, leaseTtl: config.redis?.leaseTtl },
+        : {
+            url: connection.display,
+            target: connection.redis,
+            key: config.redis?.key,
+            leaseTtl: config.redis?.leaseTtl,
+            shards: config.redis?.shards,
+          },
     optionError,
   };
 }

@@ -56,7 +56,8 @@ export async function createView(setup: Setup, silences?: ViewSilences): Promise
   try {
     return new module.SharedHealthCache(setup.registry, {
       ...setup.cacheOptions,
-      redis: setup.redis.url,
+      redis: setup.redis.target,
+      shards: setup.redis.shards,
       key: setup.redis.key,
       leaseTtl: setup.redis.leaseTtl,
       sharedSilences: silences?.shared,
