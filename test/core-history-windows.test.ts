@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import {
   HealthCache,
@@ -11,6 +12,7 @@ import {
 } from '../src/index.js';
 import { WINDOW_FIELDS } from '../src/history-json.js';
 import { createHealthHandler, type ProviderJSON } from '../src/http/index.js';
+import { createMetrics } from '../src/metrics/index.js';
 import { ManualClock } from '../src/testing/index.js';
 import { request, serve } from './support/http.js';
 import { failOnUnhandledRejections } from './support/unhandled.js';
@@ -350,3 +352,47 @@ describe('window figures on the wire', () => {
     },
   );
 });
+
+describe('window figures in the metrics', () => {
+  it(
+    'adds uptime_ratio{provider,window} for 24h, 7d and 30d; promtool accepts it',
+    { timeout: 30_000 },
+    async () => {
+      const env = setup();
+      env.registry.register('never', scripted());
+      await checkAt(env, T0, { healthy: true, latency: 5 });
+      await checkAt(env, T0 + MINUTE, { healthy: true, latency: 5 });
+      await checkAt(env, T0 + 2 * MINUTE, { healthy: false, latency: 5 });
+      await checkAt(env, T0 + 2 * DAY, { healthy: true, latency: 5 });
+      const metrics = await createMetrics(env.cache);
+      try {
+        const lines = (await metrics.render())
+          .split('\n')
+          .filter((line) => line.startsWith('provider_health_uptime_ratio{'));
+        assert.deepEqual(lines, [
+          'provider_health_uptime_ratio{provider="api"} 0.75',
+          'provider_health_uptime_ratio{provider="api",window="24h"} 1',
+          'provider_health_uptime_ratio{provider="api",window="7d"} 0.75',
+          'provider_health_uptime_ratio{provider="api",window="30d"} 0.75',
+        ]);
+        const lint = await promtool(await metrics.render());
+        assert.equal(lint.code, 0, lint.output);
+      } finally {
+        metrics.dispose();
+      }
+    },
+  );
+});
+
+/** Debian's promtool on `text`. */
+function promtool(text: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+    child.stdin.end(text);
+  });
+}

@@ -5,6 +5,7 @@ import type { HealthState } from '../status.js';
 type PromClient = typeof import('prom-client');
 
 const STATES: readonly HealthState[] = ['healthy', 'degraded', 'unhealthy', 'stale', 'unknown'];
+const WINDOWS = ['24h', '7d', '30d'] as const;
 
 /**
  * The per-provider gauges (`up`, `state`, `last_check_timestamp_seconds`,
@@ -71,11 +72,7 @@ export function registerStatusGauges(
     'Failed checks of the provider in a row.',
     (name) => view.get(name)?.consecutiveFailures,
   );
-  perProvider(
-    'uptime_ratio',
-    'Share of the recent checks of the provider that were healthy or degraded.',
-    (name) => view.get(name)?.history.uptime,
-  );
+  registerUptimeRatio(prom, view, p, registers, names);
   names.push(`${p}providers`);
   new prom.Gauge({
     name: `${p}providers`,
@@ -83,6 +80,38 @@ export function registerStatusGauges(
     registers,
     collect() {
       this.set(view.registry.size);
+    },
+  });
+}
+
+/**
+ * `uptime_ratio{provider}` over the recent history (as before, no `window`
+ * label) and, when the view keeps windows, `uptime_ratio{provider,window}`
+ * for `24h`, `7d` and `30d` (series only once the provider has results).
+ */
+function registerUptimeRatio(
+  prom: PromClient,
+  view: HealthView,
+  p: string,
+  registers: Registry[],
+  names: string[],
+): void {
+  names.push(`${p}uptime_ratio`);
+  new prom.Gauge({
+    name: `${p}uptime_ratio`,
+    help: 'Share of the checks of the provider that were healthy or degraded: the recent history without a window label, else the last 24h, 7d or 30d.',
+    labelNames: ['provider', 'window'],
+    registers,
+    collect() {
+      this.reset();
+      for (const provider of view.registry.names()) {
+        const status = view.get(provider);
+        if (status !== undefined) this.set({ provider }, status.history.uptime);
+        const windows = view.windows?.(provider);
+        if (windows === undefined) continue;
+        for (const window of WINDOWS)
+          if (windows[window].samples > 0) this.set({ provider, window }, windows[window].uptime);
+      }
     },
   });
 }
