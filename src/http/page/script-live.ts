@@ -246,9 +246,11 @@ function connect() {
   current.addEventListener('change', (event) => onChange(JSON.parse(event.data)));
   // ?batch=1: one 'changes' event per publish interval, each provider once, as it is when sent.
   current.addEventListener('changes', (event) => {
+    const started = performance.now();
     const batch = JSON.parse(event.data);
     for (const p of batch.changed || []) onChange(p);
     for (const name of batch.removed || []) applyRemove(name);
+    if (timing) performance.measure('status-apply', { start: started, end: performance.now() });
   });
   current.addEventListener('remove', (event) => applyRemove(JSON.parse(event.data).name));
 }
