@@ -14,6 +14,7 @@ import type { Provider } from './provider.js';
 import type { ProviderRegistry } from './registry.js';
 import type { RawResult } from './run-check.js';
 import { StaleTimer } from './stale-timer.js';
+import { DeadlineHeap } from './deadline-heap.js';
 import { FrozenDate, type CheckState, type Status } from './status.js';
 import { decide, nextStatus } from './transition.js';
 import type { WindowSummary } from './uptime-windows.js';
@@ -34,6 +35,10 @@ interface Entry {
   message: string;
   /** Its place in the snapshot order (see {@link StatusOrder}). */
   slot: number;
+  /** The deadline of its live item in the stale heap; `Infinity` when it has none. */
+  staleQueued: number;
+  /** Creation order: providers turning stale together get their events in this order. */
+  born: number;
 }
 
 /** What a commit changes in an entry. */
@@ -72,7 +77,10 @@ export class StatusStore {
   /** Names forgotten while registered → the last start sequence then: older checks are dropped. */
   readonly #forgotten = new Map<string, number>();
   #seq = 0;
+  #born = 0;
   readonly #staleTimer: StaleTimer;
+  /** Stale deadlines, at most one live item per entry (see {@link DeadlineHeap}). */
+  readonly #deadlines = new DeadlineHeap<Entry>();
   readonly #annotator: Annotator;
   readonly #silences: Disposable | undefined;
 
@@ -282,7 +290,7 @@ export class StatusStore {
     if (entry) {
       Object.assign(entry, commit);
     } else {
-      entry = { ...commit, history, slot: -1 };
+      entry = { ...commit, history, slot: -1, staleQueued: Infinity, born: this.#born++ };
       this.#entries.set(name, entry);
       this.#order.place(name, entry);
     }
@@ -296,6 +304,11 @@ export class StatusStore {
     this.#events.change.emit({ name, status });
     if (isFailing(previous?.state) !== isFailing(status.state)) this.#reannotateDependents(name, restored);
     const deadline = commit.checkedAt + this.#options.staleAfter;
+    if (deadline < entry.staleQueued) {
+      // An item with a later deadline (a checker's clock went back) is left as an orphan: skipped when due.
+      entry.staleQueued = deadline;
+      this.#deadlines.push(deadline, entry);
+    }
     // Already old (a restored status, a checker's clock far behind): stale at once, not on the next tick.
     if (deadline <= this.#clock.now()) {
       this.#staleTimer.reset();
@@ -399,14 +412,22 @@ export class StatusStore {
   #markStale(): void {
     const now = this.#clock.now();
     const { staleAfter } = this.#options;
-    let next = Infinity;
     const due: { entry: Entry; previous: Status }[] = [];
-    for (const entry of this.#entries.values()) {
-      if (entry.status.stale) continue;
+    const take = (at: number, entry: Entry): void => {
+      // An orphan (re-queued earlier), a dropped entry or one already stale: nothing to do.
+      if (at !== entry.staleQueued) return;
+      entry.staleQueued = Infinity;
+      if (entry.status.stale || this.#entries.get(entry.status.name) !== entry) return;
       const deadline = entry.checkedAt + staleAfter;
       if (deadline <= now) due.push({ entry, previous: entry.status });
-      else if (deadline < next) next = deadline;
-    }
+      else {
+        // Checked again since it was queued: queued again for its new deadline.
+        entry.staleQueued = deadline;
+        this.#deadlines.push(deadline, entry);
+      }
+    };
+    while (this.#deadlines.next <= now) this.#deadlines.pop(take);
+    if (due.length > 1) due.sort((a, b) => a.entry.born - b.entry.born);
     for (const { entry, previous } of due) {
       this.#put(entry, Object.freeze({ ...previous, state: 'stale', stale: true, healthy: false }), true);
     }
@@ -422,6 +443,6 @@ export class StatusStore {
     for (const { entry, previous } of due) {
       if (!isFailing(previous.state)) this.#reannotateDependents(entry.status.name, true);
     }
-    if (next !== Infinity) this.#staleTimer.watch(next);
+    if (this.#deadlines.next !== Infinity) this.#staleTimer.watch(this.#deadlines.next);
   }
 }
