@@ -21,3 +21,10 @@ export {
   MAX_SILENCE_RECORD_LENGTH,
 } from './silence-record.js';
 export { SILENCE_POLL_INTERVAL } from './silence-sync.js';
+export {
+  MAX_ALERT_STATE_BYTES,
+  redisAlertCoordinator,
+  type AlertLeaseSource,
+  type RedisAlertCoordinator,
+  type RedisAlertCoordinatorOptions,
+} from './alert-store.js';
