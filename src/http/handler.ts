@@ -15,7 +15,7 @@ import { RefreshAuth } from './refresh-auth.js';
 import { RefreshRoute } from './refresh-route.js';
 import { SilencesRoute } from './silences-route.js';
 import { isTargetError, parseTarget } from './request-target.js';
-import { BASE_HEADERS, sendClosing, sendError, sendFailure } from './responses.js';
+import { BASE_HEADERS, sendClosing, sendError, sendFailure, sendTooLarge } from './responses.js';
 import { matchRoute, type Route } from './route-table.js';
 
 /** What Express and Connect pass as the third argument: called for requests the handler does not serve. */
@@ -166,8 +166,7 @@ class HealthServer {
     }
     const bodyLimit = route.maxBodySize ?? maxBodySize;
     if (Number(req.headers['content-length'] ?? 0) > bodyLimit) {
-      const message = `The request body is larger than ${bodyLimit} bytes`;
-      return sendError(req, res, 413, message, { Connection: 'close' });
+      return sendTooLarge(req, res, bodyLimit);
     }
     if (this.#closing.signal.aborted) return sendClosing(req, res);
     route.serve(req, res, name, target);

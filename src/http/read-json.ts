@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { readBody } from './read-body.js';
 
 /** How reading a JSON request body ended. @internal */
 export type JsonBody =
@@ -15,45 +16,22 @@ export function isJsonType(header: string | undefined): boolean {
 }
 
 /**
- * Reads a JSON body of at most `limit` bytes and parses it. A body already
- * read and parsed by a framework (Express's `express.json()` leaves it in
- * `req.body`) is taken as it is. Reading stops at `limit` (the rest is
- * discarded), so memory stays bounded whatever the client sends; JSON.parse
- * of `limit` bytes is bounded too (V8's parser is not recursive). @internal
+ * Reads a JSON body of at most `limit` bytes (see `readBody`) and parses it.
+ * A body already read and parsed by a framework (Express's `express.json()`
+ * leaves it in `req.body`) is taken as it is. JSON.parse of `limit` bytes is
+ * bounded too (V8's parser is not recursive). @internal
  */
-export function readJsonBody(req: IncomingMessage, limit: number): Promise<JsonBody> {
-  if (req.readableEnded || req.complete) {
-    const parsed: unknown = (req as { body?: unknown }).body;
-    if (typeof parsed === 'object' && parsed !== null && !Buffer.isBuffer(parsed))
-      return Promise.resolve({ kind: 'ok', value: parsed });
-    const message = 'The request body was already read by the framework in front of the handler';
-    return Promise.resolve({ kind: 'invalid', message });
-  }
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) finish({ kind: 'too-large' });
-      else chunks.push(chunk);
-    };
-    const onEnd = (): void => finish(parse(Buffer.concat(chunks)));
-    const onClose = (): void => finish(req.complete ? parse(Buffer.concat(chunks)) : { kind: 'aborted' });
-    const finish = (result: JsonBody): void => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onClose);
-      req.off('close', onClose);
-      chunks.length = 0;
-      // Keep discarding whatever else arrives so the connection is not stuck.
-      if (result.kind !== 'ok' && result.kind !== 'invalid') req.resume();
-      resolve(result);
-    };
-    req.on('data', onData);
-    req.once('end', onEnd);
-    req.once('error', onClose);
-    req.once('close', onClose);
-  });
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<JsonBody> {
+  const { outcome, bytes } = await readBody(req, limit, true);
+  if (outcome !== 'ok') return { kind: outcome };
+  if (bytes !== undefined) return parse(bytes);
+  const parsed: unknown = (req as { body?: unknown }).body;
+  if (typeof parsed === 'object' && parsed !== null && !Buffer.isBuffer(parsed))
+    return { kind: 'ok', value: parsed };
+  return {
+    kind: 'invalid',
+    message: 'The request body was already read by the framework in front of the handler',
+  };
 }
 
 function parse(bytes: Buffer): JsonBody {

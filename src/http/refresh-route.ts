@@ -7,7 +7,14 @@ import { providersToJSON, providerToJSON } from './provider-json.js';
 import { drainBody } from './read-body.js';
 import { sendDenial, type RefreshAuth } from './refresh-auth.js';
 import { RefreshLimiter } from './refresh-limiter.js';
-import { sendClosing, sendError, sendFailure, sendJSON, sendUnknownProvider } from './responses.js';
+import {
+  sendClosing,
+  sendError,
+  sendFailure,
+  sendJSON,
+  sendUnknownProvider,
+  sendTooLarge,
+} from './responses.js';
 import { NAME, WRITE, type Route } from './route-table.js';
 
 /** How waiting for forced work ended. */
@@ -56,8 +63,7 @@ export class RefreshRoute {
     const { maxBodySize } = this.#options;
     const body = await drainBody(req, maxBodySize);
     if (body === 'too-large') {
-      const message = `The request body is larger than ${maxBodySize} bytes`;
-      return sendError(req, res, 413, message, { Connection: 'close' });
+      return sendTooLarge(req, res, maxBodySize);
     }
     if (body === 'aborted' || res.destroyed) return;
 

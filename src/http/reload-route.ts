@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { optionTypeError } from '../validate.js';
 import { drainBody } from './read-body.js';
 import { RefreshAuth, sendDenial } from './refresh-auth.js';
-import { sendError, sendFailure, sendJSON } from './responses.js';
+import { sendError, sendFailure, sendJSON, sendTooLarge } from './responses.js';
 import { WRITE, type Route } from './route-table.js';
 
 /** What a reload changed: provider names in each group, sorted. */
@@ -56,8 +56,7 @@ export function reloadRoute(
     if (denial) return sendDenial(req, res, denial);
     const body = await drainBody(req, maxBodySize);
     if (body === 'too-large') {
-      const message = `The request body is larger than ${maxBodySize} bytes`;
-      return sendError(req, res, 413, message, { Connection: 'close' });
+      return sendTooLarge(req, res, maxBodySize);
     }
     if (body === 'aborted' || res.destroyed) return;
     const outcome = await reload(closing);

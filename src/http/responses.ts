@@ -58,6 +58,11 @@ export function sendError(
   sendJSON(req, res, status, { error: message, ...extra }, headers);
 }
 
+/** 413 for a request body over `limit` bytes; the connection closes (the rest is not read). @internal */
+export function sendTooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
+  sendError(req, res, 413, `The request body is larger than ${limit} bytes`, { Connection: 'close' });
+}
+
 /** 400 for a refused query parameter: `{ "error", "parameter", "position"? }`. @internal */
 export function sendQueryError(
   req: IncomingMessage,

@@ -8,7 +8,7 @@ import type { ResolvedHandlerOptions } from './options.js';
 import { isJsonType, readJsonBody } from './read-json.js';
 import { drainBody } from './read-body.js';
 import { sendDenial, type RefreshAuth } from './refresh-auth.js';
-import { BASE_HEADERS, sendClosing, sendError, sendFailure, sendJSON } from './responses.js';
+import { BASE_HEADERS, sendClosing, sendError, sendFailure, sendJSON, sendTooLarge } from './responses.js';
 import { NAME, type Route } from './route-table.js';
 import { WriteLimiter } from './write-limiter.js';
 
@@ -91,8 +91,7 @@ export class SilencesRoute {
     const body = await readJsonBody(req, MAX_SILENCE_BODY);
     if (body.kind === 'aborted' || res.destroyed) return;
     if (body.kind === 'too-large') {
-      const message = `The request body is larger than ${MAX_SILENCE_BODY} bytes`;
-      return sendError(req, res, 413, message, { Connection: 'close' });
+      return sendTooLarge(req, res, MAX_SILENCE_BODY);
     }
     if (body.kind === 'invalid') return sendError(req, res, 400, body.message, undefined, { field: 'body' });
     const input = body.value;
@@ -108,8 +107,7 @@ export class SilencesRoute {
     const body = await drainBody(req, maxBodySize);
     if (body === 'aborted' || res.destroyed) return;
     if (body === 'too-large') {
-      const message = `The request body is larger than ${maxBodySize} bytes`;
-      return sendError(req, res, 413, message, { Connection: 'close' });
+      return sendTooLarge(req, res, maxBodySize);
     }
     const expired = await this.#write(req, res, (signal) => this.#control.expire(id, signal));
     if (expired === undefined || res.destroyed) return;
