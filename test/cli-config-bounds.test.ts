@@ -89,7 +89,7 @@ describe('CLI config bounds', () => {
       assert.equal(lines.length, 21);
       assert.equal(
         lines[0],
-        'many-keys.yaml:1: unknown0: unknown key; expected one of pollInterval, checkTimeout, staleAfter, jitter, concurrency, failureThreshold, successThreshold, historySize, maxMessageLength, discover, server, redis, providers',
+        'many-keys.yaml:1: unknown0: unknown key; expected one of pollInterval, checkTimeout, staleAfter, jitter, concurrency, failureThreshold, successThreshold, historySize, maxMessageLength, discover, server, redis, providers, maintenance, state, notifiers, alerts',
       );
       assert.equal(lines[20], '… and 9980 more problems');
       assert.ok(result.ms < 5_000, `took ${Math.round(result.ms)} ms`);

@@ -137,8 +137,8 @@ export function parseSilence(args: readonly string[]): SilenceInvocation | Other
   if (action === undefined || action === '-h' || action === '--help' || action === 'help')
     return { command: 'help', text: SILENCE_HELP };
   if (action === 'add') return parseAdd(rest);
-  if (action === 'list' || action === 'ls') return parseList(rest);
-  if (action === 'expire' || action === 'rm') return parseExpire(rest);
+  if (action === 'list') return parseList(rest);
+  if (action === 'expire') return parseExpire(rest);
   throw new UsageError(
     `unknown silence command '${action.slice(0, 40)}': expected add, list or expire`,
     'silence',

@@ -143,7 +143,7 @@ function refusal(answer: Answer, token: string | undefined): [number, string] {
     case 404:
       return [
         SILENCE_EXIT.failed,
-        `the server has no silence API (${because}): is it provider-health serve, 0.x with silences?`,
+        `no /api/silences there (${because}): is --server the URL of a provider-health serve with silences?`,
       ];
     case 409:
     case 429:
