@@ -13,7 +13,13 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createHealthHandler, type HealthHandler } from '../src/http/index.js';
 import { HealthCache, ProviderRegistry } from '../src/index.js';
-import { createSilenceSource, localSilenceControl, SilenceSet } from '../src/quiet/index.js';
+import {
+  createSilenceSource,
+  localSilenceControl,
+  MaintenanceSchedule,
+  parseMaintenanceWindow,
+  SilenceSet,
+} from '../src/quiet/index.js';
 import { launchChromium } from './support/chromium.js';
 import { serve, type TestServer } from './support/http.js';
 import {
@@ -81,6 +87,7 @@ describe('status page groups, selector, silences and alerts in Chromium', () => 
   let cache: HealthCache;
   let set: SilenceSet;
   let source: ReturnType<typeof createSilenceSource>;
+  let schedule: MaintenanceSchedule;
   let alerts: FakeAlerts;
   const servers: TestServer[] = [];
   const handlers: HealthHandler[] = [];
@@ -115,16 +122,25 @@ describe('status page groups, selector, silences and alerts in Chromium', () => 
     });
     registry.register('cache-us', down('evicting'), { labels: { env: 'staging', region: 'us', team: 'db' } });
     registry.register('batch', down('queue full'), { labels: { env: 'dev', team: 'data' } });
-    registry.register(XSS_NAME, up('hostile name'));
+    registry.register(XSS_NAME, up('hostile name'), { labels: { env: 'lab' } });
     set = new SilenceSet();
-    source = createSilenceSource({ silences: set });
+    // A window open all the time: every minute, for an hour.
+    const window = {
+      name: 'lab-patching',
+      cron: '* * * * *',
+      duration: 3_600_000,
+      selector: 'env=lab',
+      comment: 'OS patching',
+    };
+    schedule = new MaintenanceSchedule([parseMaintenanceWindow(window)]);
+    source = createSilenceSource({ silences: set, schedule });
     cache = new HealthCache(registry, { pollInterval: 3_600_000, checkTimeout: 2_000, silences: source });
     set.add({ matchers: ['cache-us'], duration: 3_600_000, comment: XSS_COMMENT, createdBy: 'ops' });
     await cache.checkNow();
     assert.deepEqual(cache.get('api-eu')?.blockedBy, ['cluster-eu']);
     assert.equal(cache.get('cache-us')?.silencedBy.length, 1);
     alerts = { firingNow: [], firing: () => alerts.firingNow, recentDeliveries: () => [] };
-    const control = localSilenceControl(set);
+    const control = localSilenceControl(set, schedule);
     const open = createHealthHandler(cache, {
       title: 'Organised',
       metrics: false,
@@ -149,6 +165,7 @@ describe('status page groups, selector, silences and alerts in Chromium', () => 
     for (const server of servers) await server.close();
     cache?.dispose();
     source?.dispose();
+    schedule?.dispose();
     set?.dispose();
   });
 
@@ -193,7 +210,7 @@ describe('status page groups, selector, silences and alerts in Chromium', () => 
         // As in /api/health, blocked and silenced providers are counted apart.
         assert.equal(
           await page.locator('#overall').textContent(),
-          '2 of 9 not healthy · 2 blocked · 1 silenced',
+          '2 of 9 not healthy · 2 blocked · 2 silenced',
         );
         assert.equal(await page.locator('tbody img').count(), 0);
         await page.screenshot({ path: new URL('http-page-groups.png', ARTIFACTS).pathname, fullPage: true });
@@ -285,7 +302,7 @@ describe('status page groups, selector, silences and alerts in Chromium', () => 
   );
 
   it(
-    'mutes silenced rows with the comment and end, lists active silences, hostile comments as text',
+    'mutes silenced rows with the comment and end, lists silences and open windows, hostile comments as text',
     { timeout: 60_000 },
     async () => {
       const { page, problems, dialogs } = await openWatched(browser, `${url}/`);
@@ -298,11 +315,25 @@ describe('status page groups, selector, silences and alerts in Chromium', () => 
         );
         const note = (await page.locator('tr[data-provider="cache-us"] .quiet-note').textContent()) ?? '';
         assert.match(note, /^Silenced until .+ · disk swap <img src=x onerror=alert\(4\)>$/);
-        assert.equal(await page.locator('tr.silenced').count(), 1);
+        assert.equal(await page.locator('tr.silenced').count(), 2);
+        // A maintenance window silences too: its comment and end, and no Expire (it is configuration).
+        const windowed = page.locator('tbody tr.silenced').filter({ hasText: 'OS patching' });
+        assert.equal(await windowed.getAttribute('data-provider'), XSS_NAME);
+        assert.match(
+          (await windowed.locator('.quiet-note').textContent()) ?? '',
+          /^Silenced until .+ · OS patching$/,
+        );
         assert.equal(await page.locator('#silences').isVisible(), true);
-        const item = page.locator('#silence-list li.silence');
+        assert.equal(await page.locator('#silence-count').textContent(), '1 silence, 1 maintenance window');
+        const item = page.locator('#silence-list li.silence:not(.window)');
         assert.equal(await item.count(), 1);
         assert.match((await item.textContent()) ?? '', /cache-us.*disk swap.*by ops/);
+        const window = page.locator('#silence-list li.window');
+        assert.match(
+          (await window.textContent()) ?? '',
+          /lab-patching: env=lab.*OS patching.*maintenance window/,
+        );
+        assert.equal(await window.locator('button').count(), 0);
         assert.equal(await page.locator('img').count(), 0);
         assert.deepEqual(dialogs, []);
         assert.deepEqual(problems, []);
