@@ -4,7 +4,15 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cliEnv, runCli, startCli, waitUntil, type CliProcess, type CliResult } from './support/cli.js';
+import {
+  cliEnv,
+  runCli,
+  runMain,
+  startCli,
+  waitUntil,
+  type CliProcess,
+  type CliResult,
+} from './support/cli.js';
 import { close, listen } from './support/listen.js';
 import { RedisServer } from './support/redis-server.js';
 
@@ -446,6 +454,45 @@ describe('provider-health silence and serve with silences', () => {
       }
     },
   );
+
+  it('refuses a bad command line with exit 2 before asking any server', async () => {
+    const cases: [string[], string][] = [
+      [[], 'missing silence command: expected add, list or expire'],
+      [['mute'], "unknown silence command 'mute': expected add, list or expire"],
+      [['add', '-l', 'env=prod', '-d', '1h'], '--comment is required: say why, e.g. --comment "OS patching"'],
+      [
+        ['add', '-l', 'env=prod', '-m', 'x'],
+        'expected exactly one of --duration (2h) and --ends-at (an RFC 3339 time)',
+      ],
+      [
+        ['add', '-l', 'env=prod', '--provider', 'a', '-d', '1h', '-m', 'x'],
+        'expected exactly one of --selector (or --matchers) and --provider, to say what to silence',
+      ],
+      [
+        ['add', '-l', '', '-d', '1h', '-m', 'x'],
+        '--selector: expected at least one requirement (an empty one selects everything)',
+      ],
+      [
+        ['add', '-l', 'env=prod', '-d', '31d', '-m', 'x'],
+        '--duration: expected a duration of at most 30d (2592000000 ms), got "31d"',
+      ],
+      [['expire'], 'missing the id of the silence to expire'],
+      [['expire', '../refresh'], 'expected a silence id (a UUID), got "../refresh"'],
+      [
+        ['list', '--server', 'ftp://host'],
+        '--server: expected an http:// or https:// URL such as http://127.0.0.1:7070, got ftp:',
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runMain(['silence', ...args], { env: cliEnv({ HOME: dir }) });
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      const command = args[0] === undefined || args[0] === 'mute' ? 'silence' : `silence ${args[0]}`;
+      assert.equal(
+        result.stderr,
+        `provider-health ${command}: ${message}\nRun 'provider-health ${command} --help' for usage.\n`,
+      );
+    }
+  });
 
   it('says when the server cannot be reached, and refuses a --server with credentials without echoing them', async () => {
     // A port that was free a moment ago: nothing listens there.

@@ -134,7 +134,9 @@ type Other = { readonly command: 'help'; readonly text: string } | { readonly co
  */
 export function parseSilence(args: readonly string[]): SilenceInvocation | Other {
   const [action, ...rest] = args;
-  if (action === undefined || action === '-h' || action === '--help' || action === 'help')
+  if (action === undefined)
+    throw new UsageError('missing silence command: expected add, list or expire', 'silence');
+  if (action === '-h' || action === '--help' || action === 'help')
     return { command: 'help', text: SILENCE_HELP };
   if (action === 'add') return parseAdd(rest);
   if (action === 'list') return parseList(rest);
