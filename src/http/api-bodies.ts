@@ -14,10 +14,18 @@ import { Throttle } from './throttle.js';
  *
  * A new version is published at the first change after a quiet
  * `interval`, and then at most once per `interval` while statuses keep
- * changing (a sweep of 10,000 providers changes them 10,000 times): bodies
- * trail the newest results by at most `interval`. Registrations and
+ * changing (a sweep of 10,000 providers changes them 10,000 times). The
+ * rate adapts to what building costs: versions are published at least
+ * {@link BUILD_COST_FACTOR} times the last version's build time apart
+ * (measured on the real clock, all its bodies together), so building takes
+ * at most about a quarter of the event loop however large the fleet. Bodies
+ * trail the newest results by at most `max(interval, 4 × last build time)`
+ * (about 400 ms at 10,000 providers, see the README). Registrations and
  * removals publish at once. @internal
  */
+/** Versions are published at least this many times the last version's build time apart. @internal */
+export const BUILD_COST_FACTOR = 4;
+
 export class ApiBodies implements Disposable {
   readonly #view: HealthView;
   readonly #cache = new BodyCache();
@@ -34,17 +42,37 @@ export class ApiBodies implements Disposable {
    */
   readonly #rowCache = new Map<string, { readonly json: ProviderJSON; readonly text: string }>();
   readonly #clock: Clock;
+  /** A monotonic ms clock for build times (real time: the cost is real CPU on this thread). */
+  readonly #elapsed: () => number;
+  /** What building the current version's bodies cost so far (ms), and the last version that built any. */
+  #buildCost = 0;
+  #lastBuild = 0;
+  /** Nesting of timed builds: only the outermost is counted. */
+  #building = 0;
   /** The hour (since the epoch) the rows were built in: `uptime_24h` and the like move at hour boundaries. */
   #hour = -1;
 
-  constructor(view: HealthView, clock: Clock, interval: number, basePath: string) {
+  constructor(
+    view: HealthView,
+    clock: Clock,
+    interval: number,
+    basePath: string,
+    elapsed: () => number = () => performance.now(),
+  ) {
     this.#view = view;
     this.#clock = clock;
+    this.#elapsed = elapsed;
     this.#listPath = `${basePath}/api/providers`;
-    this.#publisher = new Throttle(clock, interval, () => {
-      this.#cache.invalidate();
-      this.#rows = undefined;
-    });
+    this.#publisher = new Throttle(
+      clock,
+      () => Math.max(interval, this.minimumSpacing),
+      () => {
+        if (this.#buildCost > 0) this.#lastBuild = this.#buildCost;
+        this.#buildCost = 0;
+        this.#cache.invalidate();
+        this.#rows = undefined;
+      },
+    );
     this.#subscriptions = [
       view.onChange(({ name }) => {
         this.#rowCache.delete(name);
@@ -62,11 +90,41 @@ export class ApiBodies implements Disposable {
     if (this.#publisher.pending) this.#publisher.run();
   }
 
+  /**
+   * The least time (ms) between two published versions from what building
+   * costs: {@link BUILD_COST_FACTOR} × the last version's build time (or the
+   * current one's, when larger).
+   */
+  get minimumSpacing(): number {
+    return BUILD_COST_FACTOR * Math.max(this.#lastBuild, this.#buildCost);
+  }
+
+  /** Runs a build of this version's bodies, adding its time to the version's cost. */
+  #timed<T>(build: () => T): T {
+    if (this.#building > 0) return build();
+    this.#building++;
+    const started = this.#elapsed();
+    try {
+      return build();
+    } finally {
+      this.#building--;
+      this.#buildCost += this.#elapsed() - started;
+    }
+  }
+
   /** Every provider in the wire form, as published. */
   rows(): readonly ProviderJSON[] {
     this.#hourly();
-    this.#rows ??= this.#view.registry.names().map((name) => this.#row(name).json);
+    this.#rows ??= this.#timed(() => this.#view.registry.names().map((name) => this.#row(name).json));
     return this.#rows;
+  }
+
+  /**
+   * The current wire form of `name` and its JSON text, built once per status
+   * (event streams share it with the list bodies); `name` must be registered.
+   */
+  row(name: string): { readonly json: ProviderJSON; readonly text: string } {
+    return this.#row(name);
   }
 
   #row(name: string): { readonly json: ProviderJSON; readonly text: string } {
@@ -82,10 +140,12 @@ export class ApiBodies implements Disposable {
   /** `GET /api/providers`: the same bytes as `JSON.stringify` of the rows, joined from each row's cached JSON. */
   providers(): CachedBody {
     this.#hourly();
-    return this.#cache.bytes('providers', () => {
-      const texts = this.#view.registry.names().map((name) => this.#row(name).text);
-      return Buffer.from(`[${texts.join(',')}]`);
-    });
+    return this.#cache.bytes('providers', () =>
+      this.#timed(() => {
+        const texts = this.#view.registry.names().map((name) => this.#row(name).text);
+        return Buffer.from(`[${texts.join(',')}]`);
+      }),
+    );
   }
 
   /**
@@ -96,11 +156,13 @@ export class ApiBodies implements Disposable {
   providerList(query: ProvidersQuery): CachedBody {
     this.#hourly();
     if (query.key === '') return this.providers();
-    return this.#cache.variant(query.key, () => {
-      const page = providerPage(this.rows(), query, this.#listPath);
-      const link = page.next === undefined ? undefined : { Link: `<${page.next}>; rel="next"` };
-      return toCachedBody(200, page.rows, link);
-    });
+    return this.#cache.variant(query.key, () =>
+      this.#timed(() => {
+        const page = providerPage(this.rows(), query, this.#listPath);
+        const link = page.next === undefined ? undefined : { Link: `<${page.next}>; rel="next"` };
+        return toCachedBody(200, page.rows, link);
+      }),
+    );
   }
 
   /** `GET /api/providers/{name}`; the caller checked that `name` is registered. */
@@ -132,7 +194,9 @@ export class ApiBodies implements Disposable {
 
   /** `GET /api/history`. */
   allHistory(): CachedBody {
-    return this.#cache.get('history', () => ({ status: 200, value: allHistoryToJSON(this.#view) }));
+    return this.#cache.get('history', () =>
+      this.#timed(() => ({ status: 200, value: allHistoryToJSON(this.#view) })),
+    );
   }
 
   /**
@@ -142,11 +206,14 @@ export class ApiBodies implements Disposable {
    * version, filtered forms as query variants (at most `MAX_VARIANTS`).
    */
   health(query: HealthQuery): CachedBody {
-    if (query.key === '') return this.#cache.get('health', () => healthBody(this.rows(), query));
-    return this.#cache.variant(`health?${query.key}`, () => {
-      const { status, value } = healthBody(this.rows(), query);
-      return toCachedBody(status, value);
-    });
+    if (query.key === '')
+      return this.#cache.get('health', () => this.#timed(() => healthBody(this.rows(), query)));
+    return this.#cache.variant(`health?${query.key}`, () =>
+      this.#timed(() => {
+        const { status, value } = healthBody(this.rows(), query);
+        return toCachedBody(status, value);
+      }),
+    );
   }
 
   dispose(): void {

@@ -117,12 +117,21 @@ export class BatchOutbox {
   readonly #hub: EventStreamHub;
   readonly #ids: EventIds;
   readonly #throttle: Throttle;
+  readonly #rowOf: (name: string) => ProviderJSON;
   #changed = new Set<string>();
   #removed = new Set<string>();
   #relabelled = new Set<string>();
 
-  constructor(view: HealthView, hub: EventStreamHub, ids: EventIds, clock: Clock, interval: number) {
+  constructor(
+    view: HealthView,
+    hub: EventStreamHub,
+    ids: EventIds,
+    clock: Clock,
+    interval: number,
+    rowOf: (name: string) => ProviderJSON = (name) => providerToJSON(view, name),
+  ) {
     this.#view = view;
+    this.#rowOf = rowOf;
     this.#hub = hub;
     this.#ids = ids;
     this.#throttle = new Throttle(clock, interval, () => this.#write());
@@ -164,7 +173,7 @@ export class BatchOutbox {
     this.#changed = new Set();
     this.#removed = new Set();
     this.#relabelled = new Set();
-    const rows = changed.map((name) => providerToJSON(this.#view, name));
+    const rows = changed.map(this.#rowOf);
     const id = this.#ids.next();
     // One serialisation per distinct group (bounded, see MAX_STREAM_GROUPS), not per stream.
     for (const group of this.#hub.groups()) {

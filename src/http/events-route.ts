@@ -12,7 +12,7 @@ import {
 } from './event-outbox.js';
 import { EventStreamHub, eventBytes, streamGroup, type StreamGroup } from './event-stream.js';
 import type { ResolvedHandlerOptions } from './options.js';
-import { providerToJSON } from './provider-json.js';
+import type { ProviderJSON } from './provider-json.js';
 import {
   fieldsParameter,
   isQueryError,
@@ -50,7 +50,9 @@ export class EventsRoute implements Disposable {
     this.#maxStreams = options.maxEventStreams;
     const ids: EventIds = { next: () => ++this.#eventId };
     this.#each = new ChangeOutbox(this.#hub, ids, clock, publishInterval);
-    this.#batches = new BatchOutbox(view, this.#hub, ids, clock, publishInterval);
+    // Rows come from the bodies' cache: one serialisation per status for the list and every stream.
+    const rowOf = (name: string): ProviderJSON => bodies.row(name).json;
+    this.#batches = new BatchOutbox(view, this.#hub, ids, clock, publishInterval, rowOf);
     this.#subscriptions = [
       view.onChange(({ name, status }) => {
         // Removals are announced once, from the registry listener below.
@@ -130,8 +132,8 @@ export class EventsRoute implements Disposable {
   /** Queues the current form of `name` for every stream, serialised once. */
   #announce(name: string, relabelled: boolean): void {
     if (this.#hub.size > this.#hub.batchedSize) {
-      const row = providerToJSON(this.#view, name);
-      this.#each.add('change', JSON.stringify(row), row.labels, relabelled, name);
+      const { json, text } = this.#bodies.row(name);
+      this.#each.add('change', text, json.labels, relabelled, name);
     }
     if (this.#hub.batchedSize > 0) this.#batches.changed(name, relabelled);
   }
