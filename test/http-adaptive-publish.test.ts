@@ -53,11 +53,8 @@ describe('ApiBodies: adaptive publishing', () => {
     await clock.advance(1);
     const next = bodies.providers().etag;
     assert.notEqual(next, published);
-    assert.ok(
-      JSON.parse(bodies.providers().body.toString()).some(
-        (row: { message: string }) => row.message === 'round 4',
-      ),
-    );
+    const rows = JSON.parse(bodies.providers().body.toString()) as { message: string }[];
+    assert.ok(rows.some((row) => row.message === 'round 4'));
     bodies.dispose();
     cache.dispose();
   });

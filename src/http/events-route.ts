@@ -33,7 +33,6 @@ import { STREAM, type Route } from './route-table.js';
  * {@link BatchOutbox}). @internal
  */
 export class EventsRoute implements Disposable {
-  readonly #view: HealthView;
   readonly #bodies: ApiBodies;
   readonly #hub: EventStreamHub;
   readonly #maxStreams: number;
@@ -43,7 +42,6 @@ export class EventsRoute implements Disposable {
   #eventId = 0;
 
   constructor(view: HealthView, bodies: ApiBodies, options: ResolvedHandlerOptions) {
-    this.#view = view;
     this.#bodies = bodies;
     const { clock, publishInterval } = options;
     this.#hub = new EventStreamHub(clock, options.heartbeatInterval);
