@@ -9,6 +9,7 @@ import {
   notificationId,
   type Incident,
   type IncidentMember,
+  type PendingProvider,
   type RuleState,
 } from './state.js';
 
@@ -78,14 +79,14 @@ export class RuleTracker {
         return;
       }
       const now = this.#context.clock.now();
-      this.#state.pending[name] = {
-        since: this.#since(status, now),
-        state: status.state,
-        message: status.message,
-      };
+      const entry = { since: this.#since(status, now), state: status.state, message: status.message };
+      const ready = entry.since + rule.for;
+      // Down long enough already (`for: 0`) and not suppressed: straight into the group.
+      if (ready <= now && !this.#context.isSuppressed(name))
+        return this.#schedule(this.#join(name, entry, now));
+      this.#state.pending[name] = entry;
       this.#context.changed();
-      const due = this.#promote(name, now);
-      if (due !== undefined) this.#schedule(due);
+      if (ready > now) this.#schedule(ready);
       return;
     }
     if (name in this.#state.pending) {
@@ -154,32 +155,34 @@ export class RuleTracker {
     if (pending === undefined) return undefined;
     const ready = pending.since + this.#rule.for;
     if (ready > now) return ready;
-    // Suppressed: it waits here until `reevaluate` finds it unsuppressed and still down.
+    // Suppressed: it waits here until its status (or `reevaluate`) finds it unsuppressed and still down.
     if (this.#context.isSuppressed(name)) return undefined;
-    let incident = this.#state.incidents.find((candidate) => candidate.phase === 'collecting');
-    if (incident === undefined) {
+    delete this.#state.pending[name];
+    return this.#join(name, pending, now);
+  }
+
+  /** Adds a provider down long enough to the collecting incident (opening one); returns when that fires. */
+  #join(name: string, entry: PendingProvider, now: number): number {
+    const incidents = this.#state.incidents;
+    // At most one incident collects, and it is the newest: incidents are appended and only removed.
+    let incident = incidents[incidents.length - 1];
+    if (incident?.phase !== 'collecting') {
       incident = {
         phase: 'collecting',
         openedAt: now,
         key: undefined,
-        startedAt: pending.since,
+        startedAt: entry.since,
         members: {},
         down: 0,
         firedAt: undefined,
         reminders: 0,
         sent: [],
       };
-      this.#state.incidents.push(incident);
+      incidents.push(incident);
     }
-    incident.members[name] = {
-      since: pending.since,
-      state: pending.state,
-      message: pending.message,
-      down: true,
-    };
+    incident.members[name] = { since: entry.since, state: entry.state, message: entry.message, down: true };
     incident.down += 1;
-    incident.startedAt = Math.min(incident.startedAt, pending.since);
-    delete this.#state.pending[name];
+    if (entry.since < incident.startedAt) incident.startedAt = entry.since;
     this.#memberOf.set(name, incident);
     this.#context.changed();
     return incident.openedAt + this.#rule.groupWait;
