@@ -44,6 +44,18 @@ export function createLogger(format: LogFormat, sink: LineSink, now: () => Date 
   };
 }
 
+/**
+ * One line of plain text: line breaks become a space, and other control
+ * characters (an escape sequence, a carriage return, NUL: text from outside,
+ * such as a silence comment) are shown as `\u001b`, so nothing can forge a
+ * line or restyle the terminal.
+ */
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ');
+  return text
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(CONTROL, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+// C0 but tab and line feed, DEL, C1. Matching control characters is the point here.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
