@@ -157,8 +157,10 @@ export const maintenanceSchema = z
 
 /** `state:`: what must survive a restart in single mode. */
 export const stateSchema = z.strictObject({
-  /** The state file (silences); relative to the working directory. Written atomically. */
+  /** The state file (silences, history); relative to the working directory. Written atomically. */
   file: text.min(1, { error: 'expected a file path' }),
+  /** How often the providers' history is saved to it (1s to 7d; default 1m). */
+  saveInterval: windowDuration.optional(),
 });
 
 /** Keys of `state`, for "did you mean" hints. */

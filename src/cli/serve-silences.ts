@@ -39,6 +39,8 @@ export interface ServedSilences extends Disposable {
   attach(view: HealthView & { readonly silences?: SilenceControl | undefined }): SilenceControl | undefined;
   /** Waits for a state-file write in progress (at shutdown, after dispose). */
   flushed(): Promise<void>;
+  /** The open state file (single mode with `state.file`), which the history shares. */
+  readonly store?: FileStateStore | undefined;
 }
 
 /**
@@ -68,8 +70,10 @@ export async function startSilences(setup: Setup, log: Logger, signal: AbortSign
   const set = new SilenceSet();
   disposables.push(set);
   let persist: PersistHandle | undefined;
+  let opened: FileStateStore | undefined;
   try {
     const store = setup.state === undefined ? undefined : await openStore(setup, log, signal);
+    opened = store;
     if (store !== undefined) {
       await restore(set, store, log, signal);
       // No signal: the last change before a shutdown is still written (serve waits on flushed()).
@@ -96,6 +100,7 @@ export async function startSilences(setup: Setup, log: Logger, signal: AbortSign
       return localSilenceControl(set, schedule);
     },
     flushed: () => persist?.flushed() ?? Promise.resolve(),
+    store: opened,
     ...release,
   };
 }

@@ -10,6 +10,7 @@ import { formatDuration } from './duration.js';
 import type { Io } from './io.js';
 import { createLogger, type Logger } from './logger.js';
 import { startOperations } from './ops-service.js';
+import { startHistory } from './history-state.js';
 import { logDrops, logView } from './serve-log.js';
 import { startSilences } from './serve-silences.js';
 import { applyServerLimits, serverOptions } from './server-limits.js';
@@ -45,6 +46,8 @@ export async function runServe(
     silences.dispose();
     throw error;
   }
+  // Before the first sweep and before anything counts results: a restart shows the saved history at once.
+  const history = await startHistory(setup, view, silences.store, log);
   const ops = startOperations(setup, view, io, log, stop);
   const alerting = await startAlerting(setup, view, log);
   let handler: HealthHandler;
@@ -62,6 +65,7 @@ export async function runServe(
   } catch (error) {
     alerting.dispose();
     ops.dispose();
+    history?.dispose();
     silences.dispose();
     await view.dispose();
     throw setup.optionError(error);
@@ -77,6 +81,7 @@ export async function runServe(
     handler.close();
     alerting.dispose();
     ops.dispose();
+    history?.dispose();
     silences.dispose();
     await view.dispose();
     log.error(`cannot listen on ${hostPort(host, port)}: ${describeListenError(error)}`);
@@ -112,6 +117,7 @@ export async function runServe(
   // The handler is closed: no more changes; the last one is written before the exit.
   silences.dispose();
   await withDeadline(silences.flushed(), SHUTDOWN_GRACE);
+  await withDeadline(history?.close() ?? Promise.resolve(), SHUTDOWN_GRACE);
   log.info('stopped');
   return 0;
 }

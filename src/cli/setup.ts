@@ -50,6 +50,8 @@ export interface Setup {
         readonly file: string;
         /** A {@link ConfigError} about `state.file`, at its line. */
         errorAt(message: string): ConfigError;
+        /** `state.saveInterval` in ms (how often the history is saved), when given. */
+        readonly saveInterval: number | undefined;
       }
     | undefined;
   /** What discovery found and did not; `undefined` when it did not run. */
@@ -173,6 +175,7 @@ export async function prepare(
         : {
             file: resolve(io.cwd ?? process.cwd(), stateFile),
             errorAt: (message) => locate(loaded, ['state', 'file'], message),
+            saveInterval: config.state?.saveInterval,
           },
     discovery,
     cacheOptions,

@@ -91,6 +91,29 @@ export class FileStateStore implements StateStore {
     });
   }
 
+  /**
+   * Puts and deletes several documents in one atomic write (`undefined`
+   * deletes its key): the file holds all of the changes or none.
+   * @throws as {@link put}, before anything is written.
+   */
+  async putMany(changes: ReadonlyMap<string, JsonValue | undefined>, signal?: AbortSignal): Promise<void> {
+    const texts = new Map<string, string | undefined>();
+    for (const [key, value] of changes) {
+      assertStateKey(key);
+      texts.set(key, value === undefined ? undefined : serialiseDocument(key, value));
+    }
+    await this.#change(signal, (documents) => {
+      for (const [key, text] of texts) {
+        if (text === undefined) documents.delete(key);
+        else {
+          assertRoomFor(key, documents);
+          documents.set(key, text);
+        }
+      }
+      return true;
+    });
+  }
+
   async delete(key: string, signal?: AbortSignal): Promise<boolean> {
     assertStateKey(key);
     return this.#change(signal, (documents) => documents.delete(key));
