@@ -28,6 +28,17 @@ export interface BodyVariant {
  */
 export function negotiateEncoding(header: string | undefined): ContentCoding | undefined {
   if (header === undefined || header === '') return undefined;
+  const { br, gz } = codingWeights(header);
+  if (br > 0 && br >= gz) return 'br';
+  return gz > 0 ? 'gzip' : undefined;
+}
+
+/** Whether an `Accept-Encoding` header accepts gzip (q > 0, directly or through `*`). @internal */
+export function acceptsGzip(header: string | undefined): boolean {
+  return header !== undefined && header !== '' && codingWeights(header).gz > 0;
+}
+
+function codingWeights(header: string): { br: number; gz: number } {
   const weights = new Map<string, number>();
   for (const part of header.slice(0, MAX_HEADER).split(',')) {
     const [token = '', ...params] = part.split(';');
@@ -42,8 +53,7 @@ export function negotiateEncoding(header: string | undefined): ContentCoding | u
   const any = weights.get('*') ?? 0;
   const br = weights.get('br') ?? any;
   const gz = weights.get('gzip') ?? any;
-  if (br > 0 && br >= gz) return 'br';
-  return gz > 0 ? 'gzip' : undefined;
+  return { br, gz };
 }
 
 /** The ETag of `identity` under `coding`: the same hash, marked with the coding. @internal */

@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Selector } from '../selector.js';
+import { acceptsGzip } from './encodings.js';
+import { BlockCache, deflateBlocks, deflateBlocksSync, GZIP_HEADER, storedBlocks } from './event-coding.js';
 
 /**
  * A client whose unsent output grows past this, beyond the largest event it
@@ -12,6 +14,9 @@ import type { Selector } from '../selector.js';
 const MAX_BUFFERED = 1 << 20;
 /** The heartbeat comment. */
 const PING = Buffer.from(': ping\n\n');
+const PING_BLOCKS = deflateBlocksSync(PING);
+const EVENT_END = Buffer.from('\n\n');
+const EVENT_END_BLOCKS = storedBlocks(EVENT_END);
 
 /**
  * What a set of streams asked for: each distinct (batch, selector, fields)
@@ -66,6 +71,10 @@ export class EventStreamHub {
     Socket,
     { readonly streams: Set<ServerResponse>; readonly onClose: () => void }
   >();
+  /** gzip streams (see event-coding.ts): their writes wait on one promise each, so they keep their order. */
+  readonly #coded = new Map<ServerResponse, { chain: Promise<void> }>();
+  /** Compressed snapshot bodies, once per body version for every gzip stream. */
+  readonly #snapshotBlocks = new BlockCache();
   readonly #clock: Clock;
   readonly #interval: number;
   #timer: TimerHandle;
@@ -96,13 +105,25 @@ export class EventStreamHub {
     return this.#groups.has(key);
   }
 
-  /** Starts a stream of `group` on `res` with `first` (the snapshot). */
-  open(req: IncomingMessage, res: ServerResponse, first: Buffer, group: StreamGroup): void {
+  /**
+   * Starts a stream of `group` on `res` with its snapshot event (`id`, and
+   * `data`: a cached body). gzip when the client accepts it: every write is
+   * compressed once for all the gzip streams (see event-coding.ts).
+   */
+  open(
+    req: IncomingMessage,
+    res: ServerResponse,
+    snapshot: { readonly id: number; readonly data: Buffer },
+    group: StreamGroup,
+  ): void {
+    const gzip = acceptsGzip(req.headers['accept-encoding']);
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
       'X-Accel-Buffering': 'no',
       'X-Content-Type-Options': 'nosniff',
+      Vary: 'Accept-Encoding',
+      ...(gzip ? { 'Content-Encoding': 'gzip' } : {}),
     });
     res.socket?.setNoDelay(true);
     this.#clients.set(res, req.socket);
@@ -112,9 +133,19 @@ export class EventStreamHub {
     // A write racing a disconnect must not become an uncaught 'error' event.
     res.on('error', () => this.#remove(res));
     // A reconnecting browser waits this long (ms) before retrying.
-    this.#largest.set(res, first.length);
-    res.write('retry: 3000\n\n');
-    res.write(first);
+    const head = Buffer.from(`retry: 3000\n\nid: ${snapshot.id}\nevent: snapshot\ndata: `);
+    this.#largest.set(res, head.length + snapshot.data.length + EVENT_END.length);
+    if (gzip) {
+      this.#coded.set(res, { chain: Promise.resolve() });
+      res.write(GZIP_HEADER);
+      res.write(storedBlocks(head));
+      this.#queue(res, this.#snapshotBlocks.get(snapshot.data));
+      this.#queue(res, Promise.resolve(EVENT_END_BLOCKS));
+    } else {
+      res.write(head);
+      res.write(snapshot.data);
+      res.write(EVENT_END);
+    }
     this.#schedule();
   }
 
@@ -124,7 +155,28 @@ export class EventStreamHub {
     if (entry === undefined) return;
     // Encoded once: 100 streams must not each turn a megabyte string into bytes again.
     const bytes = Buffer.from(event);
-    for (const res of [...entry.members]) this.#write(res, bytes);
+    // Compressed once (in the thread pool) for every gzip stream of the group, only if one is open.
+    let blocks: Promise<Buffer> | undefined;
+    for (const res of [...entry.members]) {
+      if (this.#coded.has(res)) this.#queue(res, (blocks ??= deflateBlocks(bytes)));
+      else this.#write(res, bytes);
+    }
+  }
+
+  /** Writes `blocks` to the gzip stream `res` after everything queued before them. */
+  #queue(res: ServerResponse, blocks: Promise<Buffer>): void {
+    const coded = this.#coded.get(res);
+    if (coded === undefined) return;
+    coded.chain = coded.chain
+      .then(() => blocks)
+      .then(
+        (bytes) => this.#write(res, bytes),
+        // Compressing a buffer fails only out of memory: this stream cannot go on.
+        () => {
+          res.destroy();
+          this.#remove(res);
+        },
+      );
   }
 
   #join(res: ServerResponse, group: StreamGroup): void {
@@ -191,6 +243,7 @@ export class EventStreamHub {
     const socket = this.#clients.get(res);
     if (socket === undefined) return;
     this.#clients.delete(res);
+    this.#coded.delete(res);
     this.#leave(res);
     const watched = this.#sockets.get(socket);
     if (watched) {
@@ -212,7 +265,10 @@ export class EventStreamHub {
   #beat(): void {
     this.#ticking = false;
     if (this.#clients.size === 0) return;
-    for (const res of this.#clients.keys()) this.#write(res, PING);
+    for (const res of this.#clients.keys()) {
+      if (this.#coded.has(res)) this.#queue(res, Promise.resolve(PING_BLOCKS));
+      else this.#write(res, PING);
+    }
     this.#schedule();
   }
 

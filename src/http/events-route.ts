@@ -10,7 +10,7 @@ import {
   MAX_STREAM_GROUPS,
   type EventIds,
 } from './event-outbox.js';
-import { EventStreamHub, eventBytes, streamGroup, type StreamGroup } from './event-stream.js';
+import { EventStreamHub, streamGroup, type StreamGroup } from './event-stream.js';
 import type { ResolvedHandlerOptions } from './options.js';
 import type { ProviderJSON } from './provider-json.js';
 import {
@@ -108,7 +108,7 @@ export class EventsRoute implements Disposable {
       query.fields || query.selector
         ? this.#bodies.providerList(snapshotQuery(query.fields, query.selector))
         : this.#bodies.providers();
-    this.#hub.open(req, res, eventBytes('snapshot', ++this.#eventId, snapshot.body), group);
+    this.#hub.open(req, res, { id: ++this.#eventId, data: snapshot.body }, group);
   }
 
   /** Why a stream of a new `group` cannot be opened (the bounds on distinct groups), or `undefined`. */
