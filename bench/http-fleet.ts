@@ -3,6 +3,7 @@
 // 100 connected clients against none. Each figure is printed with its
 // baseline from the same run and the ratio.
 import http from 'node:http';
+import { loadavg } from 'node:os';
 import { createHealthHandler } from '../src/http/index.js';
 import { HealthCache, ProviderRegistry } from '../src/index.js';
 import {
@@ -122,8 +123,9 @@ export async function events(): Promise<void> {
   const url = `${await listen(server)}/api/events`;
   const measure = async (
     streams: string | undefined,
+    gzip = false,
   ): Promise<{ wall: number; cpu: number; got?: StreamsResult }> => {
-    const crowd = streams === undefined ? undefined : await streamsFromAnotherProcess(streams, STREAMS);
+    const crowd = streams === undefined ? undefined : await streamsFromAnotherProcess(streams, STREAMS, gzip);
     // Lets the snapshots (3.5 MB a stream) arrive, then a warm-up sweep that is not counted.
     if (crowd) await new Promise((resolve) => setTimeout(resolve, 2_000));
     await sweep(cache, nextRound);
@@ -138,12 +140,16 @@ export async function events(): Promise<void> {
     };
   };
   console.log(
-    `\n/api/events, ${fmt(PROVIDERS)} providers, every provider changing in every sweep, ${STREAMS} streams in another process (median of ${SWEEPS} sweeps)`,
+    `\n/api/events, ${fmt(PROVIDERS)} providers, every provider changing in every sweep, ${STREAMS} streams in another process (median of ${SWEEPS} sweeps; load average ${loadavg()
+      .map((n) => n.toFixed(1))
+      .join(' ')})`,
   );
   const none = await measure(undefined);
   const each = await measure(url);
   const batched = await measure(`${url}?batch=1`);
   const light = await measure(`${url}?batch=1&fields=name,state,message`);
+  const eachGzip = await measure(url, true);
+  const batchedGzip = await measure(`${url}?batch=1`, true);
   const noneAgain = await measure(undefined);
   const base = { wall: (none.wall + noneAgain.wall) / 2, cpu: (none.cpu + noneAgain.cpu) / 2 };
   console.log(
@@ -153,6 +159,8 @@ export async function events(): Promise<void> {
     ['100 streams, each change', each],
     ['100 streams, ?batch=1', batched],
     ['100, ?batch=1&fields=name,state,message', light],
+    ['100 gzip streams, each change', eachGzip],
+    ['100 gzip streams, ?batch=1', batchedGzip],
   ] as const) {
     const got = run.got!;
     console.log(

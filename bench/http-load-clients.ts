@@ -4,6 +4,7 @@
 //   --streams <url> <count>   (runs until the parent sends 'stop')
 import { fork } from 'node:child_process';
 import http from 'node:http';
+import { createGunzip } from 'node:zlib';
 
 /** What a GET client measured. */
 export interface ClientResult {
@@ -49,19 +50,26 @@ async function client(url: string, seconds: number, concurrency: number, encodin
   process.send?.({ requests, bytes, failures } satisfies ClientResult);
 }
 
-/** Opens `count` event streams at `url`, counts events and bytes, reports and exits on 'stop'. */
-function streams(url: string, count: number): void {
+/**
+ * Opens `count` event streams at `url`, counts events and bytes (on the wire),
+ * reports and exits on 'stop'. With `gzip`, asks for it and decodes every
+ * stream (in this process) to count its events.
+ */
+function streams(url: string, count: number, gzip: boolean): void {
   let events = 0;
   let bytes = 0;
   let open = 0;
   const requests: http.ClientRequest[] = [];
   for (let i = 0; i < count; i++) {
-    const req = http.get(url, { agent: false, headers: { Accept: 'text/event-stream' } }, (res) => {
+    const headers = { Accept: 'text/event-stream', ...(gzip ? { 'Accept-Encoding': 'gzip' } : {}) };
+    const req = http.get(url, { agent: false, headers }, (res) => {
       open++;
       if (open === count) process.send?.('open');
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        bytes += chunk.length;
+      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      const text = gzip ? res.pipe(createGunzip()) : res;
+      text.setEncoding('utf8');
+      text.on('error', () => {});
+      text.on('data', (chunk: string) => {
         for (let at = chunk.indexOf('\nevent: '); at !== -1; at = chunk.indexOf('\nevent: ', at + 1))
           events++;
       });
@@ -107,10 +115,15 @@ export function loadFromAnotherProcess(
 export async function streamsFromAnotherProcess(
   url: string,
   count: number,
+  gzip = false,
 ): Promise<{ mark: () => Promise<void>; stop: () => Promise<StreamsResult> }> {
-  const child = fork(new URL(import.meta.url), ['--streams', url, String(count)], {
-    execArgv: ['--import', 'tsx'],
-  });
+  const child = fork(
+    new URL(import.meta.url),
+    ['--streams', url, String(count), gzip ? 'gzip' : 'identity'],
+    {
+      execArgv: ['--import', 'tsx'],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('error', reject);
@@ -134,6 +147,6 @@ if (process.argv[2] === '--client') {
   const [, , , url = '', seconds = '8', concurrency = '10', encoding = 'gzip'] = process.argv;
   await client(url, Number(seconds), Number(concurrency), encoding);
 } else if (process.argv[2] === '--streams') {
-  const [, , , url = '', count = '100'] = process.argv;
-  streams(url, Number(count));
+  const [, , , url = '', count = '100', encoding = 'identity'] = process.argv;
+  streams(url, Number(count), encoding === 'gzip');
 }
