@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cliEnv, startCli, waitUntil, type CliProcess, type CliResult } from './support/cli.js';
 import { close, listen } from './support/listen.js';
+import { FileStateStore } from '../src/state/file-state-store.js';
+import { MAX_DOCUMENT_BYTES, type JsonValue } from '../src/state/state-store.js';
 
 interface ProviderJSON {
   readonly name: string;
@@ -310,4 +312,48 @@ describe('serve keeps the history in state.file', () => {
       assert.deepEqual(after.documents['history.0'], state.documents['history.0']);
     },
   );
+});
+
+describe('FileStateStore.putMany', () => {
+  it('puts and deletes several documents in one write, or refuses before writing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'provider-health-put-many-'));
+    try {
+      const file = join(dir, 'state.json');
+      const store = await FileStateStore.open(file);
+      await store.put('silences', { version: 1, silences: [] });
+      await store.putMany(
+        new Map([
+          ['history', { parts: 2 }],
+          ['history.0', [1]],
+          ['history.1', [2]],
+        ]),
+      );
+      await store.putMany(
+        new Map<string, JsonValue | undefined>([
+          ['history', { parts: 1 }],
+          ['history.1', undefined],
+        ]),
+      );
+      const written = JSON.parse(await readFile(file, 'utf8')) as StateFile;
+      assert.deepEqual(Object.keys(written.documents), ['silences', 'history', 'history.0']);
+      const tooBig = 'x'.repeat(MAX_DOCUMENT_BYTES);
+      await assert.rejects(
+        store.putMany(
+          new Map([
+            ['history', { parts: 0 }],
+            ['history.0', tooBig],
+          ]),
+        ),
+        RangeError,
+      );
+      await assert.rejects(store.putMany(new Map([['bad key', 1]])), TypeError);
+      assert.deepEqual(
+        JSON.parse(await readFile(file, 'utf8')),
+        written,
+        'nothing of a refused change written',
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

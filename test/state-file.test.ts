@@ -116,7 +116,7 @@ describe('FileStateStore', () => {
     const file = join(await tempDir(), 'state.json');
     await writeFile(file, Buffer.alloc(MAX_STATE_FILE_BYTES + 1, 32));
     const store = await FileStateStore.open(file, { clock });
-    assert.match(store.recovered?.reason ?? '', /larger than 16777216 bytes/);
+    assert.match(store.recovered?.reason ?? '', new RegExp(`larger than ${MAX_STATE_FILE_BYTES} bytes`));
   });
 
   it('refuses a file from a newer format version and leaves it untouched', async () => {

@@ -23,10 +23,11 @@ export const HISTORY_VERSION = 1;
 /** One part document at most: room below the store's 4 MiB per document. */
 export const MAX_PART_BYTES = MAX_DOCUMENT_BYTES - 256 * 1024;
 /**
- * The history kept in the state file at most, all parts together: 12 MiB of
- * the file's 16 MiB, the rest left to the silences and other documents.
+ * The history kept in the state file at most, all parts together: 24 MiB of
+ * the file's 32 MiB (about 16,000 providers at about 1.5 KB each), the rest
+ * left to the silences and other documents.
  */
-export const HISTORY_BUDGET = 12 * 1024 * 1024;
+export const HISTORY_BUDGET = 24 * 1024 * 1024;
 /** Part documents at most. */
 export const MAX_PARTS = Math.ceil(HISTORY_BUDGET / MAX_PART_BYTES);
 /** `details` longer than this, serialised, are not saved (the next check brings them back). */

@@ -34,6 +34,8 @@ import type { Setup } from './setup.js';
 export const DEFAULT_SAVE_INTERVAL = 60_000;
 /** At most this many skipped entries are logged one by one; the rest are counted. */
 const MAX_SKIPPED_LOGGED = 10;
+/** Providers encoded between two turns of the event loop while saving (about 50 ms of work at most). */
+const PROVIDERS_PER_TURN = 500;
 
 /** What a cache must offer to be kept: a local `HealthCache`. */
 export type KeptCache = Pick<
@@ -189,7 +191,7 @@ class Keeper implements KeptHistory {
     if (!this.#dirty || this.#readOnly) return;
     this.#dirty = false;
     try {
-      const { changes, saved } = this.#documents();
+      const { changes, saved } = await this.#documents();
       await this.#store.putMany(changes);
       this.#parts = saved;
       this.#lastError = '';
@@ -204,14 +206,21 @@ class Keeper implements KeptHistory {
     }
   }
 
-  /** The index and part documents, parts past the new count deleted; providers past the budget left out. */
-  #documents(): { changes: Map<string, JsonValue | undefined>; saved: number } {
+  /**
+   * The index and part documents, parts past the new count deleted;
+   * providers past the budget left out. Encoding 10,000 providers takes
+   * about half a second of CPU: the event loop gets a turn every
+   * {@link PROVIDERS_PER_TURN}, so the API keeps answering meanwhile.
+   */
+  async #documents(): Promise<{ changes: Map<string, JsonValue | undefined>; saved: number }> {
     const parts: JsonValue[][] = [[]];
     let partBytes = 0;
     let total = 0;
     let providers = 0;
     let omitted = 0;
+    let done = 0;
     for (const name of this.#cache.registry.names()) {
+      if (++done % PROVIDERS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
       const status = this.#fresh.get(name);
       const history = this.#cache.exportHistory(name);
       if (status === undefined && history === undefined) continue;

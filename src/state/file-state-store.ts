@@ -16,8 +16,12 @@ import {
 export const STATE_FORMAT = 'provider-health-state';
 /** The format version this code writes and reads; a file with a higher one is refused. */
 export const STATE_VERSION = 1;
-/** The largest state file read or written: 16 MiB. */
-export const MAX_STATE_FILE_BYTES = 16 * 1024 * 1024;
+/**
+ * The largest state file read or written: 32 MiB. Room for the history of
+ * `serve` (about 1.5 KB a provider: 10,000 providers take 15 MB, and up to
+ * 24 MiB of it is kept) besides the silences (one 4 MiB document at most).
+ */
+export const MAX_STATE_FILE_BYTES = 32 * 1024 * 1024;
 
 /** Options of {@link FileStateStore.open}. */
 export interface FileStateStoreOptions {
