@@ -14,6 +14,7 @@ import { WINDOW_FIELDS } from '../src/history-json.js';
 import { createHealthHandler, type ProviderJSON } from '../src/http/index.js';
 import { createMetrics } from '../src/metrics/index.js';
 import { ManualClock } from '../src/testing/index.js';
+import { launchChromium } from './support/chromium.js';
 import { request, serve } from './support/http.js';
 import { failOnUnhandledRejections } from './support/unhandled.js';
 
@@ -396,3 +397,35 @@ function promtool(text: string): Promise<{ code: number | null; output: string }
     child.stdin.end(text);
   });
 }
+
+describe('window figures on the status page', () => {
+  it(
+    'shows 24 h, 7 d and 30 d uptime in the uptime cell tooltip (Chromium)',
+    { timeout: 90_000 },
+    async () => {
+      const env = setup({ start: Date.now() - 2 * MINUTE });
+      env.registry.register('never', scripted());
+      await checkAt(env, env.clock.now(), { healthy: true, latency: 12 });
+      await checkAt(env, env.clock.now() + MINUTE, { healthy: false, latency: 40 });
+      const handler = createHealthHandler(env.cache, { metrics: false, clock: env.clock });
+      const server = await serve(handler);
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage();
+        await page.goto(`${server.url}/`);
+        await page.waitForSelector('tr[data-provider="api"]', { timeout: 30_000 });
+        const title = await page.locator('tr[data-provider="api"] td.uptime').getAttribute('title');
+        assert.match(
+          title ?? '',
+          /^Uptime: 24 h 50\.00%, 7 d 50\.00%, 30 d 50\.00% \(p95 latency 24 h \d+ ms\)$/,
+        );
+        const never = await page.locator('tr[data-provider="never"] td.uptime').getAttribute('title');
+        assert.equal(never ?? '', '', 'no figures before a result');
+      } finally {
+        await browser.close();
+        handler.close();
+        await server.close();
+      }
+    },
+  );
+});

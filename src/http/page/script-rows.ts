@@ -23,6 +23,14 @@ function formatLatency(ns) {
   return (ms / 1000).toFixed(ms < 10000 ? 2 : 1) + ' s';
 }
 
+/** The 24 h / 7 d / 30 d uptime (the uptime cell's tooltip); '' when the server sends none. */
+function windowsNote(p) {
+  if (typeof p.uptime_24h !== 'number' || p.samples === 0) return '';
+  const pct = (u) => (u === 1 || u === 0 ? String(u * 100) : (u * 100).toFixed(2)) + '%';
+  return 'Uptime: 24 h ' + pct(p.uptime_24h) + ', 7 d ' + pct(p.uptime_7d) + ', 30 d ' + pct(p.uptime_30d) +
+    ' (p95 latency 24 h ' + formatLatency(p.latency_p95_24h) + ')';
+}
+
 function formatAgo(iso) {
   const at = Date.parse(iso);
   if (!Number.isFinite(at) || at < 86400000) return 'never';
@@ -142,6 +150,7 @@ function fillRow(row, p, samples) {
   } else {
     row.cells.uptime.textContent = '\u2014';
   }
+  row.cells.uptime.title = windowsNote(p);
   row.time.dateTime = checked ? p.checked_at : '';
   row.time.title = checked ? new Date(p.checked_at).toLocaleString() : 'not checked yet';
   row.time.textContent = checked ? formatAgo(p.checked_at) : 'never';
