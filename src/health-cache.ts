@@ -233,6 +233,7 @@ export class HealthCache implements RunnableHealthView, Disposable {
    * provider is not registered or already has a history. Samples are kept in
    * the order given (the last `historySize`), and are not counted in the
    * windows again. No events fire: the next result or restore shows it.
+   * An imported history goes with the provider (`unregister`, {@link HealthCache.forget}).
    * @throws TypeError naming the problem for malformed data (a sample that is
    *   not `{ checkedAt: Date, latency >= 0, state, silenced: boolean }`,
    *   windows bytes that do not read back), or an empty or non-string name.
