@@ -339,7 +339,7 @@ describe('FileStateStore.putMany', () => {
       const tooBig = 'x'.repeat(MAX_DOCUMENT_BYTES);
       await assert.rejects(
         store.putMany(
-          new Map([
+          new Map<string, JsonValue>([
             ['history', { parts: 0 }],
             ['history.0', tooBig],
           ]),
