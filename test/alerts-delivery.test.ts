@@ -222,6 +222,7 @@ describe('Alerting', { timeout: 60_000 }, () => {
       receiver.fallback = 'hang';
       for (const name of up.keys()) up.set(name, true);
       await clock.advance(1000);
+      await clock.advance(10_000); // groupWait without a relapse
       await receiver.waitFor(2);
       // The receiver holds the resolved (the attempt times out only on the manual clock): sweeps go on.
       await cache.checkNow();

@@ -91,6 +91,9 @@ describe('AlertEngine', { timeout: 30_000 }, () => {
     assert.equal(sent.length, 1, 'not resolved while c is still down');
     t.set(true, 'c');
     await t.clock.advance(1000);
+    assert.equal(sent.length, 1, 'every member back: resolved only after groupWait without a relapse');
+    assert.deepEqual(engine.firing(), [], 'but no longer listed as firing');
+    await t.clock.advance(10_000);
     assert.equal(sent.length, 2);
     assert.equal(sent[1]!.type, 'resolved');
     assert.equal(sent[1]!.incident, sent[0]!.incident);
@@ -194,8 +197,18 @@ describe('AlertEngine', { timeout: 30_000 }, () => {
     const two = t.engine([rule({ groupWait: 5000 })]);
     t.set(false, 'a', 'b');
     await t.clock.advance(6000);
+    // Back, and a down again 2 s later, inside groupWait: the incident stays open, nothing is sent.
     t.set(true, 'a', 'b');
-    await t.clock.advance(1000);
+    await t.clock.advance(2000);
+    t.set(false, 'a');
+    await t.clock.advance(8000);
+    assert.deepEqual(
+      one.sent.map((n) => n.type),
+      ['firing'],
+      'a relapse within groupWait of recovering keeps the incident',
+    );
+    t.set(true, 'a');
+    await t.clock.advance(7000);
     t.set(false, 'a');
     await t.clock.advance(6000);
     assert.deepEqual(
@@ -229,6 +242,7 @@ describe('AlertEngine', { timeout: 30_000 }, () => {
     assert.equal(resumed.sent.length, 0, 'no second firing for the same incident');
     t.set(true, 'a');
     await t.clock.advance(1000);
+    await t.clock.advance(0);
     assert.deepEqual(
       resumed.sent.map((n) => [n.type, n.incident]),
       [['resolved', first.sent[0]!.incident]],

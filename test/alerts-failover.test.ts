@@ -148,6 +148,7 @@ describe('alerts: outbox and terms', { timeout: 60_000 }, () => {
       assert.equal(receiver.received.length, 2, 'the new leader does not fire again');
       f.set(true, 'a', 'b');
       await f.clock.advance(1000);
+      await f.clock.advance(2000); // groupWait without a relapse
       await receiver.waitFor(3);
       await two.idle();
       await f.clock.advance(5000);
@@ -249,6 +250,7 @@ describe('alerts: outbox and terms', { timeout: 60_000 }, () => {
     assert.equal(resumed.firing().length, 1, 'no status for a yet: still firing, not resolved');
     assert.deepEqual(decided, []);
     await fresh.checkNow();
+    await f.clock.advance(0);
     assert.deepEqual(decided, ['resolved'], 'its first result says healthy: resolved');
     resumed.dispose();
     fresh.dispose();

@@ -24,7 +24,8 @@ export interface FiringAlert {
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /**
- * The firing incidents of one rule's state, oldest first. Works on any copy
+ * The firing incidents of one rule's state (announced, some member still
+ * down), oldest first. Works on any copy
  * of the state (a follower reads the leader's from Redis). No side effects.
  */
 export function firingAlerts(
@@ -34,7 +35,8 @@ export function firingAlerts(
 ): FiringAlert[] {
   const alerts: FiringAlert[] = [];
   for (const incident of state.incidents) {
-    if (incident.phase !== 'firing') continue;
+    // Collecting (not announced yet) or resolving (every member back): not firing.
+    if (incident.phase !== 'firing' || incident.down === 0) continue;
     const providers: AlertedProvider[] = [];
     const recovered: string[] = [];
     for (const name of Object.keys(incident.members).sort()) {

@@ -112,6 +112,15 @@ export class RuleTracker {
         if (due <= now) this.#fire(incident, now);
         else next = Math.min(next, due);
       }
+      if (incident.phase === 'firing' && incident.down === 0 && incident.resolvingAt !== undefined) {
+        const due = incident.resolvingAt + this.#rule.groupWait;
+        if (due > now) next = Math.min(next, due);
+        else {
+          this.#announce(incident, 'resolved', 0, Object.keys(incident.members), now);
+          this.#remove(incident);
+        }
+        continue;
+      }
       if (incident.phase === 'firing' && this.#rule.repeatInterval !== undefined) {
         const due = (incident.firedAt ?? now) + (incident.reminders + 1) * this.#rule.repeatInterval;
         if (due <= now) this.#remind(incident, now);
@@ -195,6 +204,7 @@ export class RuleTracker {
     if (!member.down) {
       member.since = this.#since(status, this.#context.clock.now());
       incident.down += 1;
+      delete incident.resolvingAt; // plain JSON: absent, not undefined
     }
     member.down = true;
     member.state = status.state;
@@ -222,8 +232,10 @@ export class RuleTracker {
     member.message = status?.message ?? 'removed';
     member.since = status === undefined ? now : Math.min(status.lastTransitionAt.getTime(), now);
     if (incident.down > 0) return;
-    this.#announce(incident, 'resolved', 0, Object.keys(incident.members), now);
-    this.#remove(incident);
+    // Resolved after `groupWait` without a relapse: a provider flapping straight back down
+    // keeps the incident open, and the message is built off the sweep that brought them back.
+    incident.resolvingAt = now;
+    this.#schedule(now + this.#rule.groupWait);
   }
 
   /** Sends an incident's first `firing`; suppressed members go back to waiting. */

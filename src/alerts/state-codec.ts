@@ -94,6 +94,7 @@ function incident(value: unknown, path: string): Incident {
     data['key'] === undefined || data['key'] === null ? undefined : text(data['key'], `${path}.key`);
   if (phase === 'firing' && key === undefined) throw new AlertStateError(`${path}.key`, 'the incident key');
   const fired = data['firedAt'];
+  const resolving = data['resolvingAt'];
   return {
     phase,
     openedAt: time(data['openedAt'], `${path}.openedAt`),
@@ -104,6 +105,9 @@ function incident(value: unknown, path: string): Incident {
     down,
     firedAt: fired === undefined || fired === null ? undefined : time(fired, `${path}.firedAt`),
     reminders: count(data['reminders'], `${path}.reminders`),
+    ...(resolving === undefined || resolving === null
+      ? {}
+      : { resolvingAt: time(resolving, `${path}.resolvingAt`) }),
     sent: list(data['sent'], `${path}.sent`, MAX_SENT_RECORDS).map((item, i) => {
       const record = object(item, `${path}.sent[${i}]`);
       const type = record['type'];

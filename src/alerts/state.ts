@@ -51,6 +51,8 @@ export interface Incident {
   reminders: number;
   /** The last notifications handed out (at most {@link MAX_SENT_RECORDS}). */
   sent: SentRecord[];
+  /** When its last member came back: `resolved` goes out `groupWait` later unless one fails again. */
+  resolvingAt?: number | undefined;
 }
 
 /** One rule's state. */
