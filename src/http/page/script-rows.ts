@@ -27,8 +27,9 @@ function formatLatency(ns) {
 function windowsNote(p) {
   if (typeof p.uptime_24h !== 'number' || p.samples === 0) return '';
   const pct = (u) => (u === 1 || u === 0 ? String(u * 100) : (u * 100).toFixed(2)) + '%';
-  return 'Uptime: 24 h ' + pct(p.uptime_24h) + ', 7 d ' + pct(p.uptime_7d) + ', 30 d ' + pct(p.uptime_30d) +
-    ' (p95 latency 24 h ' + formatLatency(p.latency_p95_24h) + ')';
+  // List and event rows carry no window percentiles (only /api/providers/{name} does).
+  const p95 = typeof p.latency_p95_24h === 'number' ? ' (p95 latency 24 h ' + formatLatency(p.latency_p95_24h) + ')' : '';
+  return 'Uptime: 24 h ' + pct(p.uptime_24h) + ', 7 d ' + pct(p.uptime_7d) + ', 30 d ' + pct(p.uptime_30d) + p95;
 }
 
 function formatAgo(iso) {
