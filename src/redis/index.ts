@@ -21,6 +21,7 @@ export {
   MAX_SILENCE_RECORD_LENGTH,
 } from './silence-record.js';
 export { SILENCE_POLL_INTERVAL } from './silence-sync.js';
+export { BadHistoryEntryError, isBadHistoryEntryError } from './history-entry.js';
 export {
   MAX_ALERT_STATE_BYTES,
   redisAlertCoordinator,

@@ -15,6 +15,8 @@ export interface SharedKeys {
   readonly silences: string;
   /** A token changed with every change of `silences`; replicas poll it. */
   readonly silencesVersion: string;
+  /** Hash of each provider's history (ring and 24h/7d/30d windows), one field per provider (history-sync.ts). */
+  readonly history: string;
 }
 
 /**
@@ -51,5 +53,6 @@ export function sharedKeys(prefix: string): SharedKeys {
     membership: key('membership'),
     silences: key('silences'),
     silencesVersion: key('silences:version'),
+    history: key('history'),
   });
 }

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { HistorySample } from '../history.js';
 import { FrozenDate, type Status } from '../status.js';
 import { decodeStatus, parseRecord, type DecodedStatus, type RecordBounds } from './codec.js';
+import type { RecordIdentity } from './history-entry.js';
 import type { LoadedRecords } from './store.js';
 import type { RedisTrouble } from './trouble.js';
 
@@ -10,8 +11,8 @@ export const MAX_UPDATE_LENGTH = 16 * 1024 * 1024;
 
 /** What the mirror changes: the local view. @internal */
 export interface MirrorTarget {
-  /** Records a status decided elsewhere; `false` when not newer than the one held (or not registered). */
-  restore(status: Status, sample?: HistorySample): boolean;
+  /** Records a status decided elsewhere; `false` when not newer than the one held (or not registered). `record`: its token and `checkedAt` as written. */
+  restore(status: Status, sample?: HistorySample, record?: RecordIdentity): boolean;
   /** Drops the status of `name` (its record was deleted from Redis). */
   forget(name: string): void;
 }
@@ -112,7 +113,8 @@ export class Mirror {
     if (typeof local === 'string') return this.#trouble.badRecord(name, local, source);
     this.#trouble.recordGood(name);
     // Remembered only once shown: a record refused as older is no status of ours to remove later.
-    if (this.#target.restore(local.status, local.sample)) this.#applied.set(name, identity);
+    const record = { token: decoded.token, checkedAt: decoded.status.checkedAt.getTime() };
+    if (this.#target.restore(local.status, local.sample, record)) this.#applied.set(name, identity);
   }
 
   /** Moves a record's times onto this replica's clock, or says why it cannot be trusted. */

@@ -66,6 +66,8 @@ export interface SharedHealthCacheOptions extends HealthCacheOptions {
   shards?: boolean | undefined;
   /** Silences shared by every replica through Redis (`true` for the defaults); see `SharedHealthCache.silences`. */
   sharedSilences?: boolean | SharedSilencesOptions | undefined;
+  /** How often the polling replica writes each provider's history (with new results) to Redis, in ms; 1,000..3,600,000. Default 60,000. */
+  historyInterval?: number | undefined;
 }
 
 export type { RedisTarget } from './target.js';
@@ -79,13 +81,16 @@ export interface ResolvedSharedOptions {
   readonly commandTimeout: number;
   readonly maxClockSkew: number;
   readonly shards: boolean;
+  readonly historyInterval: number;
 }
 
 /** The options that belong to `HealthCache`, without the Redis ones. @internal */
 export function coreOptions(options: SharedHealthCacheOptions): HealthCacheOptions {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { redis, key, leaseTtl, replicaId, commandTimeout, maxClockSkew, sharedSilences, shards, ...core } =
+  const { redis, key, leaseTtl, replicaId, commandTimeout, maxClockSkew, sharedSilences, shards, ...rest } =
     options;
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { historyInterval, ...core } = rest;
   return core;
 }
 
@@ -130,5 +135,18 @@ export function resolveSharedOptions(
     min: 0,
   });
   const shards = booleanOption('shards', options.shards, false);
-  return Object.freeze({ target, key, leaseTtl, replicaId, commandTimeout, maxClockSkew, shards });
+  const historyInterval = durationOption('historyInterval', options.historyInterval, 60_000, {
+    min: 1_000,
+    max: 3_600_000,
+  });
+  return Object.freeze({
+    target,
+    key,
+    leaseTtl,
+    replicaId,
+    commandTimeout,
+    maxClockSkew,
+    shards,
+    historyInterval,
+  });
 }

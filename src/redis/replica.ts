@@ -6,6 +6,7 @@ import type { Status } from '../status.js';
 import { openConnections, type Connections } from './connection.js';
 import { deploymentProblem } from './deployment.js';
 import type { LeaseRepair, ReplicaDescription, RoleChange, ShareChange } from './events.js';
+import { replicaHistory, type HistorySync } from './history-sync.js';
 import type { SharedKeys } from './keys.js';
 import { Lease } from './lease.js';
 import { Membership } from './membership.js';
@@ -65,6 +66,7 @@ export class Replica {
   readonly #trouble: RedisTrouble;
   readonly #writer: StatusWriter;
   readonly #mirror: Mirror;
+  readonly #history: HistorySync;
   readonly #pause: Pause;
   #session: Session | undefined;
 
@@ -73,7 +75,18 @@ export class Replica {
     this.#parts = parts;
     this.#trouble = new RedisTrouble(clock, shared.target.secrets, parts.redisError);
     this.#writer = new StatusWriter(clock, this.#trouble);
-    this.#mirror = new Mirror(view, clock, { ...shared, ...view.cache.options }, this.#trouble);
+    this.#history = replicaHistory(view.cache, parts.keys, shared, clock, {
+      writable: () => this.roles.writable(),
+      mine: (name) => this.#shard?.mine(name) ?? true,
+      report: (error) => this.#trouble.report(error),
+      badEntry: parts.redisError,
+    });
+    this.#mirror = new Mirror(
+      this.#history.target(view),
+      clock,
+      { ...shared, ...view.cache.options },
+      this.#trouble,
+    );
     this.#pause = new Pause(clock);
     if (shared.shards) {
       this.#shard = new ShardMember({
@@ -120,6 +133,8 @@ export class Replica {
       detach = this.#parts.connected?.(connections.client);
       unwatch = watchConnections(connections, keys, this.#handlers(session));
       await whenReady(connections.client, clock, shared.leaseTtl, signal);
+      // Before the mirror's first load and any lease round: a new leader shows the kept history before its first check.
+      if (!signal.aborted) await this.#history.load(connections.client);
       const limit = { clock, timeout: shared.commandTimeout };
       const problem = signal.aborted ? undefined : await deploymentProblem(connections.client, limit);
       if (problem) await this.#alone(problem, signal);
@@ -129,6 +144,7 @@ export class Replica {
       await view.stopPolling();
       if (session) await this.#resign(session);
       this.#session = undefined;
+      await this.#history.detach();
       await detach?.();
       await connections?.close();
       this.roles.set('idle', 'stopped');
@@ -273,6 +289,7 @@ export class Replica {
 
   /** On the way out: writes the last results and releases the lease so a follower takes over at once. */
   async #resign(session: Session): Promise<void> {
+    await this.#history.flush(); // hand-over: the histories with results since the last write, while still ours
     if (this.#shard) return await this.#shard.resign(session.membership);
     if (this.roles.role === 'leader') await this.#writer.flush();
     this.#writer.stop();
