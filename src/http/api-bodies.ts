@@ -1,9 +1,17 @@
 import type { Clock } from '../clock.js';
 import type { Disposable } from '../disposable.js';
 import type { HealthView } from '../health-view.js';
-import { BodyCache, toCachedBody, type CachedBody } from './body-cache.js';
-import { providerPage } from './provider-list.js';
-import { allHistoryToJSON, historyToJSON, providerToJSON, type ProviderJSON } from './provider-json.js';
+import { BodyCache, cachedBytes, JSON_TYPE, toCachedBody, type CachedBody } from './body-cache.js';
+import { pageOf, type PageAccess } from './provider-list.js';
+import {
+  allHistoryToJSON,
+  DETAIL_FIELDS,
+  fieldMask,
+  historyToJSON,
+  providerToJSON,
+  type ProviderJSON,
+} from './provider-json.js';
+import { fieldsText, rowText } from './row-text.js';
 import type { HealthQuery } from './health-query.js';
 import type { ProvidersQuery } from './providers-query.js';
 import { Throttle } from './throttle.js';
@@ -131,7 +139,7 @@ export class ApiBodies implements Disposable {
     let row = this.#rowCache.get(name);
     if (row === undefined) {
       const json = providerToJSON(this.#view, name);
-      row = { json, text: JSON.stringify(json) };
+      row = { json, text: rowText(json) };
       this.#rowCache.set(name, row);
     }
     return row;
@@ -151,27 +159,49 @@ export class ApiBodies implements Disposable {
   /**
    * `GET /api/providers` with parameters: each distinct (normalised) query is
    * serialised once per version; a next page is named in a `Link` header,
-   * so the body stays the Go-wire array.
+   * so the body stays the Go-wire array. Filters read each provider's
+   * status and registry labels; with `?fields=`, rows are built with those
+   * fields only (no full row is built and then cut).
    */
   providerList(query: ProvidersQuery): CachedBody {
     this.#hourly();
     if (query.key === '') return this.providers();
     return this.#cache.variant(query.key, () =>
       this.#timed(() => {
-        const page = providerPage(this.rows(), query, this.#listPath);
+        const names = this.#view.registry.names();
+        const page = pageOf(names, this.#access, query, this.#listPath);
+        const { fields } = query;
+        const texts =
+          fields === undefined
+            ? page.items.map((name) => this.#row(name).text)
+            : page.items.map((name) => this.fieldsRow(name, fields));
         const link = page.next === undefined ? undefined : { Link: `<${page.next}>; rel="next"` };
-        return toCachedBody(200, page.rows, link);
+        return cachedBytes(200, Buffer.from(`[${texts.join(',')}]`), JSON_TYPE, link);
       }),
     );
   }
 
-  /** `GET /api/providers/{name}`; the caller checked that `name` is registered. */
+  /** The JSON text of `name`'s row with `fields` only (wire order, `name` first), built from its current status. */
+  fieldsRow(name: string, fields: readonly string[]): string {
+    return fieldsText(
+      providerToJSON(this.#view, name, fieldMask(fields)) as unknown as Record<string, unknown>,
+      fields,
+    );
+  }
+
+  /** A provider's state and labels for the filters, as its row would have them. */
+  readonly #access: PageAccess<string> = {
+    name: (name) => name,
+    state: (name) => this.#view.get(name)?.state ?? 'unknown',
+    labels: (name) => this.#view.registry.labels(name),
+  };
+
+  /** `GET /api/providers/{name}`: every field, the window percentiles too; the caller checked that `name` is registered. */
   provider(name: string): CachedBody {
     this.#hourly();
-    return this.#cache.get(`provider:${name}`, () => ({
-      status: 200,
-      value: providerToJSON(this.#view, name),
-    }));
+    return this.#cache.bytes(`provider:${name}`, () =>
+      Buffer.from(rowText(providerToJSON(this.#view, name, DETAIL_FIELDS))),
+    );
   }
 
   /** In a new hour every row is rebuilt: the window figures moved though no status changed (no timer needed). */

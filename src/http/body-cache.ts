@@ -12,7 +12,8 @@ export interface CachedBody extends BodyVariant {
   readonly compressed: CompressedForms | undefined;
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
+/** The content type of every JSON body. @internal */
+export const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Bodies kept per change; queries with many distinct filters cannot grow it past this. */
 const MAX_ENTRIES = 512;

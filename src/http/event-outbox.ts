@@ -3,8 +3,8 @@ import type { HealthView } from '../health-view.js';
 import { NO_LABELS, type Labels } from '../labels.js';
 import type { EventStreamHub } from './event-stream.js';
 import { formatEvent } from './event-stream.js';
-import { pick } from './provider-list.js';
-import { providerToJSON, type ProviderJSON } from './provider-json.js';
+import { fieldMask, providerToJSON } from './provider-json.js';
+import { fieldsText, rowText } from './row-text.js';
 import { Throttle } from './throttle.js';
 
 /** Distinct `fields` sets among open batched streams; a stream asking for one more gets 503. */
@@ -117,7 +117,9 @@ export class BatchOutbox {
   readonly #hub: EventStreamHub;
   readonly #ids: EventIds;
   readonly #throttle: Throttle;
-  readonly #rowOf: (name: string) => ProviderJSON;
+  /** A provider's row text with every list field, and with some fields only. */
+  readonly #rowOf: (name: string) => string;
+  readonly #fieldsRowOf: (name: string, fields: readonly string[]) => string;
   #changed = new Set<string>();
   #removed = new Set<string>();
   #relabelled = new Set<string>();
@@ -128,8 +130,11 @@ export class BatchOutbox {
     ids: EventIds,
     clock: Clock,
     interval: number,
-    rowOf: (name: string) => ProviderJSON = (name) => providerToJSON(view, name),
+    rowOf: (name: string) => string = (name) => rowText(providerToJSON(view, name)),
+    fieldsRowOf: (name: string, fields: readonly string[]) => string = (name, fields) =>
+      fieldsText(providerToJSON(view, name, fieldMask(fields)) as unknown as Record<string, unknown>, fields),
   ) {
+    this.#fieldsRowOf = fieldsRowOf;
     this.#view = view;
     this.#rowOf = rowOf;
     this.#hub = hub;
@@ -173,25 +178,37 @@ export class BatchOutbox {
     this.#changed = new Set();
     this.#removed = new Set();
     this.#relabelled = new Set();
-    const rows = changed.map(this.#rowOf);
     const id = this.#ids.next();
+    // Row texts built at most once per write and fields set, whatever the number of groups.
+    const texts = new Map<string, Map<string, string>>();
+    const textOf = (name: string, fields: readonly string[] | undefined): string => {
+      const key = fields?.join(',') ?? '';
+      let known = texts.get(key);
+      if (known === undefined) texts.set(key, (known = new Map<string, string>()));
+      let text = known.get(name);
+      if (text === undefined) {
+        text = fields === undefined ? this.#rowOf(name) : this.#fieldsRowOf(name, fields);
+        known.set(name, text);
+      }
+      return text;
+    };
+    const labelsOf = (name: string): Labels => this.#view.registry.labels(name);
     // One serialisation per distinct group (bounded, see MAX_STREAM_GROUPS), not per stream.
     for (const group of this.#hub.groups()) {
       if (!group.batched) continue;
       const { selector, fields } = group;
-      let picked: readonly ProviderJSON[] = rows;
+      let picked: readonly string[] = changed;
       let gone = removed;
       if (selector !== undefined) {
-        picked = rows.filter((row) => selector.matches(row.labels));
-        const out = rows.filter((row) => relabelled.has(row.name) && !selector.matches(row.labels));
+        picked = changed.filter((name) => selector.matches(labelsOf(name)));
+        const out = changed.filter((name) => relabelled.has(name) && !selector.matches(labelsOf(name)));
         // Both lists are sorted and disjoint (a name is either changed or removed): merge them.
-        if (out.length > 0) gone = [...removed, ...out.map((row) => row.name)].sort(byName);
+        if (out.length > 0) gone = [...removed, ...out].sort(byName);
         if (picked.length === 0 && gone.length === 0) continue;
       }
-      const data = JSON.stringify({
-        changed: fields ? picked.map((row) => pick(row, fields)) : picked,
-        removed: gone,
-      });
+      // The same text as JSON.stringify({ changed: rows, removed: gone }).
+      const rows = picked.map((name) => textOf(name, fields)).join(',');
+      const data = `{"changed":[${rows}],"removed":${JSON.stringify(gone)}}`;
       this.#hub.broadcast(formatEvent('changes', id, data), group.key);
     }
   }

@@ -12,7 +12,6 @@ import {
 } from './event-outbox.js';
 import { EventStreamHub, streamGroup, type StreamGroup } from './event-stream.js';
 import type { ResolvedHandlerOptions } from './options.js';
-import type { ProviderJSON } from './provider-json.js';
 import {
   fieldsParameter,
   isQueryError,
@@ -49,8 +48,9 @@ export class EventsRoute implements Disposable {
     const ids: EventIds = { next: () => ++this.#eventId };
     this.#each = new ChangeOutbox(this.#hub, ids, clock, publishInterval);
     // Rows come from the bodies' cache: one serialisation per status for the list and every stream.
-    const rowOf = (name: string): ProviderJSON => bodies.row(name).json;
-    this.#batches = new BatchOutbox(view, this.#hub, ids, clock, publishInterval, rowOf);
+    const rowOf = (name: string): string => bodies.row(name).text;
+    const fieldsRowOf = (name: string, fields: readonly string[]): string => bodies.fieldsRow(name, fields);
+    this.#batches = new BatchOutbox(view, this.#hub, ids, clock, publishInterval, rowOf, fieldsRowOf);
     this.#subscriptions = [
       view.onChange(({ name, status }) => {
         // Removals are announced once, from the registry listener below.

@@ -36,6 +36,9 @@ export const WIRE_FIELDS = [
   ...WINDOW_FIELDS,
 ] as const;
 
+/** One of {@link WIRE_FIELDS}. @internal */
+export type WireField = (typeof WIRE_FIELDS)[number];
+
 /** The largest page `?limit=` asks for. @internal */
 export const MAX_LIMIT = 10_000;
 /** Values quoted in error messages are cut to this many characters. */

@@ -3,7 +3,7 @@ import { settleOrAbort, timeoutSignal } from '../async.js';
 import { isUnknownProviderError } from '../errors.js';
 import type { HealthView } from '../health-view.js';
 import type { ResolvedHandlerOptions } from './options.js';
-import { providersToJSON, providerToJSON } from './provider-json.js';
+import { DETAIL_FIELDS, providersToJSON, providerToJSON } from './provider-json.js';
 import { drainBody } from './read-body.js';
 import { sendDenial, type RefreshAuth } from './refresh-auth.js';
 import { RefreshLimiter } from './refresh-limiter.js';
@@ -94,7 +94,8 @@ export class RefreshRoute {
       const message = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
       return sendError(req, res, 503, `The refresh failed: ${message}`);
     }
-    const value = name === undefined ? providersToJSON(this.#view) : providerToJSON(this.#view, name);
+    const value =
+      name === undefined ? providersToJSON(this.#view) : providerToJSON(this.#view, name, DETAIL_FIELDS);
     sendJSON(req, res, outcome.kind === 'done' ? 200 : 202, value);
   }
 
