@@ -11,12 +11,14 @@
 //  4. queries: ?state=unhealthy and ?limit=100 against the full list (10,000).
 //  5. events: sweeps in which all 10,000 providers change, with no event
 //     stream, 100 streams without batches and 100 with ?batch=1.
-// Run: node --import tsx bench/http.bench.ts [throughput] [polling] [fleet] [queries] [events]
+//  6. rows: building 10,000 JSON rows, the former rows against the current ones, and the list size.
+// Run: node --import tsx bench/http.bench.ts [throughput] [polling] [fleet] [queries] [events] [rows]
 import http from 'node:http';
 import autocannon, { type Result } from 'autocannon';
 import { createHealthHandler } from '../src/http/index.js';
 import { HealthCache, ProviderRegistry } from '../src/index.js';
 import { events, queries } from './http-fleet.js';
+import { rows } from './http-rows.js';
 import { loadFromAnotherProcess } from './http-load-clients.js';
 
 const PROVIDERS = 100;
@@ -267,4 +269,5 @@ async function fleet(io: boolean): Promise<void> {
   }
   if (wanted('queries')) await queries();
   if (wanted('events')) await events();
+  if (wanted('rows')) await rows();
 }
