@@ -3,14 +3,18 @@
 // polling on its own (no Redis) measured in the same run. Redis commands are
 // counted from `INFO commandstats` deltas on a redis-server this bench starts
 // on a free loopback port (and stops). Bounded to well under 90 s.
-// Then a follower's reload per lease round at 1,000 and 10,000 providers (bench/redis-reload.ts).
-// Run: node --import tsx bench/redis.bench.ts [--reload] (--reload: that section alone)
+// Then a follower's reload per lease round at 1,000 and 10,000 providers (bench/redis-reload.ts),
+// and sharded polling (bench/redis-shards.ts): the sweep wall time of 5,000 CPU-bound providers
+// with 2 replica processes vs 1, and Redis commands per check at 1, 2 and 4 replicas.
+// Run: node --import tsx bench/redis.bench.ts [--reload | --shards] (either: that section alone)
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { HealthCache, ProviderRegistry, type HealthView } from '../src/index.js';
 import { SharedHealthCache } from '../src/redis/index.js';
 import { RedisServer } from '../test/support/redis-server.js';
+import { loadavg } from 'node:os';
 import { reloadCost, type ReloadFigures } from './redis-reload.js';
+import { printShards, shardFigures, type ShardFigures } from './redis-shards.js';
 
 const PROVIDERS = 100;
 const POLL = 500;
@@ -23,6 +27,11 @@ const INSIDE_SCRIPTS = new Set([
   'incr',
   'pttl',
   'pexpire',
+  'zadd',
+  'zrange',
+  'zscore',
+  'zrem',
+  'zremrangebyscore',
   'hget',
   'hset',
   'hmget',
@@ -128,8 +137,10 @@ async function main(): Promise<void> {
   const breakdowns: string[] = [];
   const reloads: ReloadFigures[] = [];
   const reloadOnly = process.argv.includes('--reload');
+  const shardsOnly = process.argv.includes('--shards');
+  let shards: ShardFigures | undefined;
   try {
-    for (const n of reloadOnly ? [] : REPLICAS) {
+    for (const n of reloadOnly || shardsOnly ? [] : REPLICAS) {
       // Baseline: n replicas, each polling on its own, no Redis.
       const localCalls = { count: 0 };
       const local = Array.from(
@@ -175,18 +186,25 @@ async function main(): Promise<void> {
       ]);
       breakdowns.push(`  ${n} replica(s): ${together.breakdown}`);
     }
-    for (const [providers, rounds] of [
-      [1_000, 11],
-      [10_000, 5],
-    ] as const) {
+    for (const [providers, rounds] of shardsOnly
+      ? []
+      : ([
+          [1_000, 11],
+          [10_000, 5],
+        ] as const)) {
       reloads.push(await reloadCost(server.url, providers, rounds));
     }
+    if (!reloadOnly) shards = await shardFigures(server.url, redis, commandStats, INSIDE_SCRIPTS);
   } finally {
     redis.disconnect();
     await RedisServer.stopAll();
   }
-  printReloads(reloads);
-  if (reloadOnly) return;
+  if (!shardsOnly) printReloads(reloads);
+  const load = `load average ${loadavg()
+    .map((n) => n.toFixed(1))
+    .join(' ')}`;
+  if (shards) printShards(shards, load);
+  if (reloadOnly || shardsOnly) return;
 
   console.log(
     `${PROVIDERS} providers, pollInterval ${POLL} ms, leaseTtl 2,000 ms (default for that interval), a ${INTERVALS * POLL} ms window per row;\nan interval is one poll cycle (a full sweep of the replica that sweeps most)\n`,

@@ -58,9 +58,14 @@ export class ShardMember {
     this.share = new Share({ registry, replicaId, poller: this.poller, changed: parts.shareChanged });
   }
 
-  /** Whether this replica checks `name` itself (its share, or a check of its own under way). */
+  /**
+   * Whether `name` is this replica's share: its results are its own, so the
+   * ones published for it are not mirrored back. A provider that just moved
+   * away is mirrored even while a check of ours is under way (the newer
+   * result wins either way; skipping it could leave a refresh waiting).
+   */
   mine(name: string): boolean {
-    return this.poller.share.has(name) || this.poller.checking(name);
+    return this.poller.share.has(name);
   }
 
   /** The names this replica mirrors rather than checks. */
