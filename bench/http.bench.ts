@@ -14,6 +14,7 @@
 //  6. rows: building 10,000 JSON rows, the former rows against the current ones, and the list size.
 // Run: node --import tsx bench/http.bench.ts [throughput] [polling] [fleet] [queries] [events] [rows]
 import http from 'node:http';
+import { loadavg } from 'node:os';
 import autocannon, { type Result } from 'autocannon';
 import { createHealthHandler } from '../src/http/index.js';
 import { HealthCache, ProviderRegistry } from '../src/index.js';
@@ -216,7 +217,9 @@ async function fleet(io: boolean): Promise<void> {
   const br = await size('br');
   const checkers = io ? 'each yielding once to the event loop, like I/O' : 'resolving in a microtask';
   console.log(
-    `\nGET /api/providers, ${fmt(PROVIDERS)} providers (checkers ${checkers}), 10 clients in another process (gzip), ${SECONDS} s each`,
+    `\nGET /api/providers, ${fmt(PROVIDERS)} providers (checkers ${checkers}), 10 clients in another process (gzip), ${SECONDS} s each (load average ${loadavg()
+      .map((n) => n.toFixed(1))
+      .join(' ')})`,
   );
   console.log(
     `  bytes on the wire          : identity ${fmt(identity)}, gzip ${fmt(gzip)} (${fmt(identity / gzip, 1)}x smaller), brotli ${fmt(br)} (${fmt(identity / br, 1)}x smaller)`,
