@@ -24,10 +24,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** Two providers whose calls are counted (`calls` is shared by every replica of a test). */
-function registry(calls: Map<string, number>): ProviderRegistry {
+/** Providers (two unless `count`) whose calls are counted (`calls` is shared by every replica of a test). */
+function registry(calls: Map<string, number>, count = 2): ProviderRegistry {
   const providers = new ProviderRegistry();
-  for (const name of ['svc-a', 'svc-b']) {
+  const names = count === 2 ? ['svc-a', 'svc-b'] : Array.from({ length: count }, (_, i) => `svc-${i}`);
+  for (const name of names) {
     providers.register(name, {
       healthCheck: async () => {
         calls.set(name, (calls.get(name) ?? 0) + 1);
@@ -43,12 +44,18 @@ interface Running {
   readonly errors: Error[];
 }
 
-function start(redis: SharedHealthCacheOptions['redis'], key: string, calls: Map<string, number>): Running {
-  const cache = new SharedHealthCache(registry(calls), {
+function start(
+  redis: SharedHealthCacheOptions['redis'],
+  key: string,
+  calls: Map<string, number>,
+  shards?: { providers: number },
+): Running {
+  const cache = new SharedHealthCache(registry(calls, shards?.providers), {
     redis,
     key,
     pollInterval: POLL,
     leaseTtl: TTL,
+    shards: shards !== undefined,
   });
   const errors: Error[] = [];
   cache.onRedisError((error) => errors.push(error));
@@ -178,6 +185,33 @@ describe('Redis Cluster (3 masters with a replica each)', { timeout: 150_000 }, 
     await carriesOn(replicas, calls, () => cluster.killMasterOf(sharedKeys('cluster-b').lease));
   });
 
+  test('sharded replicas through the Cluster: the providers are split, and polling carries on through CLUSTER FAILOVER', async () => {
+    const calls = new Map<string, number>();
+    const redis = { cluster: cluster.seeds };
+    // A prefix whose slot's master still has a replica (an earlier test may have killed one).
+    let key = 'cluster-shards';
+    for (let i = 0; (await cluster.ownersOf(sharedKeys(key).members)).replica === undefined; i++)
+      key = `cluster-shards-${i}`;
+    const replicas = [0, 1].map(() => start(redis, key, calls, { providers: 12 }));
+    const split = (): boolean =>
+      replicas.every((r) => r.cache.replica.role === 'member' && r.cache.replica.members?.length === 2) &&
+      replicas.reduce((sum, r) => sum + (r.cache.replica.share?.size ?? 0), 0) === 12;
+    await until(split, 20_000, 'two members splitting 12 providers');
+    await cluster.failover(sharedKeys(key).members);
+    const after = Date.now();
+    await until(
+      () =>
+        replicas.every((r) =>
+          Array.from({ length: 12 }, (_, i) => r.cache.get(`svc-${i}`)).every(
+            (status) => (status?.checkedAt.getTime() ?? 0) > after + POLL,
+          ),
+        ),
+      20_000,
+      'fresh results of all 12 on both replicas after the failover',
+    );
+    await until(split, 20_000, 'still two members after the failover');
+  });
+
   test('a Cluster node given as a single server: a RedisSetupError saying to use redis.cluster, and the replica polls alone', async () => {
     const calls = new Map<string, number>();
     const node = cluster.nodes.find((n) => n.alive)!;
@@ -185,7 +219,11 @@ describe('Redis Cluster (3 masters with a replica each)', { timeout: 150_000 }, 
     await until(() => replica.cache.role === 'local', 10_000, 'polling alone');
     const error = replica.errors.find(isRedisSetupError);
     assert.equal(error?.kind, 'cluster-as-single');
-    assert.match(error.message, /Cluster node, not a single server: .*cluster_enabled:1.*`redis\.cluster`/);
+    // Found by INFO at connect (cluster_enabled:1), or earlier by a MOVED reply to a first command.
+    assert.match(
+      error.message,
+      /Cluster node, not a single server: .*(cluster_enabled:1|MOVED).*`redis\.cluster`/,
+    );
     await until(() => replica.cache.get('svc-a') !== undefined, 10_000, 'a result of its own');
   });
 });
