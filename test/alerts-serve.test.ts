@@ -104,4 +104,58 @@ alerts:
       .filter((line) => / alerts: (ops|pager) /.test(line));
     assert.equal(outcomeLines.length, 5, outcomeLines.join('\n'));
   });
+
+  it('keeps the alert state in state.file: a restart neither pages again nor forgets the incident', async () => {
+    await cli?.kill(); // the previous test's server
+    const file = join(dir, 'restart.yaml');
+    failing = true;
+    await writeFile(
+      file,
+      `pollInterval: 300ms
+checkTimeout: 250ms
+state: { file: "${join(dir, 'state.json')}" }
+providers:
+  - { name: api, type: http, url: "http://127.0.0.1:${port}/" }
+notifiers:
+  - { name: ops, type: webhook, url: "${receiver.url}/restart-hook", secret: "${SECRET}" }
+alerts:
+  - { name: api-down, groupWait: 200ms, notify: [ops] }
+`,
+    );
+    const hooks = (): { type: string; id: string }[] =>
+      receiver.received
+        .filter((r) => r.path === '/restart-hook')
+        .map((r) => ({
+          type: (JSON.parse(r.body) as { type: string }).type,
+          id: String(r.headers['webhook-id']),
+        }));
+    const first = startCli(['serve', '--config', file, '--port', '0'], { env: cliEnv({ HOME: dir }) });
+    try {
+      await first.waitForLine(/alerts: ops \(webhook\) firing api-down msg_\S+ sent/);
+      first.child.kill('SIGTERM');
+      assert.equal((await first.exited).code, 0);
+    } finally {
+      await first.kill();
+    }
+    const restartedAt = Date.now();
+    cli = startCli(['serve', '--config', file, '--port', '0'], { env: cliEnv({ HOME: dir }) });
+    const url = (await cli.waitForLine(/listening on (\S+)/))[1]!;
+    // Well past groupWait with the provider still failing: a forgetful process would have paged again.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const status = (await (await fetch(`${url}/api/providers/api`)).json()) as { checked_at: string };
+      if (Date.parse(status.checked_at) > restartedAt + 1_500) break;
+      assert.ok(Date.now() < deadline, 'no check 1.5 s after the restart within 30 s');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    failing = false;
+    await cli.waitForLine(/alerts: ops \(webhook\) resolved api-down msg_\S+ sent/);
+    const sent = hooks();
+    assert.deepEqual(
+      sent.map((hook) => hook.type),
+      ['firing', 'resolved'],
+      'one firing before the restart, one resolved after it',
+    );
+    assert.notEqual(sent[0]!.id, sent[1]!.id);
+  });
 });

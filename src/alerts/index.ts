@@ -69,3 +69,4 @@ export {
   type PagerDutySeverity,
 } from './pagerduty.js';
 export { EMAIL_MAX_LISTED, emailContent, emailNotifier, type EmailNotifierOptions } from './email.js';
+export { ALERT_STATE_KEY, openAlertStateDocument, type AlertStateDocumentOptions } from './state-document.js';

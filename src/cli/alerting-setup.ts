@@ -5,7 +5,13 @@
  * state under its fencing token. Nothing here logs a URL, key or password:
  * notifiers are named, and reasons come scrubbed from the notifiers.
  */
-import { Alerting, type DeliveryOutcome } from '../alerts/index.js';
+import {
+  Alerting,
+  openAlertStateDocument,
+  type AlertStateStore,
+  type DeliveryOutcome,
+} from '../alerts/index.js';
+import type { StateStore } from '../state/state-store.js';
 import type { Disposable } from '../disposable.js';
 import { alertingConfig } from './alerts-config.js';
 import type { Logger } from './logger.js';
@@ -28,10 +34,17 @@ const NONE: ServeAlerting = Object.freeze({
 
 /**
  * Starts alerting on `view` as the config says. Nothing is sent before the
- * view runs; in shared mode nothing before this replica leads.
+ * view runs; in shared mode nothing before this replica leads. In single
+ * mode with `state.file`, the alert state is kept there (`stateStore`), so a
+ * restart neither pages again for an incident already announced nor forgets one.
  * @throws ConfigError for an option the library refuses (at its config line).
  */
-export async function startAlerting(setup: Setup, view: ServedView, log: Logger): Promise<ServeAlerting> {
+export async function startAlerting(
+  setup: Setup,
+  view: ServedView,
+  log: Logger,
+  stateStore?: StateStore,
+): Promise<ServeAlerting> {
   const config = alertingConfig(setup.config ?? {});
   if (config === undefined) return NONE;
   const shared = setup.redis !== undefined && view.onRoleChange !== undefined;
@@ -44,7 +57,13 @@ export async function startAlerting(setup: Setup, view: ServedView, log: Logger)
       const cache = view as unknown as import('../redis/index.js').SharedHealthCache;
       coordinator = redisAlertCoordinator(cache, { redis: setup.redis.url, onError: warn });
     }
-    alerting = new Alerting(view, { ...config, coordinator });
+    let store: AlertStateStore | undefined;
+    if (coordinator === undefined && stateStore !== undefined) {
+      store = await openAlertStateDocument(stateStore, {
+        onError: (error) => log.warn(`alerts: state file: ${error.message}`, { alerts: 'state' }),
+      });
+    }
+    alerting = new Alerting(view, { ...config, coordinator, store });
   } catch (error) {
     await coordinator?.close();
     throw setup.optionError(error);

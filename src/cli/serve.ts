@@ -49,7 +49,7 @@ export async function runServe(
   // Before the first sweep and before anything counts results: a restart shows the saved history at once.
   const history = await startHistory(setup, view, silences.store, log);
   const ops = startOperations(setup, view, io, log, stop);
-  const alerting = await startAlerting(setup, view, log);
+  const alerting = await startAlerting(setup, view, log, silences.store);
   let handler: HealthHandler;
   try {
     handler = createHealthHandler(view, {
