@@ -73,7 +73,7 @@ describe('CLI command line', () => {
     assert.match(flag.stderr, /^provider-health: unknown option '--verbose'/);
     const command = await runMain(['sereve']);
     assert.equal(command.code, 2);
-    assert.match(command.stderr, /unknown command 'sereve': expected serve, check or silence/);
+    assert.match(command.stderr, /unknown command 'sereve': expected serve, check, silence or notify/);
     const none = await runMain([]);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /missing command/);

@@ -37,6 +37,7 @@ Commands:
   serve    Poll the providers and serve their health over HTTP
   check    Check every provider once, print the result, exit 0 when all are healthy
   silence  Add, list or expire silences on a running server (silence --help)
+  notify   Send a test notification to every notifier of the config (notify test --help)
 
 Options:
   -h, --help     Show help (also after a command: provider-health serve --help)
@@ -104,14 +105,14 @@ const CHECK_OPTIONS = {
  */
 export function parseCommandLine(argv: readonly string[]): Invocation {
   const [first, ...rest] = argv;
-  if (first === undefined) throw new UsageError('missing command: expected serve, check or silence');
+  if (first === undefined) throw new UsageError('missing command: expected serve, check, silence or notify');
   if (first === '-h' || first === '--help' || first === 'help') return { command: 'help', text: ROOT_HELP };
   if (first === '--version') return { command: 'version' };
   if (first === 'serve') return parseServe(rest);
   if (first === 'check') return parseCheck(rest);
   if (first === 'silence') return parseSilence(rest);
   if (first.startsWith('-')) throw new UsageError(`unknown option '${first}'`);
-  throw new UsageError(`unknown command '${first}': expected serve, check or silence`);
+  throw new UsageError(`unknown command '${first}': expected serve, check, silence or notify`);
 }
 
 function parseServe(args: readonly string[]): Invocation {
