@@ -148,6 +148,7 @@ export async function events(): Promise<void> {
   const each = await measure(url);
   const batched = await measure(`${url}?batch=1`);
   const light = await measure(`${url}?batch=1&fields=name,state,message`);
+  const delta = await measure(`${url}?batch=1&delta=1`);
   const eachGzip = await measure(url, true);
   const batchedGzip = await measure(`${url}?batch=1`, true);
   const noneAgain = await measure(undefined);
@@ -159,6 +160,7 @@ export async function events(): Promise<void> {
     ['100 streams, each change', each],
     ['100 streams, ?batch=1', batched],
     ['100, ?batch=1&fields=name,state,message', light],
+    ['100 streams, ?batch=1&delta=1', delta],
     ['100 gzip streams, each change', eachGzip],
     ['100 gzip streams, ?batch=1', batchedGzip],
   ] as const) {

@@ -174,19 +174,20 @@ export class ApiBodies implements Disposable {
         const texts =
           fields === undefined
             ? page.items.map((name) => this.#row(name).text)
-            : page.items.map((name) => this.fieldsRow(name, fields));
+            : page.items.map((name) => this.fieldsRow(name, fields).text);
         const link = page.next === undefined ? undefined : { Link: `<${page.next}>; rel="next"` };
         return cachedBytes(200, Buffer.from(`[${texts.join(',')}]`), JSON_TYPE, link);
       }),
     );
   }
 
-  /** The JSON text of `name`'s row with `fields` only (wire order, `name` first), built from its current status. */
-  fieldsRow(name: string, fields: readonly string[]): string {
-    return fieldsText(
-      providerToJSON(this.#view, name, fieldMask(fields)) as unknown as Record<string, unknown>,
-      fields,
-    );
+  /** `name`'s row with `fields` only and its JSON text (wire order, `name` first), built from its current status. */
+  fieldsRow(
+    name: string,
+    fields: readonly string[],
+  ): { readonly json: Record<string, unknown>; readonly text: string } {
+    const json = providerToJSON(this.#view, name, fieldMask(fields)) as unknown as Record<string, unknown>;
+    return { json, text: fieldsText(json, fields) };
   }
 
   /** A provider's state and labels for the filters, as its row would have them. */

@@ -4,6 +4,7 @@ import { NO_LABELS, type Labels } from '../labels.js';
 import type { EventStreamHub } from './event-stream.js';
 import { formatEvent } from './event-stream.js';
 import { fieldMask, providerToJSON } from './provider-json.js';
+import { rowDelta } from './row-delta.js';
 import { fieldsText, rowText } from './row-text.js';
 import { Throttle } from './throttle.js';
 
@@ -101,6 +102,28 @@ export class ChangeOutbox {
   }
 }
 
+/** A provider's row and its JSON text, with every list field or with some fields only. @internal */
+export interface BatchRows {
+  row(name: string): { readonly json: object; readonly text: string };
+  fieldsRow(name: string, fields: readonly string[]): { readonly json: object; readonly text: string };
+}
+
+/** Rows built from `view` on each call (the handler passes its bodies, which cache them). */
+function viewRows(view: HealthView): BatchRows {
+  return {
+    row: (name) => {
+      const json = providerToJSON(view, name);
+      return { json, text: rowText(json) };
+    },
+    fieldsRow: (name, fields) => {
+      const json = providerToJSON(view, name, fieldMask(fields)) as unknown as Record<string, unknown>;
+      return { json, text: fieldsText(json, fields) };
+    },
+  };
+}
+
+type Row = { readonly json: object; readonly text: string };
+
 /**
  * The `changes` events of streams that asked for batches (`?batch=1`): the
  * names changed or removed meanwhile, sent at most once per `interval` (the
@@ -109,20 +132,26 @@ export class ChangeOutbox {
  * provider changed many times is sent once, as it is when the batch goes
  * out. With `&fields=`, rows carry those fields only (as in `/api/providers`);
  * with `&selector=`, only the providers it picks, and a provider relabelled
- * out of it is listed in `removed`. One batch is serialised once per
- * distinct group (selector and fields), for every stream of that group. @internal
+ * out of it is listed in `removed`. With `&delta=1`, a row carries `name`
+ * and the fields that changed since the row this group last sent for it
+ * (a field gone as `null`); the first row of a provider after the group
+ * opened, or after it left the selector, is whole. The group keeps the last
+ * row it sent of each provider (at most one per provider and group, and
+ * {@link MAX_STREAM_GROUPS} groups), forgotten when the group has no stream
+ * at a write. One batch is serialised once per distinct group (selector,
+ * fields, delta), for every stream of that group. @internal
  */
 export class BatchOutbox {
   readonly #view: HealthView;
   readonly #hub: EventStreamHub;
   readonly #ids: EventIds;
   readonly #throttle: Throttle;
-  /** A provider's row text with every list field, and with some fields only. */
-  readonly #rowOf: (name: string) => string;
-  readonly #fieldsRowOf: (name: string, fields: readonly string[]) => string;
+  readonly #rows: BatchRows;
   #changed = new Set<string>();
   #removed = new Set<string>();
   #relabelled = new Set<string>();
+  /** Per `&delta=1` group key: the last row sent of each provider. */
+  readonly #sent = new Map<string, Map<string, Readonly<Record<string, unknown>>>>();
 
   constructor(
     view: HealthView,
@@ -130,13 +159,10 @@ export class BatchOutbox {
     ids: EventIds,
     clock: Clock,
     interval: number,
-    rowOf: (name: string) => string = (name) => rowText(providerToJSON(view, name)),
-    fieldsRowOf: (name: string, fields: readonly string[]) => string = (name, fields) =>
-      fieldsText(providerToJSON(view, name, fieldMask(fields)) as unknown as Record<string, unknown>, fields),
+    rows: BatchRows = viewRows(view),
   ) {
-    this.#fieldsRowOf = fieldsRowOf;
     this.#view = view;
-    this.#rowOf = rowOf;
+    this.#rows = rows;
     this.#hub = hub;
     this.#ids = ids;
     this.#throttle = new Throttle(clock, interval, () => this.#write());
@@ -168,6 +194,7 @@ export class BatchOutbox {
     this.#changed = new Set();
     this.#removed = new Set();
     this.#relabelled = new Set();
+    this.#sent.clear();
   }
 
   #write(): void {
@@ -179,22 +206,26 @@ export class BatchOutbox {
     this.#removed = new Set();
     this.#relabelled = new Set();
     const id = this.#ids.next();
-    // Row texts built at most once per write and fields set, whatever the number of groups.
-    const texts = new Map<string, Map<string, string>>();
-    const textOf = (name: string, fields: readonly string[] | undefined): string => {
+    // Rows built at most once per write and fields set, whatever the number of groups.
+    const built = new Map<string, Map<string, Row>>();
+    const rowOf = (name: string, fields: readonly string[] | undefined): Row => {
       const key = fields?.join(',') ?? '';
-      let known = texts.get(key);
-      if (known === undefined) texts.set(key, (known = new Map<string, string>()));
-      let text = known.get(name);
-      if (text === undefined) {
-        text = fields === undefined ? this.#rowOf(name) : this.#fieldsRowOf(name, fields);
-        known.set(name, text);
+      let known = built.get(key);
+      if (known === undefined) built.set(key, (known = new Map<string, Row>()));
+      let row = known.get(name);
+      if (row === undefined) {
+        row = fields === undefined ? this.#rows.row(name) : this.#rows.fieldsRow(name, fields);
+        known.set(name, row);
       }
-      return text;
+      return row;
     };
     const labelsOf = (name: string): Labels => this.#view.registry.labels(name);
+    const groups = this.#hub.groups();
+    // A delta group without streams now sends nothing: what it last sent is no base any more.
+    const open = new Set(groups.map((group) => group.key));
+    for (const key of this.#sent.keys()) if (!open.has(key)) this.#sent.delete(key);
     // One serialisation per distinct group (bounded, see MAX_STREAM_GROUPS), not per stream.
-    for (const group of this.#hub.groups()) {
+    for (const group of groups) {
       if (!group.batched) continue;
       const { selector, fields } = group;
       let picked: readonly string[] = changed;
@@ -206,11 +237,33 @@ export class BatchOutbox {
         if (out.length > 0) gone = [...removed, ...out].sort(byName);
         if (picked.length === 0 && gone.length === 0) continue;
       }
+      const texts = group.delta
+        ? this.#deltas(group.key, picked, gone, (name) => rowOf(name, fields))
+        : picked.map((name) => rowOf(name, fields).text);
       // The same text as JSON.stringify({ changed: rows, removed: gone }).
-      const rows = picked.map((name) => textOf(name, fields)).join(',');
-      const data = `{"changed":[${rows}],"removed":${JSON.stringify(gone)}}`;
+      const data = `{"changed":[${texts.join(',')}],"removed":${JSON.stringify(gone)}}`;
       this.#hub.broadcast(formatEvent('changes', id, data), group.key);
     }
+  }
+
+  /** The delta texts of `picked` for the group `key`, which now last sent those rows and none of `gone`. */
+  #deltas(
+    key: string,
+    picked: readonly string[],
+    gone: readonly string[],
+    rowOf: (name: string) => Row,
+  ): string[] {
+    let sent = this.#sent.get(key);
+    if (sent === undefined)
+      this.#sent.set(key, (sent = new Map<string, Readonly<Record<string, unknown>>>()));
+    for (const name of gone) sent.delete(name);
+    return picked.map((name) => {
+      const row = rowOf(name);
+      const json = row.json as Readonly<Record<string, unknown>>;
+      const previous = sent.get(name);
+      sent.set(name, json);
+      return previous === undefined ? row.text : JSON.stringify(rowDelta(previous, json));
+    });
   }
 }
 

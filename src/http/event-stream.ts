@@ -24,23 +24,27 @@ const EVENT_END_BLOCKS = storedBlocks(EVENT_END);
  * streams. @internal
  */
 export interface StreamGroup {
-  /** `p|<selector>|` for per-change streams, `b|<selector>|<fields>` for batched ones. */
+  /** `p|<selector>|` for per-change streams, `b|<selector>|<fields>` for batched ones, `d|…` for batched deltas. */
   readonly key: string;
   readonly batched: boolean;
   /** Only providers whose labels it selects; `undefined` for every provider. */
   readonly selector: Selector | undefined;
   /** Wanted fields (batched streams), `name` first; `undefined` for every field. */
   readonly fields: readonly string[] | undefined;
+  /** Batched streams asking for the changed fields of each row only (`&delta=1`). */
+  readonly delta: boolean;
 }
 
-/** The group of streams asking for `batched`, `selector` and `fields`. @internal */
+/** The group of streams asking for `batched`, `selector`, `fields` and `delta` (`d|…` keys). @internal */
 export function streamGroup(
   batched: boolean,
   selector: Selector | undefined,
   fields: readonly string[] | undefined,
+  delta = false,
 ): StreamGroup {
-  const key = `${batched ? 'b' : 'p'}|${selector?.toString() ?? ''}|${fields?.join(',') ?? ''}`;
-  return { key, batched, selector, fields };
+  const kind = delta ? 'd' : batched ? 'b' : 'p';
+  const key = `${kind}|${selector?.toString() ?? ''}|${fields?.join(',') ?? ''}`;
+  return { key, batched: batched || delta, selector, fields, delta };
 }
 
 /**

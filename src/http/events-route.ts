@@ -48,9 +48,7 @@ export class EventsRoute implements Disposable {
     const ids: EventIds = { next: () => ++this.#eventId };
     this.#each = new ChangeOutbox(this.#hub, ids, clock, publishInterval);
     // Rows come from the bodies' cache: one serialisation per status for the list and every stream.
-    const rowOf = (name: string): string => bodies.row(name).text;
-    const fieldsRowOf = (name: string, fields: readonly string[]): string => bodies.fieldsRow(name, fields);
-    this.#batches = new BatchOutbox(view, this.#hub, ids, clock, publishInterval, rowOf, fieldsRowOf);
+    this.#batches = new BatchOutbox(view, this.#hub, ids, clock, publishInterval, bodies);
     this.#subscriptions = [
       view.onChange(({ name, status }) => {
         // Removals are announced once, from the registry listener below.
@@ -96,7 +94,7 @@ export class EventsRoute implements Disposable {
     if (this.#hub.size >= this.#maxStreams) {
       return sendError(req, res, 503, 'Too many open event streams; try again later', { 'Retry-After': '5' });
     }
-    const group = streamGroup(query.batched, query.selector, query.fields);
+    const group = streamGroup(query.batched, query.selector, query.fields, query.delta);
     const refusal = this.#groupRefusal(group);
     if (refusal !== undefined) return sendError(req, res, 503, refusal, { 'Retry-After': '5' });
     // Older events go out to the open streams first: the new stream's snapshot already holds them.
@@ -143,13 +141,16 @@ interface StreamQuery {
   /** Wanted fields, `name` first; `undefined` for every field. */
   readonly fields: string[] | undefined;
   readonly selector: Selector | undefined;
+  /** Batches carry each provider's changed fields only (`&delta=1`). */
+  readonly delta: boolean;
 }
 
-const STREAM_PARAMETERS = ['batch', 'fields', 'selector'];
+const STREAM_PARAMETERS = ['batch', 'fields', 'selector', 'delta'];
 
 /**
  * `?batch=1` (or `true`) asks for batches, `0`/`false` or nothing for each
- * change; `fields` (with batches only) as in `/api/providers`; `selector`
+ * change; `fields` (with batches only) as in `/api/providers`; `delta=1`
+ * (with batches only) the changed fields of each row only; `selector`
  * (either kind) picks providers by label.
  */
 function streamQuery(target: RequestTarget): StreamQuery | QueryError {
@@ -163,15 +164,12 @@ function streamQuery(target: RequestTarget): StreamQuery | QueryError {
       return { error: `Query parameter ${quote(key)} is given more than once`, parameter: key };
     given.set(key, value);
   }
-  let batched: boolean | undefined;
-  const batch = given.get('batch');
-  if (batch === '1' || batch === 'true') batched = true;
-  else if (batch === '0' || batch === 'false') batched = false;
-  else if (batch !== undefined) {
-    return {
-      error: `Query parameter "batch" must be 1, true, 0 or false, got ${quote(batch)}`,
-      parameter: 'batch',
-    };
+  const batched = flag(given, 'batch');
+  if (isQueryError(batched)) return batched;
+  const delta = flag(given, 'delta');
+  if (isQueryError(delta)) return delta;
+  if (delta === true && batched !== true) {
+    return { error: 'Query parameter "delta" needs batch=1 on /api/events', parameter: 'delta' };
   }
   let fields: string[] | undefined;
   const wanted = given.get('fields');
@@ -185,7 +183,19 @@ function streamQuery(target: RequestTarget): StreamQuery | QueryError {
   }
   const selector = selectorParam(given.get('selector') ?? '');
   if (isQueryError(selector)) return selector;
-  return { batched: batched ?? false, fields, selector };
+  return { batched: batched ?? false, fields, selector, delta: delta ?? false };
+}
+
+/** A `1`/`true`/`0`/`false` parameter; `undefined` when not given. */
+function flag(given: ReadonlyMap<string, string>, name: string): boolean | undefined | QueryError {
+  const value = given.get(name);
+  if (value === '1' || value === 'true') return true;
+  if (value === '0' || value === 'false') return false;
+  if (value === undefined) return undefined;
+  return {
+    error: `Query parameter ${quote(name)} must be 1, true, 0 or false, got ${quote(value)}`,
+    parameter: name,
+  };
 }
 
 /** A list query for a stream's snapshot: `fields` and `selector` only. */
