@@ -16,7 +16,15 @@ interface StatusJSON {
   readonly mode: string;
   readonly ready: boolean;
   readonly live: boolean;
-  readonly replica?: { readonly id: string; readonly role: string; readonly leader?: string };
+  readonly replica?: {
+    readonly id: string;
+    readonly role: string;
+    readonly mode?: string;
+    readonly leader?: string;
+    readonly share?: number;
+    readonly total?: number;
+    readonly members?: readonly string[];
+  };
 }
 
 describe('serve in shared mode: roles', () => {
@@ -71,7 +79,7 @@ describe('serve in shared mode: roles', () => {
 
       const statusA = await status(a.url);
       assert.equal(statusA.mode, 'shared');
-      assert.deepEqual(statusA.replica, { id: leaderId, role: 'leader', leader: leaderId });
+      assert.deepEqual(statusA.replica, { id: leaderId, role: 'leader', mode: 'single', leader: leaderId });
       const statusB = await status(b.url);
       assert.equal(statusB.replica?.role, 'follower');
       assert.notEqual(statusB.replica?.id, leaderId);
@@ -98,9 +106,56 @@ describe('serve in shared mode: roles', () => {
         .split('\n')
         .filter((line) => /INFO +(leading|following)/.test(line))
         .map((line) => line.replace(/^\S+ +INFO +/, '').replace(/ as \S+$/, ' as <id>'));
-      assert.deepEqual(roleLines, ['following the replica holding the lease', 'leading as <id>']);
+      assert.deepEqual(roleLines, [`following ${leaderId}`, 'leading as <id>']);
       b.cli.child.kill('SIGTERM');
       assert.equal((await b.cli.exited).code, 0);
+    },
+  );
+
+  it(
+    'with shards: logs each member and its share, and /api/status gives the share, the total and the members',
+    { timeout: 90_000 },
+    async () => {
+      const file = join(dir, 'sharded.json');
+      await writeFile(
+        file,
+        JSON.stringify({
+          pollInterval: '1s',
+          checkTimeout: '500ms',
+          redis: { key: `ops-shards-${process.pid}`, leaseTtl: '2s', shards: true },
+          providers: Array.from({ length: 20 }, (_, i) => ({
+            name: `db-${i}`,
+            type: 'tcp',
+            host: '127.0.0.1',
+            port: targetPort,
+          })),
+        }),
+      );
+      const a = await replica(file);
+      await a.cli.waitForLine(/INFO +polling its share as a member/, 15_000);
+      await a.cli.waitForLine(/INFO +share: polling 20 of 20 providers \(1 member;/, 15_000);
+      const b = await replica(file);
+      await b.cli.waitForLine(/INFO +polling its share as a member/, 15_000);
+      // Both members see each other: their shares add up to the whole.
+      const [, sizeB] = await b.cli.waitForLine(
+        /INFO +share: polling (\d+) of 20 providers \(2 members;/,
+        15_000,
+      );
+      const [, sizeA] = await a.cli.waitForLine(
+        /INFO +share: polling (\d+) of 20 providers \(2 members;/,
+        15_000,
+      );
+      assert.equal(Number(sizeA) + Number(sizeB), 20);
+      const statusB = await status(b.url);
+      assert.equal(statusB.replica?.role, 'member');
+      assert.equal(statusB.replica?.mode, 'sharded');
+      assert.equal(statusB.replica?.total, 20);
+      assert.equal(statusB.replica?.members?.length, 2);
+      assert.ok(statusB.replica?.members?.includes(statusB.replica.id));
+      for (const { cli } of [a, b]) {
+        cli.child.kill('SIGTERM');
+        assert.equal((await cli.exited).code, 0);
+      }
     },
   );
 });

@@ -10,7 +10,7 @@ import type { Logger } from './logger.js';
 import type { ServedView } from './view.js';
 
 /** A shared view as far as this log reads it; `leader` and `share` are picked up when the cache reports them. */
-type RoleView = Pick<ServedView, 'onRoleChange'> & {
+type RoleView = Pick<ServedView, 'onRoleChange' | 'onShareChange'> & {
   readonly sharing?: { readonly replicaId: string };
 };
 
@@ -29,14 +29,28 @@ export function logRoles(view: RoleView, log: Logger): Disposable {
     if (line.role === 'alone') log.warn(line.text, fields);
     else log.info(line.text, fields);
   });
-  return toDisposable(() => subscription.dispose());
+  // Sharded: one line each time the share moves (a member joined or left, providers changed).
+  const shares = view.onShareChange?.(({ size, total, members, gained, lost }) => {
+    const names = `${members.length} member${members.length === 1 ? '' : 's'}`;
+    log.info(`share: polling ${size} of ${total} providers (${names}; +${gained} −${lost})`, {
+      share: size,
+      total,
+      members: members.length,
+    });
+  });
+  return toDisposable(() => {
+    subscription.dispose();
+    shares?.dispose();
+  });
 }
 
 /** The line for a role, or `undefined` for the passing ones (`connecting`, `idle`). */
 export function roleLine(
   change: RoleNews,
   self: string | undefined,
-): { text: string; role: 'leading' | 'following' | 'alone'; leader: string | undefined } | undefined {
+):
+  | { text: string; role: 'leading' | 'following' | 'member' | 'alone'; leader: string | undefined }
+  | undefined {
   const share =
     typeof change.share === 'number'
       ? `, polling ${change.share} provider${change.share === 1 ? '' : 's'} (its share)`
@@ -54,6 +68,13 @@ export function roleLine(
       text: `following ${leader ?? 'the replica holding the lease'}${share}`,
       role: 'following',
       leader,
+    };
+  }
+  if (change.role === 'member') {
+    return {
+      text: `polling its share as a member${self === undefined ? '' : ` (${self})`}${share}`,
+      role: 'member',
+      leader: undefined,
     };
   }
   if (change.role === 'local') {

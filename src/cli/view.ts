@@ -6,7 +6,7 @@
 import { HealthCache, type HealthCacheOptions, type HealthEvent, type RunnableHealthView } from '../index.js';
 import type { SharedSilencesOptions } from '../redis/silence-options.js';
 import type { SilenceControl } from '../quiet/silence-control.js';
-import type { LeaseRepair, RoleChange } from '../redis/events.js';
+import type { LeaseRepair, ShareChange, RoleChange } from '../redis/events.js';
 import { ConfigError } from './config.js';
 import type { Setup } from './setup.js';
 
@@ -18,6 +18,8 @@ export interface ServedView extends RunnableHealthView {
   readonly onRoleChange?: HealthEvent<RoleChange>;
   readonly onRedisError?: HealthEvent<Error>;
   readonly onLeaseRepair?: HealthEvent<LeaseRepair>;
+  /** With `redis.shards`: this replica's share changed (size, total, members). */
+  readonly onShareChange?: HealthEvent<ShareChange>;
   /** The shared cache's silences (shared mode with `sharedSilences`). */
   readonly silences?: SilenceControl | undefined;
 }

@@ -33,6 +33,15 @@ export interface ProbedView extends HealthView {
   readonly lastRoundAt?: number | undefined;
   /** The shared cache's Redis options. */
   readonly sharing?: { readonly replicaId: string; readonly leaseTtl: number } | undefined;
+  /** What the shared cache says of this replica (`SharedHealthCache.replica`), read structurally. */
+  readonly replica?:
+    | {
+        readonly mode: string;
+        readonly leader: string | undefined;
+        readonly share: { readonly size: number; readonly total: number } | undefined;
+        readonly members: readonly string[] | undefined;
+      }
+    | undefined;
 }
 
 /** The answer of one probe: `ok`, or why not. @internal */

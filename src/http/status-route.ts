@@ -10,8 +10,14 @@ export interface ReplicaJSON {
   readonly role: string;
   /** The leading replica's id, when known (this one's own while it leads). */
   readonly leader?: string;
+  /** `single` (one leader polls every provider) or `sharded`, when the cache says. */
+  readonly mode?: string;
   /** How many providers this replica polls, when polling is sharded. */
   readonly share?: number;
+  /** How many providers are registered, beside `share`. */
+  readonly total?: number;
+  /** The live members' ids, when polling is sharded. */
+  readonly members?: readonly string[];
 }
 
 /**
@@ -28,14 +34,23 @@ export function statusRoute(view: ProbedView, tracker: ProbeTracker): Route {
     serve: (req, res) => {
       const uptime = process.uptime();
       const sharing = view.sharing;
+      const described = view.replica;
+      const leader = described?.leader ?? tracker.leader;
+      const share = described?.share;
       const replica: ReplicaJSON | undefined =
         sharing === undefined
           ? undefined
           : {
               id: sharing.replicaId,
-              role: tracker.role ?? view.role ?? 'idle',
-              ...(tracker.leader === undefined ? {} : { leader: tracker.leader }),
-              ...(tracker.share === undefined ? {} : { share: tracker.share }),
+              role: view.role ?? tracker.role ?? 'idle',
+              ...(described === undefined ? {} : { mode: described.mode }),
+              ...(leader === undefined ? {} : { leader }),
+              ...(share === undefined
+                ? tracker.share === undefined
+                  ? {}
+                  : { share: tracker.share }
+                : { share: share.size, total: share.total }),
+              ...(described?.members === undefined ? {} : { members: described.members }),
             };
       sendJSON(req, res, 200, {
         version,
