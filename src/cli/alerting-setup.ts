@@ -55,7 +55,8 @@ export async function startAlerting(
     if (shared && setup.redis !== undefined) {
       const { redisAlertCoordinator } = await import('../redis/alert-store.js');
       const cache = view as unknown as import('../redis/index.js').SharedHealthCache;
-      coordinator = redisAlertCoordinator(cache, { redis: setup.redis.url, onError: warn });
+      // The same Redis the cache shares, in the same form (a URL, Sentinel or Cluster).
+      coordinator = redisAlertCoordinator(cache, { redis: setup.redis.target, onError: warn });
     }
     let store: AlertStateStore | undefined;
     if (coordinator === undefined && stateStore !== undefined) {

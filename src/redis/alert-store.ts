@@ -17,9 +17,10 @@ import { parseAlertState } from '../alerts/state-codec.js';
 import { AlertStateFencedError, type AlertEngineState, type AlertStateStore } from '../alerts/state.js';
 import type { Clock } from '../clock.js';
 import type { HealthEvent } from '../events.js';
-import { numberOption, optionTypeError, optionsObject } from '../validate.js';
+import { numberOption, optionsObject } from '../validate.js';
 import { bounded, type CommandLimit } from './command.js';
-import { loadIoredis, reconnectDelay, scrubError } from './connection.js';
+import { loadIoredis, openClient as openSharedClient, reconnectDelay, scrubError } from './connection.js';
+import { resolveTarget, type ClusterRedis, type RedisTarget, type SentinelRedis } from './target.js';
 import type { RoleChange, ReplicaRole } from './events.js';
 import { groupKey, sharedKeys } from './keys.js';
 import { LuaScript } from './scripts.js';
@@ -77,11 +78,12 @@ export interface AlertLeaseSource {
 /** Options of {@link redisAlertCoordinator}. */
 export interface RedisAlertCoordinatorOptions {
   /**
-   * The Redis the cache shares: a `redis://` URL (a connection of its own is
-   * opened, closed by `close()`) or an ioredis client the caller owns (for
-   * Sentinel or Cluster, pass the client). Never quoted in any message.
+   * The Redis the cache shares, in any form `SharedHealthCache` takes: a
+   * `redis://` URL, `{ sentinels, name }` or `{ cluster }` (a connection of
+   * its own is opened, closed by `close()`), or an ioredis client the caller
+   * owns. Never quoted in any message.
    */
-  readonly redis: string | RedisClient;
+  readonly redis: string | RedisClient | SentinelRedis | ClusterRedis;
   /** One Redis call's bound. Default: the cache's `commandTimeout`. */
   readonly commandTimeout?: number | undefined;
   /** Trouble worth a log line: a saved state that could not be read (alerting then starts afresh), connection errors. */
@@ -106,10 +108,8 @@ export function redisAlertCoordinator(
   options: RedisAlertCoordinatorOptions,
 ): RedisAlertCoordinator {
   const init = optionsObject(options, { required: true, scope: 'redisAlertCoordinator' });
-  const given = init.redis;
-  if (typeof given !== 'string' && (typeof given !== 'object' || given === null))
-    throw optionTypeError('redis', 'a redis:// URL or an ioredis client', given, { secret: true });
-  const secrets = typeof given === 'string' ? [given] : [];
+  const target = resolveTarget(init.redis);
+  const secrets = target.secrets;
   const prefix = cache.sharing.key;
   const keys = { lease: sharedKeys(prefix).lease, alerts: groupKey(prefix, 'alerts') };
   const limit: CommandLimit = {
@@ -120,7 +120,11 @@ export function redisAlertCoordinator(
   let client: Promise<RedisClient> | undefined;
   const connect = (): Promise<RedisClient> =>
     (client ??=
-      typeof given === 'string' ? openClient(given, limit.timeout, report) : Promise.resolve(given));
+      target.kind === 'client'
+        ? Promise.resolve(target.client)
+        : target.kind === 'url'
+          ? openClient(target.url, limit.timeout, report)
+          : openTargetClient(target, limit.timeout, report));
 
   const load = async (): Promise<AlertEngineState | undefined> => {
     const reply = await bounded(limit, LOAD.run(await connect(), [keys.alerts], [MAX_ALERT_STATE_BYTES]), {
@@ -169,11 +173,33 @@ export function redisAlertCoordinator(
     async close(): Promise<void> {
       const opened = client;
       client = undefined;
-      if (opened === undefined || typeof given !== 'string') return;
+      if (opened === undefined || target.kind === 'client') return; // a caller's client stays open
       const connection = await opened.catch(() => undefined);
       connection?.disconnect();
     },
   };
+}
+
+/** A Sentinel or Cluster connection of our own, opened as the cache opens its own; errors reported once each. */
+async function openTargetClient(
+  target: RedisTarget,
+  timeout: number,
+  report: (error: unknown) => void,
+): Promise<RedisClient> {
+  const connection = await openSharedClient({ target, commandTimeout: timeout });
+  onceEach(connection, report);
+  return connection;
+}
+
+/** Reports each distinct problem once per outage: a Redis that is away for an hour is one line, not thousands. */
+function onceEach(connection: RedisClient, report: (error: unknown) => void): void {
+  let last: string | undefined;
+  connection.on('error', (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    if (message !== last) report(error);
+    last = message;
+  });
+  connection.on('ready', () => (last = undefined));
 }
 
 /** A command connection of our own, failing fast while Redis is away (saves are retried by the engine). */
@@ -192,13 +218,6 @@ async function openClient(
     retryStrategy: reconnectDelay,
     disableClientInfo: true,
   });
-  // Each distinct problem once per outage: a Redis that is away for an hour is one line, not thousands.
-  let last: string | undefined;
-  connection.on('error', (error: unknown) => {
-    const message = error instanceof Error ? error.message : String(error);
-    if (message !== last) report(error);
-    last = message;
-  });
-  connection.on('ready', () => (last = undefined));
+  onceEach(connection, report);
   return connection;
 }

@@ -125,7 +125,14 @@ export function isCluster(client: RedisClient): client is Cluster {
 }
 
 /** Opens the command connection of a URL, Sentinel or Cluster target. */
-async function openClient(options: ResolvedSharedOptions): Promise<RedisClient> {
+/**
+ * A command client for `options.target` (a URL, Sentinel or Cluster; not a
+ * caller's client), failing fast while Redis is away. Also used by the
+ * alert coordinator, so both open Redis the same way. @internal
+ */
+export async function openClient(
+  options: Pick<ResolvedSharedOptions, 'target' | 'commandTimeout'>,
+): Promise<RedisClient> {
   const { target } = options;
   const { Redis, Cluster } = await loadModule();
   // Fail fast while disconnected: the lease logic needs to know Redis is gone, not wait for it.
