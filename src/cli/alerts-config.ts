@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import type { AlertRuleConfig, NotifierConfig } from '../alerts/index.js';
 import { parseSelector } from '../selector.js';
-import { DURATION_HINT, parseDuration } from './duration.js';
+import { durationSchema } from './duration-schema.js';
 import { quoteString } from './quote.js';
 
 /** The most notifiers and rules a file may declare (the library's bounds). */
@@ -22,16 +22,7 @@ const nonEmpty = z
   .string({ error: 'expected a non-empty string' })
   .min(1, { error: 'expected a non-empty string' });
 
-const duration = z
-  .union([z.number(), z.string()], { error: `expected ${DURATION_HINT}` })
-  .transform((value, context) => {
-    try {
-      return parseDuration(value);
-    } catch (error) {
-      context.addIssue({ code: 'custom', message: (error as Error).message, input: value });
-      return z.NEVER;
-    }
-  });
+const duration = durationSchema();
 
 /**
  * A secret value checked by `valid`; a failure says `expected …` and never

@@ -15,7 +15,7 @@ import {
   notifierKeys,
   notifiersSchema,
 } from './alerts-config.js';
-import { DURATION_HINT, parseDuration } from './duration.js';
+import { durationSchema } from './duration-schema.js';
 import { quoteString } from './quote.js';
 import { DEFAULT_SERVER_LIMITS } from './server-limits.js';
 
@@ -29,17 +29,7 @@ import { DEFAULT_SERVER_LIMITS } from './server-limits.js';
  * the common keys and the tls block, and read best side by side.
  */
 
-/** A duration: `"30s"`, `"1m30s"`, `"250ms"`, or a number of milliseconds. Parsed to milliseconds. */
-const duration = z
-  .union([z.number(), z.string()], { error: `expected ${DURATION_HINT}` })
-  .transform((value, context) => {
-    try {
-      return parseDuration(value);
-    } catch (error) {
-      context.addIssue({ code: 'custom', message: (error as Error).message, input: value });
-      return z.NEVER;
-    }
-  });
+const duration = durationSchema();
 
 const nonEmpty = z.string().min(1, { error: 'expected a non-empty string' });
 const port = z
@@ -70,16 +60,7 @@ export const MAX_CERT_EXPIRY_WARNING = 366 * 86_400_000;
  * Days before a certificate or token expires from which the check is
  * `degraded` (`"30d"`); `0` turns the warning off. Default 14 days (the checker's).
  */
-const certExpiryWarning = z
-  .union([z.number(), z.string()], { error: `expected ${DURATION_HINT}` })
-  .transform((value, context) => {
-    try {
-      return parseDuration(value, { max: MAX_CERT_EXPIRY_WARNING, text: '366d' });
-    } catch (error) {
-      context.addIssue({ code: 'custom', message: (error as Error).message, input: value });
-      return z.NEVER;
-    }
-  });
+const certExpiryWarning = durationSchema({ max: MAX_CERT_EXPIRY_WARNING, text: '366d' });
 
 const common = {
   /** The name the provider is shown and looked up under; unique in the file. */
