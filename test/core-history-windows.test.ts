@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import {
   HealthCache,
@@ -17,6 +16,7 @@ import { ManualClock } from '../src/testing/index.js';
 import { launchChromium } from './support/chromium.js';
 import { request, serve } from './support/http.js';
 import { failOnUnhandledRejections } from './support/unhandled.js';
+import { promtool } from './support/promtool.js';
 
 failOnUnhandledRejections();
 
@@ -395,19 +395,6 @@ describe('window figures in the metrics', () => {
     },
   );
 });
-
-/** Debian's promtool on `text`. */
-function promtool(text: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-    child.stdin.end(text);
-  });
-}
 
 describe('window figures on the status page', () => {
   it(

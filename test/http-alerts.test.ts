@@ -6,7 +6,6 @@
  * secret, routing key) anywhere in the answers or the metrics.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { Alerting } from '../src/alerts/index.js';
 import { createHealthHandler } from '../src/http/index.js';
@@ -15,6 +14,7 @@ import { ManualClock } from '../src/testing/index.js';
 import { request, serve, switchable, waitUntil } from './support/http.js';
 import { startReceiver } from './support/receivers.js';
 import { failOnUnhandledRejections } from './support/unhandled.js';
+import { promtool } from './support/promtool.js';
 
 failOnUnhandledRejections();
 
@@ -23,18 +23,6 @@ const SECRETS = [
   'sEcReT-path-T0KEN',
   'RoutingKeyRoutingKeyRoutingKey12',
 ];
-
-function promtool(text: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, output }));
-    child.stdin.end(text);
-  });
-}
 
 interface AlertsBody {
   firing: {

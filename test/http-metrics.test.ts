@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
@@ -10,23 +10,11 @@ import type { HealthCache } from '../src/index.js';
 import { ManualClock } from '../src/testing/index.js';
 import { demoCache, request, serve, switchable } from './support/http.js';
 import { failOnUnhandledRejections } from './support/unhandled.js';
+import { promtool } from './support/promtool.js';
 
 failOnUnhandledRejections();
 
 const WEIRD = 'quote" back\\slash\nnewline';
-
-/** Runs Debian's promtool on `text`; resolves with its exit code and output. */
-function promtool(text: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, output }));
-    child.stdin.end(text);
-  });
-}
 
 /** The value of the sample `series` (name and labels exactly as exposed). */
 function sample(text: string, series: string): number | undefined {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -13,22 +12,10 @@ import { HealthCache, ProviderRegistry, type HealthChecker } from '../src/index.
 import { createMetrics } from '../src/metrics/index.js';
 import { close, leakedSecrets, listen } from './support/listen.js';
 import { createTestPki, type TestIdentity, type TestPki } from './support/tls.js';
+import { promtool } from './support/promtool.js';
 
 const DAY = 86_400_000;
 const SERIES = 'provider_health_certificate_expiry_timestamp_seconds';
-
-/** Runs promtool on `text`; resolves with its exit code and output. */
-function promtool(text: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, output }));
-    child.stdin.end(text);
-  });
-}
 
 /** The value of `provider_health_certificate_expiry_timestamp_seconds` for these labels. */
 function expiry(text: string, provider: string, certificate: string): number | undefined {

@@ -5,28 +5,15 @@
  * relabellings; the alert metrics; everything promtool-valid.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { createHealthHandler } from '../src/http/index.js';
 import { HealthCache, ProviderRegistry } from '../src/index.js';
 import { createMetrics, prometheusLabels, sanitiseLabelName } from '../src/metrics/index.js';
 import { request, serve, switchable } from './support/http.js';
 import { failOnUnhandledRejections } from './support/unhandled.js';
+import { promtool } from './support/promtool.js';
 
 failOnUnhandledRejections();
-
-/** Runs Debian's promtool on `text`; resolves with its exit code and output. */
-function promtool(text: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, output }));
-    child.stdin.end(text);
-  });
-}
 
 /** The lines of `name` in `text` (samples only). */
 function series(text: string, name: string): string[] {
