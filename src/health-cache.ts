@@ -21,7 +21,7 @@ import { CheckRunner, type RawResult } from './run-check.js';
 import { Scheduler } from './scheduler.js';
 import { FrozenDate, type Status } from './status.js';
 import { StatusStore } from './status-store.js';
-import type { WindowSummary } from './uptime-windows.js';
+import type { WindowSummary, WindowUptimes } from './uptime-windows.js';
 
 // The event payloads once lived here; importing them from this module keeps working.
 export type { CheckResult, CheckerFault, Removal, StatusChange, SweepSummary, Transition } from './events.js';
@@ -213,6 +213,11 @@ export class HealthCache implements RunnableHealthView, Disposable {
    */
   windows(name: string): WindowSummary | undefined {
     return this.#store.windows(name);
+  }
+
+  /** The uptimes of {@link windows} alone, at a tenth of the cost (what list rows need). No side effects. */
+  uptimes(name: string): WindowUptimes | undefined {
+    return this.#store.uptimes(name);
   }
 
   /**

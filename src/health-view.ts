@@ -11,7 +11,7 @@ import type { HistorySample } from './history.js';
 import type { ResolvedHealthCacheOptions } from './options.js';
 import type { ProviderRegistry } from './registry.js';
 import type { Status } from './status.js';
-import type { WindowSummary } from './uptime-windows.js';
+import type { WindowSummary, WindowUptimes } from './uptime-windows.js';
 
 /**
  * What readers (the HTTP surface, metrics, the CLI) need of a cache. Both
@@ -35,6 +35,8 @@ export interface HealthView {
    * before it still are views: readers show no window figures then.
    */
   windows?(name: string): WindowSummary | undefined;
+  /** The uptimes of {@link windows} alone, cheaper; optional like it. No side effects. */
+  uptimes?(name: string): WindowUptimes | undefined;
   /** A sweep now, coalesced with any in flight. */
   checkNow(signal?: AbortSignal): Promise<readonly Status[]>;
   /** One provider now, coalesced with any sweep in flight. */

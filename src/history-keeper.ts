@@ -1,6 +1,6 @@
 import { HistoryRing, type HistorySample } from './history.js';
 import type { CheckState, HistorySummary } from './status.js';
-import { UptimeWindows, type WindowSummary } from './uptime-windows.js';
+import { UptimeWindows, type WindowSummary, type WindowUptimes } from './uptime-windows.js';
 
 /**
  * One provider's history as {@link HealthCache.exportHistory} hands it out and
@@ -58,6 +58,11 @@ export class ProviderHistory {
   /** The windows as of `now`. No side effects. */
   windows(now: number): WindowSummary {
     return this.#windows.summary(now);
+  }
+
+  /** The window uptimes as of `now` (no histograms). No side effects. */
+  uptimes(now: number): WindowUptimes {
+    return this.#windows.uptimes(now);
   }
 
   export(): HistoryExport {

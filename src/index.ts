@@ -68,4 +68,4 @@ export {
   type Status,
   type StatusJSON,
 } from './status.js';
-export type { WindowFigures, WindowSummary } from './uptime-windows.js';
+export type { WindowFigures, WindowSummary, WindowUptimes } from './uptime-windows.js';

@@ -17,7 +17,7 @@ import { StaleTimer } from './stale-timer.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import { FrozenDate, type CheckState, type Status } from './status.js';
 import { decide, nextStatus } from './transition.js';
-import type { WindowSummary } from './uptime-windows.js';
+import type { WindowSummary, WindowUptimes } from './uptime-windows.js';
 
 interface Entry {
   status: Status;
@@ -124,6 +124,11 @@ export class StatusStore {
 
   history(name: string): readonly HistorySample[] {
     return this.#historyOf(name)?.samples() ?? [];
+  }
+
+  /** See `HealthCache.uptimes`: as of the clock's now, no side effects. */
+  uptimes(name: string): WindowUptimes | undefined {
+    return this.#historyOf(name)?.uptimes(this.#clock.now());
   }
 
   /** See `HealthCache.windows`: as of the clock's now, no side effects. */

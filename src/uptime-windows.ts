@@ -13,6 +13,13 @@ export interface WindowFigures {
   readonly latencyP95: number;
 }
 
+/** Uptime alone over the last 24 hours, 7 days and 30 days: 0 to 1, 0 with no samples. */
+export interface WindowUptimes {
+  readonly '24h': number;
+  readonly '7d': number;
+  readonly '30d': number;
+}
+
 /** Uptime and latency over the last 24 hours, 7 days and 30 days. */
 export interface WindowSummary {
   readonly '24h': WindowFigures;
@@ -103,6 +110,22 @@ export class UptimeWindows {
       '7d': this.#figures(HOURS, DAYS, newestDay, day, 7),
       '30d': this.#figures(HOURS, DAYS, newestDay, day, 30),
     });
+  }
+
+  /**
+   * The three uptimes of {@link summary} without the latency histograms: the
+   * counts of 55 buckets read, nothing summed per bin (what a list row needs,
+   * about a tenth of the cost). No side effects.
+   */
+  uptimes(now: number): WindowUptimes {
+    const hour = Math.floor(now / HOUR);
+    const day = Math.floor(hour / HOURS);
+    const newestDay = this.#hour < 0 ? -1 : Math.floor(this.#hour / HOURS);
+    return {
+      '24h': this.#uptime(0, HOURS, this.#hour, hour, 24),
+      '7d': this.#uptime(HOURS, DAYS, newestDay, day, 7),
+      '30d': this.#uptime(HOURS, DAYS, newestDay, day, 30),
+    };
   }
 
   /**
@@ -202,6 +225,19 @@ export class UptimeWindows {
     this.#bins[at] = (this.#bins[at] ?? 0) + 1;
     this.#counts[slot * 2] = Math.min((this.#counts[slot * 2] ?? 0) + 1, COUNT_MAX);
     if (up) this.#counts[slot * 2 + 1] = Math.min((this.#counts[slot * 2 + 1] ?? 0) + 1, COUNT_MAX);
+  }
+
+  /** The uptime over the same buckets as {@link #figures}, from the counts alone. */
+  #uptime(first: number, slots: number, newest: number, now: number, span: number): number {
+    let samples = 0;
+    let up = 0;
+    const last = Math.min(now, newest);
+    for (let bucket = Math.max(now - span + 1, newest - slots + 1, 0); bucket <= last; bucket++) {
+      const slot = first + (bucket % slots);
+      samples += this.#counts[slot * 2] ?? 0;
+      up += this.#counts[slot * 2 + 1] ?? 0;
+    }
+    return samples === 0 ? 0 : up / samples;
   }
 
   /** Figures over the `span` buckets ending at bucket `now` (the current, partial one included). */

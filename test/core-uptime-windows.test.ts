@@ -100,6 +100,33 @@ describe('UptimeWindows', () => {
     assert.ok(after.latencyP95 >= 64 && after.latencyP95 < 128, String(after.latencyP95));
   });
 
+  it('gives the same uptimes without the histograms as the full summary', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            at: fc.integer({ min: 0, max: 40 * DAY }),
+            state: fc.constantFrom<'healthy' | 'degraded' | 'unhealthy'>('healthy', 'degraded', 'unhealthy'),
+          }),
+          { maxLength: 200 },
+        ),
+        fc.integer({ min: 0, max: 45 * DAY }),
+        (results, later) => {
+          const windows = new UptimeWindows();
+          for (const { at, state } of results) windows.push(T0 + at, 5, state);
+          const now = T0 + later;
+          const summary = windows.summary(now);
+          assert.deepEqual(windows.uptimes(now), {
+            '24h': summary['24h'].uptime,
+            '7d': summary['7d'].uptime,
+            '30d': summary['30d'].uptime,
+          });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('round-trips through compact bytes, and refuses bytes it cannot read', () => {
     const windows = new UptimeWindows();
     assert.equal(windows.toBytes().byteLength, 2, 'never used: the format and an empty anchor');

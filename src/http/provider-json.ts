@@ -155,8 +155,20 @@ function statusRow(view: HealthView, status: Status, mask: FieldMask): Partial<P
 function addWindows(view: HealthView, name: string, mask: FieldMask, row: Partial<ProviderJSON>): void {
   if (view.windows === undefined) return;
   let wanted = false;
-  for (const field of WINDOW_FIELDS) wanted ||= mask[field];
+  let latency = false;
+  for (const field of WINDOW_FIELDS) {
+    wanted ||= mask[field];
+    if (mask[field] && field.startsWith('latency_')) latency = true;
+  }
   if (!wanted) return;
+  if (!latency && view.uptimes !== undefined) {
+    // List and event rows carry the three uptimes only: skip the latency histograms.
+    const uptimes = view.uptimes(name);
+    if (mask.uptime_24h) row.uptime_24h = uptimes?.['24h'] ?? 0;
+    if (mask.uptime_7d) row.uptime_7d = uptimes?.['7d'] ?? 0;
+    if (mask.uptime_30d) row.uptime_30d = uptimes?.['30d'] ?? 0;
+    return;
+  }
   const all = windowsToJSON(view.windows(name));
   for (const field of WINDOW_FIELDS) if (mask[field]) row[field] = all[field];
 }

@@ -16,7 +16,7 @@ import { resolveOptions, type ResolvedHealthCacheOptions } from '../options.js';
 import { reportListenerError, type ProviderRegistry } from '../registry.js';
 import type { SilenceControl } from '../quiet/silence-control.js';
 import type { Status } from '../status.js';
-import type { WindowSummary } from '../uptime-windows.js';
+import type { WindowSummary, WindowUptimes } from '../uptime-windows.js';
 import { scrubError } from './connection.js';
 import type { LeaseRepair, ReplicaDescription, ReplicaRole, RoleChange, ShareChange } from './events.js';
 import { sharedKeys } from './keys.js';
@@ -228,6 +228,11 @@ export class SharedHealthCache implements RunnableHealthView, Disposable {
   /** Uptime and latency of `name` over 24 h, 7 d and 30 d, from the results this replica has seen. */
   windows(name: string): WindowSummary | undefined {
     return this.#view.cache.windows(name);
+  }
+
+  /** See `HealthCache.uptimes`. */
+  uptimes(name: string): WindowUptimes | undefined {
+    return this.#view.cache.uptimes(name);
   }
 
   /**
