@@ -239,6 +239,14 @@ describe('CLI config errors', () => {
       'serve',
     );
     assertConfigError(lease, ['redis-lease.yaml:3: redis.leaseTtl: expected at least 300, got 100']);
+    const history = await runWith(
+      'redis-history.yaml',
+      `redis:\n  url: redis://127.0.0.1:1\n  historyInterval: 10ms\n`,
+      'serve',
+    );
+    assertConfigError(history, [
+      'redis-history.yaml:3: redis.historyInterval: expected at least 1000, got 10',
+    ]);
     const missing = await runWith('redis-none.yaml', `redis:\n  key: shared\n`, 'serve');
     assertConfigError(missing, [
       'redis-none.yaml:2: redis: expected url (or the PROVIDER_HEALTH_REDIS_URL environment variable)',

@@ -250,6 +250,8 @@ const redis = z.strictObject({
   key: nonEmpty.optional(),
   /** How long the polling replica's lease lasts without renewal. */
   leaseTtl: duration.optional(),
+  /** How often the polling replica writes each provider's history to Redis (1s to 1h; default 1m). */
+  historyInterval: duration.optional(),
   /** Redis Sentinel (instead of url): the sentinels ("host:port") and the master's name. */
   sentinels: z.array(nonEmpty).optional(),
   name: nonEmpty.optional(),

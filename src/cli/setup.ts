@@ -30,6 +30,7 @@ const OPTION_PATHS: Readonly<Record<string, ConfigPath>> = {
   redis: ['redis', 'url'],
   key: ['redis', 'key'],
   leaseTtl: ['redis', 'leaseTtl'],
+  historyInterval: ['redis', 'historyInterval'],
 };
 
 /** Everything `serve` and `check` need, validated; nothing started yet. */
@@ -80,6 +81,7 @@ export interface Setup {
         readonly shards: boolean | undefined;
         readonly key: string | undefined;
         readonly leaseTtl: number | undefined;
+        readonly historyInterval: number | undefined;
       }
     | undefined;
   /**
@@ -197,6 +199,7 @@ export async function prepare(
             target: connection.redis,
             key: config.redis?.key,
             leaseTtl: config.redis?.leaseTtl,
+            historyInterval: config.redis?.historyInterval,
             shards: config.redis?.shards,
           },
     optionError,

@@ -62,6 +62,7 @@ export async function createView(setup: Setup, silences?: ViewSilences): Promise
       shards: setup.redis.shards,
       key: setup.redis.key,
       leaseTtl: setup.redis.leaseTtl,
+      historyInterval: setup.redis.historyInterval,
       sharedSilences: silences?.shared,
     });
   } catch (error) {
