@@ -230,6 +230,11 @@ describe('Alerting', { timeout: 60_000 }, () => {
       assert.deepEqual(seenResults(), ['sent'], 'two sweeps finished while the delivery is still in flight');
       assert.equal((JSON.parse(receiver.received[1]!.body) as { type: string }).type, 'resolved');
       assert.equal(receiver.received.length, 2, 'exactly one firing and one resolved');
+      // Waiting for the queues to drain can be given up on: the held delivery keeps the queue busy.
+      const waiting = new AbortController();
+      const idle = alerting.idle(waiting.signal);
+      waiting.abort(new Error('gave up waiting'));
+      await assert.rejects(idle, /gave up waiting/);
     } finally {
       stop.abort();
       await running;

@@ -1,3 +1,4 @@
+import { raceAbort } from '../async.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Disposable } from '../disposable.js';
 import { Emitter, type HealthEvent } from '../events.js';
@@ -186,9 +187,13 @@ export class Alerting implements Disposable {
     await sendTest(notifier, signal, { clock: this.#clock });
   }
 
-  /** Resolves when every queue of the current term is empty and idle. */
-  async idle(): Promise<void> {
-    await Promise.all([...(this.#term?.queues.values() ?? [])].map((queue) => queue.idle()));
+  /**
+   * Resolves when every queue of the current term is empty and idle.
+   * @throws the signal's reason if `signal` aborts first (the queues go on).
+   */
+  async idle(signal?: AbortSignal): Promise<void> {
+    const queues = [...(this.#term?.queues.values() ?? [])];
+    await raceAbort(Promise.all(queues.map((queue) => queue.idle())), signal);
   }
 
   /** Stops the engine and every queue (what is undelivered stays in the saved outbox). */
@@ -200,11 +205,14 @@ export class Alerting implements Disposable {
     this.#end();
   }
 
-  /** Disposes and waits for the engine's last save. */
-  async close(): Promise<void> {
+  /**
+   * Disposes and waits for the engine's last save.
+   * @throws the signal's reason if `signal` aborts before the save ends (disposed all the same).
+   */
+  async close(signal?: AbortSignal): Promise<void> {
     const engine = this.#term?.engine;
     this.dispose();
-    await engine?.close();
+    await raceAbort(engine?.close() ?? Promise.resolve(), signal);
   }
 
   [Symbol.dispose](): void {
