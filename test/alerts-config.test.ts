@@ -128,7 +128,10 @@ alerts:
     );
     assert.match(text, /ph\.yaml:4: notifiers\[1\]\.channel: unknown key; expected one of name, type, url/);
     assert.match(text, /ph\.yaml:8: alerts\[0\]\.selector: selector: .* at position \d+/);
-    assert.match(text, /ph\.yaml:9: alerts\[0\]\.states\[0\]: expected one of "degraded", "unhealthy", "stale", got "down"/);
+    assert.match(
+      text,
+      /ph\.yaml:9: alerts\[0\]\.states\[0\]: expected one of "degraded", "unhealthy", "stale", got "down"/,
+    );
     assert.match(text, /ph\.yaml:10: alerts\[0\]\.for: expected a duration/);
     assert.match(text, /ph\.yaml:11: alerts\[0\]\.repeatInterval: expected a duration of at least 1s/);
     assert.match(text, /ph\.yaml:12: alerts\[0\]\.notify: expected at least one notifier name/);
