@@ -17,7 +17,7 @@ import { cleanMessage } from './messages.js';
 import { resolveOptions, type HealthCacheOptions, type ResolvedHealthCacheOptions } from './options.js';
 import type { Provider } from './provider.js';
 import { assertProviderName, type ProviderRegistry } from './registry.js';
-import { CheckRunner, type RawResult } from './run-check.js';
+import { CheckRunner, type RawResult, type RunningCheck } from './run-check.js';
 import { Scheduler } from './scheduler.js';
 import { FrozenDate, type Status } from './status.js';
 import { StatusStore } from './status-store.js';
@@ -300,7 +300,7 @@ export class HealthCache implements RunnableHealthView, Disposable {
   async #check(
     name: string,
     provider: Provider,
-    checks: Set<AbortController>,
+    checks: Set<RunningCheck>,
     keepAlive: boolean,
   ): Promise<void> {
     const seq = this.#store.nextSeq();

@@ -22,7 +22,8 @@ export interface HealthChecker {
   /**
    * Checks health once. Must stop its work when `signal` aborts (the cache
    * stops waiting at that moment anyway and will not call again until this
-   * call settles).
+   * call settles). Checks started in the same millisecond share the signal,
+   * so it may abort after this call returned: ignore it from then on.
    */
   healthCheck(signal: AbortSignal): Promise<HealthReport | void> | HealthReport | void;
 }

@@ -4,6 +4,7 @@ import type { Clock, TimerHandle } from './clock.js';
 import type { ResolvedHealthCacheOptions } from './options.js';
 import type { Provider } from './provider.js';
 import type { ProviderRegistry } from './registry.js';
+import type { RunningCheck } from './run-check.js';
 import { FrozenDate } from './status.js';
 import { TurnTaker } from './turns.js';
 
@@ -21,7 +22,7 @@ interface SweepRequest {
 export type CheckTask = (
   name: string,
   provider: Provider,
-  checks: Set<AbortController>,
+  checks: Set<RunningCheck>,
   keepAlive: boolean,
 ) => Promise<void>;
 
@@ -159,7 +160,7 @@ export class Scheduler {
   async #sweep(names: readonly string[] | undefined, keepAlive: boolean): Promise<void> {
     const signal = this.#run?.controller.signal ?? this.#disposed;
     // One listener per sweep, not per check: thousands of listeners on one signal are slow to remove.
-    const checks = new Set<AbortController>();
+    const checks = new Set<RunningCheck>();
     const abortChecks = (): void => checks.forEach((check) => check.abort(signal.reason));
     signal.addEventListener('abort', abortChecks, { once: true });
     const startedAt = this.#clock.now();
