@@ -13,7 +13,7 @@
 //  5. events: sweeps in which all 10,000 providers change, with no event
 //     stream, 100 streams without batches and 100 with ?batch=1.
 //  6. rows: building 10,000 JSON rows, the former rows against the current ones, and the list size.
-// Run: node --import tsx bench/http.bench.ts [throughput] [polling] [fleet] [queries] [events] [rows]
+// Run: node --import tsx bench/http.bench.ts [throughput] [polling] [fleet | fleet-100ms | fleet-1s] [queries] [events] [rows]
 import http from 'node:http';
 import { loadavg } from 'node:os';
 import autocannon, { type Result } from 'autocannon';
@@ -317,9 +317,12 @@ async function fleet(io: boolean, pollInterval = 100, concurrency = 500): Promis
   const wanted = (name: string): boolean => only.length === 0 || only.includes(name);
   if (wanted('throughput')) await throughput();
   if (wanted('polling')) await pollingUnderLoad();
-  if (wanted('fleet')) {
+  // `fleet` runs all four; `fleet-100ms` and `fleet-1s` one poll interval's.
+  if (wanted('fleet') || wanted('fleet-100ms')) {
     await fleet(true);
     await fleet(false);
+  }
+  if (wanted('fleet') || wanted('fleet-1s')) {
     await fleet(true, 1_000);
     await fleet(true, 1_000, 16);
   }

@@ -165,9 +165,17 @@ export function statusToJSON(status: Status): StatusJSON {
  * @internal
  */
 export class FrozenDate extends Date {
+  /** Its `toISOString()`, made once: a status's dates go into every JSON row built from it. */
+  #iso: string | undefined;
+
   constructor(ms: number) {
     super(ms);
     Object.freeze(this);
+  }
+
+  override toISOString(): string {
+    // A private field is not a property: writing it is allowed on the frozen instance.
+    return (this.#iso ??= super.toISOString());
   }
 }
 for (const key of Object.getOwnPropertyNames(Date.prototype)) {
