@@ -103,16 +103,21 @@ export class HistoryRing {
     return this.#sorted[Math.max(0, Math.ceil(p * this.#count) - 1)] ?? 0;
   }
 
+  // The shifts are plain loops: a ring holds tens of samples, where a
+  // `copyWithin` call costs more than the moves themselves.
   #insertSorted(value: number): void {
+    const sorted = this.#sorted;
     const at = this.#lowerBound(value, this.#count);
-    this.#sorted.copyWithin(at + 1, at, this.#count);
-    this.#sorted[at] = value;
+    for (let i = this.#count; i > at; i--) sorted[i] = sorted[i - 1]!;
+    sorted[at] = value;
     this.#count++;
   }
 
   #removeSorted(value: number): void {
+    const sorted = this.#sorted;
     const at = this.#lowerBound(value, this.#count);
-    this.#sorted.copyWithin(at, at + 1, this.#count);
+    const last = this.#count - 1;
+    for (let i = at; i < last; i++) sorted[i] = sorted[i + 1]!;
     this.#count--;
   }
 
