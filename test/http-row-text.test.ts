@@ -15,6 +15,7 @@ import {
   type ProviderJSON,
 } from '../src/http/provider-json.js';
 import { WIRE_FIELDS } from '../src/http/providers-query.js';
+import { listRowText } from '../src/http/list-row-text.js';
 import { fieldsText, rowText } from '../src/http/row-text.js';
 
 // Odd text: any UTF-16 unit (lone surrogates, control characters, quotes, backslashes, U+2028).
@@ -113,6 +114,30 @@ describe('row text', () => {
         }
       }),
       { numRuns: 2_000 },
+    );
+  });
+
+  it('a list row written straight from the status is the same bytes as the row object serialised', () => {
+    fc.assert(
+      fc.property(provider, fc.boolean(), (p, withUptimes) => {
+        if (p.status === undefined) return;
+        const windowsView = viewOf(p);
+        // A cache's view also answers uptimes() (read from the bucket counts): the same figures.
+        const view =
+          withUptimes && windowsView.windows !== undefined
+            ? ({
+                ...windowsView,
+                uptimes: (name: string) => {
+                  const all = windowsView.windows?.(name);
+                  return (
+                    all && { '24h': all['24h'].uptime, '7d': all['7d'].uptime, '30d': all['30d'].uptime }
+                  );
+                },
+              } as HealthView)
+            : windowsView;
+        assert.equal(listRowText(view, p.status), rowText(providerToJSON(view, p.name)));
+      }),
+      { numRuns: 3_000 },
     );
   });
 

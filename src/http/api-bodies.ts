@@ -11,6 +11,8 @@ import {
   providerToJSON,
   type ProviderJSON,
 } from './provider-json.js';
+import { CachedRow, jsonArrayBytes } from './cached-row.js';
+import { listRowText } from './list-row-text.js';
 import { fieldsText, rowText } from './row-text.js';
 import type { HealthQuery } from './health-query.js';
 import type { ProvidersQuery } from './providers-query.js';
@@ -139,8 +141,9 @@ export class ApiBodies implements Disposable {
   #row(name: string): CachedRow {
     let row = this.#rowCache.get(name);
     if (row === undefined) {
-      const json = providerToJSON(this.#view, name);
-      row = { json, text: rowText(json), bytes: undefined };
+      const status = this.#view.get(name);
+      const text = status === undefined ? undefined : listRowText(this.#view, status);
+      row = new CachedRow(this.#view, name, text);
       this.#rowCache.set(name, row);
     }
     return row;
@@ -263,26 +266,4 @@ export class ApiBodies implements Disposable {
   [Symbol.dispose](): void {
     this.dispose();
   }
-}
-
-/** A provider's wire form, its JSON text and (once a list needed them) that text's bytes. */
-interface CachedRow {
-  readonly json: ProviderJSON;
-  readonly text: string;
-  bytes: Buffer | undefined;
-}
-
-/** `[a,b,…]` from the bytes of JSON values, in one copy. */
-function jsonArrayBytes(items: readonly Buffer[]): Buffer {
-  let length = 2 + Math.max(0, items.length - 1);
-  for (const item of items) length += item.length;
-  const out = Buffer.allocUnsafe(length);
-  let at = 0;
-  out[at++] = 0x5b; // [
-  items.forEach((item, index) => {
-    if (index > 0) out[at++] = 0x2c; // ,
-    at += item.copy(out, at);
-  });
-  out[at] = 0x5d; // ]
-  return out;
 }

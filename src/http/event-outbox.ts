@@ -19,7 +19,7 @@ export const MAX_FIELD_SETS = 16;
 export const MAX_STREAM_GROUPS = 64;
 
 /** Queued per-change events are written at once when they reach this many bytes. */
-export const MAX_QUEUED_BYTES = 64 * 1024;
+export const MAX_QUEUED_BYTES = 1024 * 1024;
 
 /** Numbers the events of one handler, so ids increase across both kinds of stream. @internal */
 export interface EventIds {

@@ -11,7 +11,7 @@ import { GO_ZERO_TIME, type ProviderJSON } from './provider-json.js';
  */
 
 /** A finite number as JSON writes it (`String` of a finite number is its JSON text); `null` otherwise, as JSON. */
-function num(value: number): string {
+export function num(value: number): string {
   return Number.isFinite(value) ? String(value) : 'null';
 }
 
