@@ -1,13 +1,14 @@
 // The `rows` section of bench/http.bench.ts: what building the JSON rows of
 // 10,000 providers costs per provider, the former way (statusToJSON, the
 // nine 24h/7d/30d fields, JSON.stringify) against the current list rows
-// (three uptimes, hand-written serializer) in the same run, and the list size.
+// (three uptimes, written straight from the status) in the same run, and the list size.
 import { loadavg } from 'node:os';
 import { WINDOW_FIELDS, windowsToJSON } from '../src/history-json.js';
 import { plainDetails } from '../src/http/plain-json.js';
 import { pick } from '../src/http/provider-list.js';
 import { DETAIL_FIELDS, fieldMask, providerToJSON } from '../src/http/provider-json.js';
 import { WIRE_FIELDS } from '../src/http/providers-query.js';
+import { listRowText } from '../src/http/list-row-text.js';
 import { fieldsText, rowText } from '../src/http/row-text.js';
 import { HealthCache, ProviderRegistry, statusToJSON } from '../src/index.js';
 
@@ -77,7 +78,8 @@ export async function rows(): Promise<void> {
   const cases: [string, (name: string) => string][] = [
     ['former list row (9 window fields, JSON.stringify)', (name) => JSON.stringify(formerRow(cache, name))],
     ['list row, JSON.stringify', (name) => JSON.stringify(providerToJSON(cache, name))],
-    ['list row, rowText (current)', (name) => rowText(providerToJSON(cache, name))],
+    ['list row object, rowText', (name) => rowText(providerToJSON(cache, name))],
+    ['list row from the status (current)', (name) => listRowText(cache, cache.get(name)!)],
     ['list row without window fields, rowText', (name) => rowText(providerToJSON(cache, name, noWindows))],
     [
       'detail row, rowText (/api/providers/{name})',
