@@ -166,7 +166,7 @@ export async function events(): Promise<void> {
   ] as const) {
     const got = run.got!;
     console.log(
-      `  ${label.padEnd(27)}: sweep ${fmt(run.wall)} ms (${fmt(run.wall / base.wall, 2)}x; goal <= 1.20), CPU ${fmt(run.cpu)} ms (${fmt(run.cpu / base.cpu, 2)}x); per stream per sweep ${fmt(got.events / got.open / SWEEPS, 1)} events, ${fmt(got.bytes / got.open / SWEEPS)} bytes (${got.open} open)`,
+      `  ${label.padEnd(27)}: sweep ${fmt(run.wall)} ms (${fmt(run.wall / base.wall, 2)}x; goal <= 1.20), CPU ${fmt(run.cpu)} ms (${fmt(run.cpu / base.cpu, 2)}x); per stream per sweep ${fmt(got.events / got.decoded / SWEEPS, 1)} events, ${fmt(got.bytes / got.open / SWEEPS)} bytes (${got.open} open)`,
     );
   }
   handler.close();
