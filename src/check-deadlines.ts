@@ -1,14 +1,28 @@
-import { timeoutError } from './async.js';
+import { timeoutError, type Settlement } from './async.js';
 import type { Clock, TimerHandle } from './clock.js';
 
-/** A running check as its deadline group sees it. @internal */
-export interface TimedCheck {
+/** A check that has not settled: the sweep aborts it when `run` stops. @internal */
+export interface RunningCheck {
+  /** Aborts the checker's signal with `reason` and stops waiting for it (nothing is recorded). */
+  abort(reason: unknown): void;
+}
+
+/** How a check with a deadline ended: how its call settled, or `aborted`, and whether its timeout did that. @internal */
+export interface DeadlineOutcome {
+  readonly settled: Settlement<unknown>;
+  readonly timedOut: boolean;
+}
+
+const ABORTED: Settlement<never> = Object.freeze({ kind: 'aborted' });
+
+/** A running check as its deadline group sees it. */
+interface TimedCheck {
   /** Called once when the check's timeout passes while it still runs, before its signal aborts. */
   timedOut(): void;
 }
 
-/** A check's place in a deadline group: its signal, and how it leaves when it settles. @internal */
-export interface Deadline {
+/** A check's place in a deadline group: its signal, and how it leaves when it settles. */
+interface Deadline {
   /** The signal handed to the checker: aborts at the timeout, or when the sweep stops. */
   readonly signal: AbortSignal;
   /** The check settled: it no longer times out. */
@@ -49,8 +63,53 @@ export class CheckDeadlines {
     this.#timeout = timeout;
   }
 
-  /** Puts `check`, starting now, in a group; `keepAlive`: somebody awaits it (its timer keeps the process alive). */
-  join(check: TimedCheck, keepAlive: boolean): Deadline {
+  /**
+   * Calls `start` with its group's signal and waits for what it returns,
+   * until the deadline passes or the sweep aborts it through `checks`.
+   * The deadline and the sweep end the wait themselves rather than through
+   * a listener on the signal: adding and removing one costs more than the
+   * rest of a quick check. `keepAlive`: somebody awaits the check (its timer
+   * keeps the process alive).
+   */
+  async race(
+    start: (signal: AbortSignal) => Promise<unknown>,
+    checks: Set<RunningCheck>,
+    keepAlive: boolean,
+  ): Promise<DeadlineOutcome> {
+    let timedOut = false;
+    let finish!: (settlement: Settlement<unknown>) => void;
+    const settlement = new Promise<Settlement<unknown>>((resolve) => (finish = resolve));
+    const deadline = this.#join(
+      {
+        timedOut() {
+          timedOut = true;
+          finish(ABORTED);
+        },
+      },
+      keepAlive,
+    );
+    const running: RunningCheck = {
+      abort(reason) {
+        finish(ABORTED);
+        deadline.abort(reason);
+      },
+    };
+    checks.add(running);
+    try {
+      start(deadline.signal).then(
+        (value) => finish({ kind: 'value', value }),
+        (error: unknown) => finish({ kind: 'error', error }),
+      );
+      const settled = await settlement;
+      return { settled, timedOut };
+    } finally {
+      deadline.leave();
+      checks.delete(running);
+    }
+  }
+
+  /** Puts `check`, starting now, in a group. */
+  #join(check: TimedCheck, keepAlive: boolean): Deadline {
     const started = Math.floor(this.#clock.now());
     let group = this.#open;
     if (group === undefined || group.started !== started || group.keepAlive !== keepAlive) {

@@ -4,7 +4,7 @@ import type { Clock, TimerHandle } from './clock.js';
 import type { ResolvedHealthCacheOptions } from './options.js';
 import type { Provider } from './provider.js';
 import type { ProviderRegistry } from './registry.js';
-import type { RunningCheck } from './run-check.js';
+import type { RunningCheck } from './check-deadlines.js';
 import { FrozenDate } from './status.js';
 import { TurnTaker } from './turns.js';
 
