@@ -11,6 +11,9 @@ export interface ClientResult {
   readonly requests: number;
   readonly bytes: number;
   readonly failures: number;
+  /** Request latency percentiles (ms), from sending to the last byte. */
+  readonly p50: number;
+  readonly p99: number;
 }
 
 /** What an event-stream crowd measured. */
@@ -38,13 +41,16 @@ async function client(url: string, seconds: number, concurrency: number, encodin
   let requests = 0;
   let bytes = 0;
   let failures = 0;
+  const latencies: number[] = [];
   const once = (): Promise<void> =>
     new Promise((resolve) => {
+      const sent = performance.now();
       const req = http.get(url, { agent, headers: { 'Accept-Encoding': encoding } }, (res) => {
         if (res.statusCode !== 200) failures++;
         res.on('data', (chunk: Buffer) => (bytes += chunk.length));
         res.once('end', () => {
           requests++;
+          latencies.push(performance.now() - sent);
           resolve();
         });
       });
@@ -58,7 +64,10 @@ async function client(url: string, seconds: number, concurrency: number, encodin
   };
   await Promise.all(Array.from({ length: concurrency }, loop));
   agent.destroy();
-  process.send?.({ requests, bytes, failures } satisfies ClientResult);
+  latencies.sort((a, b) => a - b);
+  const at = (p: number): number =>
+    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+  process.send?.({ requests, bytes, failures, p50: at(0.5), p99: at(0.99) } satisfies ClientResult);
 }
 
 /**

@@ -270,8 +270,14 @@ async function fleet(io: boolean, pollInterval = 100, concurrency = 500): Promis
   console.log(
     `  bytes on the wire          : identity ${fmt(identity)}, gzip ${fmt(gzip)} (${fmt(identity / gzip, 1)}x smaller), brotli ${fmt(br)} (${fmt(identity / br, 1)}x smaller)`,
   );
+  const latency = { quiet: [] as string[], sweeping: [] as string[] };
+  const ms = (r: { p50: number; p99: number }): string => `${fmt(r.p50, 1)}/${fmt(r.p99, 1)}`;
   const phases = {
-    quiet: async () => (await loadFromAnotherProcess(url, SECONDS, 'gzip')).requests / SECONDS,
+    quiet: async () => {
+      const result = await loadFromAnotherProcess(url, SECONDS, 'gzip');
+      latency.quiet.push(ms(result));
+      return result.requests / SECONDS;
+    },
     idle: async () =>
       (await sweepRateDuring(cache, () => new Promise((r) => setTimeout(r, SECONDS * 1000)))).rate,
     loaded: async () => {
@@ -279,6 +285,7 @@ async function fleet(io: boolean, pollInterval = 100, concurrency = 500): Promis
       const { rate, result } = await sweepRateDuring(cache, () =>
         loadFromAnotherProcess(url, SECONDS, 'gzip'),
       );
+      latency.sweeping.push(ms(result));
       // The client stops starting requests after SECONDS; the last ones may end later.
       return [result.requests / ((performance.now() - started) / 1000), rate] as const;
     },
@@ -300,6 +307,8 @@ async function fleet(io: boolean, pollInterval = 100, concurrency = 500): Promis
   const swept = median(rounds.map((r) => r.loadedSweeps / Math.max(r.idleSweeps, 1e-9)));
   console.log(`  req/s, cache quiet         : ${list((r) => r.quiet)} (per round)`);
   console.log(`  req/s, cache sweeping      : ${list((r) => r.sweeping)}`);
+  console.log(`  latency p50/p99 ms, quiet  : ${latency.quiet.join(', ')} (per round)`);
+  console.log(`  latency p50/p99, sweeping  : ${latency.sweeping.join(', ')}`);
   console.log(
     `  req/s sweeping / quiet     : ${fmt(served, 2)}x (median of ${list((r) => r.sweeping / r.quiet, 2)}; goal >= 0.80)`,
   );
