@@ -1,8 +1,8 @@
 import type { HealthView } from '../health-view.js';
 import type { Labels } from '../labels.js';
-import { windowsToJSON } from '../history-json.js';
 import { millisToNanos, type Status } from '../status.js';
 import { plainDetails } from './plain-json.js';
+import { hasKeys, windowUptimes } from './provider-json.js';
 import { num } from './row-text.js';
 
 /** The JSON text of label sets and name lists, once per frozen object (statuses share them). */
@@ -16,11 +16,6 @@ function jsonOf(value: Labels | readonly string[]): string {
     if (Object.isFrozen(value)) texts.set(value, text);
   }
   return text;
-}
-
-function hasKeys(labels: Labels): boolean {
-  for (const _ in labels) return true;
-  return false;
 }
 
 /**
@@ -63,15 +58,6 @@ function flattened(text: string): string {
 /** The three window uptimes of a list row, when the view keeps windows. */
 function uptimesText(view: HealthView, name: string): string {
   if (view.windows === undefined) return '';
-  let day: number;
-  let week: number;
-  let month: number;
-  if (view.uptimes !== undefined) {
-    const uptimes = view.uptimes(name);
-    [day, week, month] = [uptimes?.['24h'] ?? 0, uptimes?.['7d'] ?? 0, uptimes?.['30d'] ?? 0];
-  } else {
-    const all = windowsToJSON(view.windows(name));
-    [day, week, month] = [all.uptime_24h, all.uptime_7d, all.uptime_30d];
-  }
+  const [day, week, month] = windowUptimes(view, name);
   return `,"uptime_24h":${num(day)},"uptime_7d":${num(week)},"uptime_30d":${num(month)}`;
 }

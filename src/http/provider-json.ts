@@ -161,16 +161,30 @@ function addWindows(view: HealthView, name: string, mask: FieldMask, row: Partia
     if (mask[field] && field.startsWith('latency_')) latency = true;
   }
   if (!wanted) return;
-  if (!latency && view.uptimes !== undefined) {
+  if (!latency) {
     // List and event rows carry the three uptimes only: skip the latency histograms.
-    const uptimes = view.uptimes(name);
-    if (mask.uptime_24h) row.uptime_24h = uptimes?.['24h'] ?? 0;
-    if (mask.uptime_7d) row.uptime_7d = uptimes?.['7d'] ?? 0;
-    if (mask.uptime_30d) row.uptime_30d = uptimes?.['30d'] ?? 0;
+    const [day, week, month] = windowUptimes(view, name);
+    if (mask.uptime_24h) row.uptime_24h = day;
+    if (mask.uptime_7d) row.uptime_7d = week;
+    if (mask.uptime_30d) row.uptime_30d = month;
     return;
   }
   const all = windowsToJSON(view.windows(name));
   for (const field of WINDOW_FIELDS) if (mask[field]) row[field] = all[field];
+}
+
+/**
+ * The 24h, 7d and 30d uptimes of `name` in a view that keeps windows: from
+ * `uptimes()` when the view has it (the bucket counts alone), else from
+ * `windows()`. @internal
+ */
+export function windowUptimes(view: HealthView, name: string): readonly [number, number, number] {
+  if (view.uptimes !== undefined) {
+    const uptimes = view.uptimes(name);
+    return [uptimes?.['24h'] ?? 0, uptimes?.['7d'] ?? 0, uptimes?.['30d'] ?? 0];
+  }
+  const all = windowsToJSON(view.windows?.(name));
+  return [all.uptime_24h, all.uptime_7d, all.uptime_30d];
 }
 
 /** Every registered provider, sorted by name, in the wire form. */
@@ -198,7 +212,8 @@ export function historyToJSON(view: HealthView, name: string): HistorySampleJSON
   }));
 }
 
-function hasKeys(labels: Labels): boolean {
+/** Whether a label set has any label. @internal */
+export function hasKeys(labels: Labels): boolean {
   for (const _ in labels) return true;
   return false;
 }
