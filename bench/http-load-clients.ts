@@ -14,6 +14,8 @@ export interface ClientResult {
   /** Request latency percentiles (ms), from sending to the last byte. */
   readonly p50: number;
   readonly p99: number;
+  /** CPU time the client process used (ms), user and system. */
+  readonly cpu: number;
 }
 
 /** What an event-stream crowd measured. */
@@ -38,6 +40,7 @@ const DECODED_STREAMS = 5;
 async function client(url: string, seconds: number, concurrency: number, encoding: string): Promise<void> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const deadline = performance.now() + seconds * 1000;
+  const cpuAtStart = process.cpuUsage();
   let requests = 0;
   let bytes = 0;
   let failures = 0;
@@ -67,7 +70,9 @@ async function client(url: string, seconds: number, concurrency: number, encodin
   latencies.sort((a, b) => a - b);
   const at = (p: number): number =>
     latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-  process.send?.({ requests, bytes, failures, p50: at(0.5), p99: at(0.99) } satisfies ClientResult);
+  const used = process.cpuUsage(cpuAtStart);
+  const cpu = (used.user + used.system) / 1000;
+  process.send?.({ requests, bytes, failures, p50: at(0.5), p99: at(0.99), cpu } satisfies ClientResult);
 }
 
 /**

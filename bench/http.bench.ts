@@ -271,11 +271,14 @@ async function fleet(io: boolean, pollInterval = 100, concurrency = 500): Promis
     `  bytes on the wire          : identity ${fmt(identity)}, gzip ${fmt(gzip)} (${fmt(identity / gzip, 1)}x smaller), brotli ${fmt(br)} (${fmt(identity / br, 1)}x smaller)`,
   );
   const latency = { quiet: [] as string[], sweeping: [] as string[] };
+  const clientCpu = { quiet: [] as string[], sweeping: [] as string[] };
+  const busy = (r: { cpu: number }, seconds: number): string => `${fmt(r.cpu / seconds / 10)}%`;
   const ms = (r: { p50: number; p99: number }): string => `${fmt(r.p50, 1)}/${fmt(r.p99, 1)}`;
   const phases = {
     quiet: async () => {
       const result = await loadFromAnotherProcess(url, SECONDS, 'gzip');
       latency.quiet.push(ms(result));
+      clientCpu.quiet.push(busy(result, SECONDS));
       return result.requests / SECONDS;
     },
     idle: async () =>
@@ -286,6 +289,7 @@ async function fleet(io: boolean, pollInterval = 100, concurrency = 500): Promis
         loadFromAnotherProcess(url, SECONDS, 'gzip'),
       );
       latency.sweeping.push(ms(result));
+      clientCpu.sweeping.push(busy(result, SECONDS));
       // The client stops starting requests after SECONDS; the last ones may end later.
       return [result.requests / ((performance.now() - started) / 1000), rate] as const;
     },
@@ -309,6 +313,8 @@ async function fleet(io: boolean, pollInterval = 100, concurrency = 500): Promis
   console.log(`  req/s, cache sweeping      : ${list((r) => r.sweeping)}`);
   console.log(`  latency p50/p99 ms, quiet  : ${latency.quiet.join(', ')} (per round)`);
   console.log(`  latency p50/p99, sweeping  : ${latency.sweeping.join(', ')}`);
+  console.log(`  client CPU, quiet          : ${clientCpu.quiet.join(', ')} of one core (per round)`);
+  console.log(`  client CPU, sweeping       : ${clientCpu.sweeping.join(', ')}`);
   console.log(
     `  req/s sweeping / quiet     : ${fmt(served, 2)}x (median of ${list((r) => r.sweeping / r.quiet, 2)}; goal >= 0.80)`,
   );

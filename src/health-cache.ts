@@ -297,18 +297,19 @@ export class HealthCache implements RunnableHealthView, Disposable {
     if (this.#disposed.signal.aborted) throw new DisposedError(`HealthCache.${method}`);
   }
 
-  /** Runs one check of a sweep and records what it found. Never rejects. */
+  /** Runs one check of a sweep; resolves with what records what it found. Never rejects. */
   async #check(
     name: string,
     provider: Provider,
     checks: Set<RunningCheck>,
     keepAlive: boolean,
-  ): Promise<void> {
+  ): Promise<(() => void) | undefined> {
     const seq = this.#store.nextSeq();
     const result = await this.#runner.check(name, provider, { checks, keepAlive });
-    if (result === undefined) return;
-    if (result.fault !== undefined) this.#fault(name, provider, result);
-    else this.#store.record(name, provider, seq, result);
+    if (result === undefined) return undefined;
+    return result.fault !== undefined
+      ? () => this.#fault(name, provider, result)
+      : () => this.#store.record(name, provider, seq, result);
   }
 
   /** This service ran out of file descriptors: the provider is not to blame, so its status stays. */

@@ -18,13 +18,17 @@ interface SweepRequest {
   readonly resolve: () => void;
 }
 
-/** One check of a sweep, done by the façade (run it, record it). Never rejects. */
+/**
+ * One check of a sweep, run by the façade. Resolves with what records its
+ * result (`undefined` when there is nothing to record), so that the
+ * scheduler decides when that work runs. Never rejects.
+ */
 export type CheckTask = (
   name: string,
   provider: Provider,
   checks: Set<RunningCheck>,
   keepAlive: boolean,
-) => Promise<void>;
+) => Promise<(() => void) | undefined>;
 
 interface RunState {
   readonly controller: AbortController;
@@ -177,7 +181,13 @@ export class Scheduler {
         const provider = this.#registry.get(name);
         if (provider === undefined) continue;
         checked++;
-        await this.#check(name, provider, checks, keepAlive);
+        const record = await this.#check(name, provider, checks, keepAlive);
+        if (record === undefined) continue;
+        // Results of many checks can arrive in one turn of the event loop (500 at
+        // concurrency 500); recording them is most of a check's cost, so it waits
+        // for the next turn once the slice is used up.
+        while (turns.due) await turns.take();
+        record();
       }
     };
     try {

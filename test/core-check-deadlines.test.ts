@@ -32,8 +32,10 @@ describe('check deadlines (one signal and timer per millisecond of starts)', () 
     const registry = new ProviderRegistry();
     const hung = deferred();
     const quick: AbortSignal[] = [];
-    registry.register('hung', hung.provider);
-    for (const name of ['a', 'b'])
+    // The hung check starts first (names in order), so the quick ones join its group even when
+    // the sweep gives the event loop a turn between starts.
+    registry.register('a-hung', hung.provider);
+    for (const name of ['b', 'c'])
       registry.register(name, {
         healthCheck: (signal: AbortSignal) => {
           quick.push(signal);
@@ -46,11 +48,11 @@ describe('check deadlines (one signal and timer per millisecond of starts)', () 
     assert.equal(hung.signals[0]?.aborted, false, 'not before the deadline');
     await clock.advance(1);
     await sweep;
-    assert.equal(cache.get('hung')?.state, 'unhealthy');
-    assert.equal(cache.get('hung')?.message, 'timed out after 50 ms');
+    assert.equal(cache.get('a-hung')?.state, 'unhealthy');
+    assert.equal(cache.get('a-hung')?.message, 'timed out after 50 ms');
     assert.equal((hung.signals[0]?.reason as DOMException).name, 'TimeoutError');
-    assert.equal(cache.get('a')?.state, 'healthy');
     assert.equal(cache.get('b')?.state, 'healthy');
+    assert.equal(cache.get('c')?.state, 'healthy');
     // Started in the same millisecond, the quick checks shared the signal: it aborted after they
     // settled (documented), and their results stand.
     assert.equal(quick[0], hung.signals[0]);

@@ -208,6 +208,45 @@ describe('sweeps give the event loop turns', () => {
   );
 });
 
+describe('results arriving together', () => {
+  it(
+    'are recorded a slice at a time, with the event loop turning in between',
+    { timeout: 60_000 },
+    async () => {
+      const registry = new ProviderRegistry();
+      const count = 5_000;
+      let release = (): void => {};
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let started = 0;
+      for (let i = 0; i < count; i++)
+        registry.register(`p${i}`, {
+          healthCheck: async () => {
+            started++;
+            await gate;
+            return { healthy: true };
+          },
+        });
+      // Every check in flight at once: their results all arrive in one callback, as I/O results can.
+      const cache = new HealthCache(registry, { concurrency: count, checkTimeout: 20_000 });
+      let recorded = 0;
+      cache.onChange(() => recorded++);
+      const sweep = cache.checkNow();
+      while (started < count) await new Promise((resolve) => setImmediate(resolve));
+      const atNextTurn = await new Promise<number>((resolve) =>
+        setImmediate(() => {
+          release();
+          setImmediate(() => resolve(recorded));
+        }),
+      );
+      const statuses = await sweep;
+      assert.ok(atNextTurn < count, `${atNextTurn} of ${count} results recorded before the next turn`);
+      assert.equal(recorded, count);
+      assert.ok(statuses.every((s) => s.healthy));
+      cache.dispose();
+    },
+  );
+});
+
 describe('forget', () => {
   it(
     'drops a registered provider’s status and history, with onRemove and onChange',

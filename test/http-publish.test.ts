@@ -32,10 +32,11 @@ describe('publishInterval', () => {
         assert.equal(await message(), 'v1', 'the first change after a quiet interval is published at once');
         a.report = { healthy: true, message: 'v2' };
         await cache.checkProvider('a');
-        const gets = view.gets;
         assert.equal(await message(), 'v1', 'a change within the interval waits');
+        // The changed row was built ahead once (lists are being read); requests build nothing.
+        const gets = view.gets;
         assert.equal(await message(), 'v1');
-        assert.equal(view.gets, gets, 'nothing rebuilt meanwhile');
+        assert.equal(view.gets, gets, 'nothing rebuilt per request meanwhile');
         const stream = await openEvents(`${server.url}/api/events`);
         try {
           const snapshot = await stream.next((e) => e.event === 'snapshot');

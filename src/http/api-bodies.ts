@@ -18,6 +18,7 @@ import type { HealthQuery } from './health-query.js';
 import type { ProvidersQuery } from './providers-query.js';
 import { healthBody } from './health-body.js';
 import { Throttle } from './throttle.js';
+import { RowWarmer } from './row-warmer.js';
 
 /**
  * The JSON bodies of the read API, each serialised once per published
@@ -32,10 +33,15 @@ import { Throttle } from './throttle.js';
  * at most about a quarter of the event loop however large the fleet. Bodies
  * trail the newest results by at most `max(interval, 4 × last build time)`
  * (about 400 ms at 10,000 providers, see the README). Registrations and
- * removals publish at once. @internal
+ * removals publish at once. While somebody read rows in the last
+ * {@link WARM_AFTER_READ} ms, changed rows are built between turns of the
+ * event loop ({@link RowWarmer}), so a new version costs its first request a
+ * copy and a hash, not 10,000 rows at once. @internal
  */
 /** Versions are published at least this many times the last version's build time apart. @internal */
 export const BUILD_COST_FACTOR = 4;
+/** Changed rows are rebuilt ahead of requests while rows were read in this many ms (see {@link RowWarmer}). @internal */
+export const WARM_AFTER_READ = 5_000;
 
 export class ApiBodies implements Disposable {
   readonly #view: HealthView;
@@ -62,6 +68,11 @@ export class ApiBodies implements Disposable {
   #building = 0;
   /** The hour (since the epoch) the rows were built in: `uptime_24h` and the like move at hour boundaries. */
   #hour = -1;
+  /** When rows were last read (clock ms): changed rows are built ahead only while somebody reads them. */
+  #readAt = -Infinity;
+  readonly #warmer = new RowWarmer((name) => {
+    if (this.#view.registry.has(name)) this.#timed(() => this.#rowBytes(name));
+  });
 
   constructor(
     view: HealthView,
@@ -87,10 +98,12 @@ export class ApiBodies implements Disposable {
     this.#subscriptions = [
       view.onChange(({ name }) => {
         this.#rowCache.delete(name);
+        if (this.#clock.now() - this.#readAt < WARM_AFTER_READ) this.#warmer.add(name);
         this.#publisher.poke();
       }),
       view.registry.onChange(({ name }) => {
         this.#rowCache.delete(name);
+        this.#warmer.delete(name);
         this.#publisher.run();
       }),
     ];
@@ -125,7 +138,7 @@ export class ApiBodies implements Disposable {
 
   /** Every provider in the wire form, as published. */
   rows(): readonly ProviderJSON[] {
-    this.#hourly();
+    this.#readRows();
     this.#rows ??= this.#timed(() => this.#view.registry.names().map((name) => this.#row(name).json));
     return this.#rows;
   }
@@ -135,6 +148,7 @@ export class ApiBodies implements Disposable {
    * (event streams share it with the list bodies); `name` must be registered.
    */
   row(name: string): { readonly json: ProviderJSON; readonly text: string } {
+    this.#readRows();
     return this.#row(name);
   }
 
@@ -161,7 +175,7 @@ export class ApiBodies implements Disposable {
    * changed, not a 4 MB string per version at 10,000 providers).
    */
   providers(): CachedBody {
-    this.#hourly();
+    this.#readRows();
     return this.#cache.bytes('providers', () =>
       this.#timed(() => jsonArrayBytes(this.#view.registry.names().map((name) => this.#rowBytes(name)))),
     );
@@ -175,7 +189,7 @@ export class ApiBodies implements Disposable {
    * fields only (no full row is built and then cut).
    */
   providerList(query: ProvidersQuery): CachedBody {
-    this.#hourly();
+    this.#readRows();
     if (query.key === '') return this.providers();
     return this.#cache.variant(query.key, () =>
       this.#timed(() => {
@@ -214,6 +228,12 @@ export class ApiBodies implements Disposable {
     return this.#cache.bytes(`provider:${name}`, () =>
       Buffer.from(rowText(providerToJSON(this.#view, name, DETAIL_FIELDS))),
     );
+  }
+
+  /** A read of list rows: from now on, changed rows are built ahead for a while. */
+  #readRows(): void {
+    this.#hourly();
+    this.#readAt = this.#clock.now();
   }
 
   /** In a new hour every row is rebuilt: the window figures moved though no status changed (no timer needed). */
@@ -261,6 +281,7 @@ export class ApiBodies implements Disposable {
   dispose(): void {
     for (const subscription of this.#subscriptions) subscription.dispose();
     this.#publisher.cancel();
+    this.#warmer.dispose();
   }
 
   [Symbol.dispose](): void {

@@ -1,0 +1,93 @@
+/**
+ * Changed list rows are built between turns of the event loop while lists
+ * are read, so a request for a new version copies built rows instead of
+ * building 10,000 of them in one go; nobody reading, nothing is built ahead.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { WARM_AFTER_READ } from '../src/http/api-bodies.js';
+import { createHealthHandler, type ProviderJSON } from '../src/http/index.js';
+import { RowWarmer } from '../src/http/row-warmer.js';
+import { ManualClock } from '../src/testing/index.js';
+import { countingView, demoCache, request, serve, switchable } from './support/http.js';
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** Enough turns for a few rows however slow the machine (a slice may hold one row when the JIT is cold). */
+const turns = async (): Promise<void> => {
+  for (let i = 0; i < 10; i++) await turn();
+};
+
+describe('RowWarmer', () => {
+  it('builds a slice of rows a turn, each pending name once, until disposed', async () => {
+    const built: string[] = [];
+    // A slice of 0 ms: one row a turn.
+    const warmer = new RowWarmer((name) => built.push(name), 0);
+    warmer.add('a');
+    warmer.add('b');
+    warmer.add('a');
+    warmer.add('c');
+    assert.equal(warmer.pending, 3, 'a name added twice before its turn waits once');
+    await turn();
+    assert.deepEqual(built, ['a']);
+    await turn();
+    assert.deepEqual(built, ['a', 'b']);
+    warmer.delete('c');
+    warmer.add('d');
+    warmer.dispose();
+    await turn();
+    await turn();
+    assert.deepEqual(built, ['a', 'b'], 'nothing after dispose');
+    assert.equal(warmer.pending, 0);
+  });
+
+  it('keeps going after a build that throws', async () => {
+    const built: string[] = [];
+    const warmer = new RowWarmer((name) => {
+      if (name === 'bad') throw new Error('boom');
+      built.push(name);
+    });
+    warmer.add('bad');
+    warmer.add('good');
+    await turn();
+    assert.deepEqual(built, ['good']);
+    warmer.dispose();
+  });
+});
+
+describe('list rows built ahead', () => {
+  it('while lists are read, a new version costs the request no row; after a quiet while, none is built ahead', async () => {
+    const a = switchable({ healthy: true, message: 'v0' });
+    const b = switchable({ healthy: true, message: 'v0' });
+    const { cache } = await demoCache({ a, b });
+    const clock = new ManualClock();
+    const view = countingView(cache);
+    const handler = createHealthHandler(view, { metrics: false, clock, publishInterval: 0 });
+    const server = await serve(handler);
+    const messages = async (): Promise<string[]> =>
+      (await request(`${server.url}/api/providers`)).json<ProviderJSON[]>().map((row) => row.message);
+    try {
+      assert.deepEqual(await messages(), ['v0', 'v0']);
+      a.report = { healthy: true, message: 'v1' };
+      b.report = { healthy: true, message: 'v1' };
+      await cache.checkNow();
+      const afterChange = view.gets;
+      await turns();
+      assert.equal(view.gets, afterChange + 2, 'both changed rows built between turns');
+      assert.deepEqual(await messages(), ['v1', 'v1']);
+      assert.equal(view.gets, afterChange + 2, 'the request built no row');
+
+      await clock.advance(WARM_AFTER_READ);
+      a.report = { healthy: true, message: 'v2' };
+      await cache.checkProvider('a');
+      const quiet = view.gets;
+      await turns();
+      assert.equal(view.gets, quiet, 'nobody read lists lately: nothing built ahead');
+      assert.deepEqual(await messages(), ['v2', 'v1']);
+      assert.equal(view.gets, quiet + 1, 'the request built the changed row');
+    } finally {
+      handler.close();
+      await server.close();
+      cache.dispose();
+    }
+  });
+});
