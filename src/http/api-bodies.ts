@@ -41,7 +41,7 @@ import { RowWarmer } from './row-warmer.js';
 /** Versions are published at least this many times the last version's build time apart. @internal */
 export const BUILD_COST_FACTOR = 4;
 /** Changed rows are rebuilt ahead of requests while rows were read in this many ms (see {@link RowWarmer}). @internal */
-export const WARM_AFTER_READ = 5_000;
+export const WARM_AFTER_READ = 2_000;
 
 export class ApiBodies implements Disposable {
   readonly #view: HealthView;
@@ -189,7 +189,9 @@ export class ApiBodies implements Disposable {
    * fields only (no full row is built and then cut).
    */
   providerList(query: ProvidersQuery): CachedBody {
-    this.#readRows();
+    // A `?fields=` list builds its own rows: it does not need full rows built ahead.
+    if (query.fields === undefined) this.#readRows();
+    else this.#hourly();
     if (query.key === '') return this.providers();
     return this.#cache.variant(query.key, () =>
       this.#timed(() => {
