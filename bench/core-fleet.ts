@@ -115,30 +115,41 @@ async function benchSnapshotReaders(): Promise<void> {
   }
 }
 
-/** CPU per check of one sweep at 1,000, 10,000 and 100,000 providers (checkers answering at once). */
+/**
+ * CPU per check of one sweep at 1,000, 10,000 and 100,000 providers (checkers
+ * answering at once). Three rounds, each measuring every size with every core
+ * in turn (a fresh cache each time, collected after), and the best of the
+ * rounds per size: this machine's speed drifts over seconds, and measuring
+ * the sizes one after another let a slow stretch land on one size alone.
+ */
 async function benchLinear(): Promise<void> {
   const sizes = [1_000, 10_000, 100_000];
-  console.log(`CPU per check by fleet size (checkers answering at once, concurrency 500, best of 3 sweeps)`);
+  console.log(
+    `CPU per check by fleet size (checkers answering at once, concurrency 500, best of 3 interleaved rounds)`,
+  );
   console.log(`  load average ${load()}`);
-  for (const core of await cores()) {
-    const perCheck: number[] = [];
-    for (const size of sizes) {
-      const cache = new core.HealthCache(
-        registryOf(core, size, async () => ({ healthy: true })),
-        { pollInterval: 600_000, concurrency: 500 },
-      );
-      await cache.checkNow();
-      // Small fleets are swept several times per round, so every round does about 100,000 checks.
-      const sweeps = Math.max(1, 100_000 / size);
-      let best = Infinity;
-      for (let round = 0; round < 3; round++) {
+  const all = await cores();
+  const best = all.map(() => sizes.map(() => Infinity));
+  for (let round = 0; round < 3; round++) {
+    for (const [s, size] of sizes.entries()) {
+      for (const [c, core] of all.entries()) {
+        const cache = new core.HealthCache(
+          registryOf(core, size, async () => ({ healthy: true })),
+          { pollInterval: 600_000, concurrency: 500 },
+        );
+        await cache.checkNow();
+        // Small fleets are swept several times, so every measurement is about 100,000 checks.
+        const sweeps = Math.max(1, 100_000 / size);
         let cpu = 0;
         for (let i = 0; i < sweeps; i++) cpu += await sweepCpu(cache);
-        best = Math.min(best, (cpu * 1_000) / (sweeps * size));
+        best[c]![s] = Math.min(best[c]![s]!, (cpu * 1_000) / (sweeps * size));
+        cache.dispose();
+        globalThis.gc?.();
       }
-      perCheck.push(best);
-      cache.dispose();
     }
+  }
+  for (const [c, core] of all.entries()) {
+    const perCheck = best[c]!;
     const [first = 1, , last = 1] = perCheck;
     console.log(
       `  ${core.label.padEnd(18)} ${sizes.map((s, i) => `${fmt(s, 0)}: ${fmt(perCheck[i] ?? 0, 1)} µs`).join(', ')}; 100,000 vs 1,000 ratio ${fmt(last / first, 2)} (goal <= 1.2)`,
