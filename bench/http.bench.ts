@@ -16,6 +16,7 @@
 // Run: node --import tsx bench/http.bench.ts [throughput] [polling] [fleet | fleet-100ms | fleet-1s] [queries] [events] [rows]
 import http from 'node:http';
 import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import autocannon, { type Result } from 'autocannon';
 import { WARM_AFTER_READ } from '../src/http/api-bodies.js';
 import { createHealthHandler } from '../src/http/index.js';
@@ -273,6 +274,7 @@ async function fleet(io: boolean, pollInterval = 100, concurrency = 500): Promis
   );
   const latency = { quiet: [] as string[], sweeping: [] as string[] };
   const clientCpu = { quiet: [] as string[], sweeping: [] as string[] };
+  const stalls: string[] = [];
   const busy = (r: { cpu: number }, seconds: number): string => `${fmt(r.cpu / seconds / 10)}%`;
   const ms = (r: { p50: number; p99: number }): string => `${fmt(r.p50, 1)}/${fmt(r.p99, 1)}`;
   const phases = {
@@ -288,12 +290,17 @@ async function fleet(io: boolean, pollInterval = 100, concurrency = 500): Promis
       return (await sweepRateDuring(cache, () => new Promise((r) => setTimeout(r, SECONDS * 1000)))).rate;
     },
     loaded: async () => {
+      // How long the server's event loop was held at a time while sweeping under load (ms).
+      const delay = monitorEventLoopDelay({ resolution: 1 });
+      delay.enable();
       const started = performance.now();
       const { rate, result } = await sweepRateDuring(cache, () =>
         loadFromAnotherProcess(url, SECONDS, 'gzip'),
       );
       latency.sweeping.push(ms(result));
       clientCpu.sweeping.push(busy(result, SECONDS));
+      stalls.push(`${fmt(delay.percentile(99) / 1e6, 0)}/${fmt(delay.max / 1e6, 0)}`);
+      delay.disable();
       // The client stops starting requests after SECONDS; the last ones may end later.
       return [result.requests / ((performance.now() - started) / 1000), rate] as const;
     },
@@ -317,6 +324,7 @@ async function fleet(io: boolean, pollInterval = 100, concurrency = 500): Promis
   console.log(`  req/s, cache sweeping      : ${list((r) => r.sweeping)}`);
   console.log(`  latency p50/p99 ms, quiet  : ${latency.quiet.join(', ')} (per round)`);
   console.log(`  latency p50/p99, sweeping  : ${latency.sweeping.join(', ')}`);
+  console.log(`  event-loop delay p99/max ms: ${stalls.join(', ')} (server, sweeping under load, per round)`);
   console.log(`  client CPU, quiet          : ${clientCpu.quiet.join(', ')} of one core (per round)`);
   console.log(`  client CPU, sweeping       : ${clientCpu.sweeping.join(', ')}`);
   console.log(
