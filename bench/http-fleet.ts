@@ -8,6 +8,7 @@ import { WARM_AFTER_READ } from '../src/http/api-bodies.js';
 import { createHealthHandler } from '../src/http/index.js';
 import { HealthCache, ProviderRegistry } from '../src/index.js';
 import {
+  burnInAnotherProcess,
   loadFromAnotherProcess,
   streamsFromAnotherProcess,
   type StreamsResult,
@@ -176,4 +177,46 @@ export async function events(): Promise<void> {
   }
   handler.close();
   await stop(server);
+}
+
+/**
+ * Whether the rate lost while sweeping is the server's doing or the
+ * machine's: `GET /api/providers` with the cache quiet, against the same
+ * with another process burning a quarter of a core in 1 s periods (about
+ * what a sweep adds at 1 s polls), on CPU alone and touching 256 MB. Four
+ * rounds each, alternated, so a drift of the machine lands on both.
+ */
+export async function contention(): Promise<void> {
+  const SECONDS = 6;
+  const ROUNDS = 4;
+  const DUTY = 0.25;
+  const { registry } = fleetRegistry();
+  const cache = new HealthCache(registry, { pollInterval: 3_600_000 });
+  await cache.checkNow();
+  const handler = createHealthHandler(cache, { metrics: false });
+  const server = http.createServer(handler);
+  const url = `${await listen(server)}/api/providers`;
+  console.log(
+    `\nGET /api/providers, ${fmt(PROVIDERS)} providers, cache quiet, 10 gzip clients in another process, with and without a process burning ${DUTY * 100}% of a core (${ROUNDS} rounds of two ${SECONDS} s phases; load average ${loadavg()
+      .map((n) => n.toFixed(1))
+      .join(' ')})`,
+  );
+  for (const memory of [false, true]) {
+    const ratios: number[] = [];
+    const rates: string[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const quiet = await loadFromAnotherProcess(url, SECONDS, 'gzip');
+      const stopBurning = await burnInAnotherProcess(DUTY, memory);
+      const burned = await loadFromAnotherProcess(url, SECONDS, 'gzip');
+      stopBurning();
+      ratios.push(burned.requests / quiet.requests);
+      rates.push(`${fmt(quiet.requests / SECONDS)}/${fmt(burned.requests / SECONDS)}`);
+    }
+    console.log(
+      `  ${(memory ? 'touching 256 MB' : 'CPU alone').padEnd(16)}: req/s without/with ${rates.join(', ')}; with / without ${fmt(median(ratios), 2)}x (median of ${ratios.map((r) => fmt(r, 2)).join(', ')})`,
+    );
+  }
+  handler.close();
+  await stop(server);
+  cache.dispose();
 }

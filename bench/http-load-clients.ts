@@ -2,6 +2,7 @@
 // CPU is not the server's: keep-alive GET loops, or a crowd of event streams.
 //   --client <url> <seconds> <concurrency> <encoding>
 //   --streams <url> <count>   (runs until the parent sends 'stop')
+//   --burn <duty> cpu|memory  (runs until killed)
 import { fork } from 'node:child_process';
 import http from 'node:http';
 import { createGunzip } from 'node:zlib';
@@ -170,10 +171,51 @@ export async function streamsFromAnotherProcess(
   };
 }
 
+/**
+ * Burns `duty` of one core in 1 s periods until killed, standing for what a
+ * sweep adds; with `memory`, it spends that time reading and writing a
+ * 256 MB array and making garbage, as a sweep over a large heap does.
+ */
+function burn(duty: number, memory: boolean): void {
+  const big = new Float64Array(memory ? 32 * 2 ** 20 : 1);
+  let sink = 0;
+  const period = (): void => {
+    const end = performance.now() + 1000 * duty;
+    let at = 0;
+    while (performance.now() < end) {
+      if (!memory) continue;
+      for (let i = 0; i < 4096; i++) {
+        // A stride past every cache line, so each step goes to memory.
+        at = (at + 4099 * 8) % big.length;
+        sink += big[at]!;
+        big[at] = sink;
+      }
+      sink += Array.from({ length: 64 }, (_, i) => ({ i, text: `x${i}` })).length;
+    }
+    setTimeout(period, 1000 * (1 - duty));
+  };
+  process.send?.('burning');
+  period();
+}
+
+/** Starts {@link burn} in a child process; resolves, once it burns, with what stops it. */
+export async function burnInAnotherProcess(duty: number, memory: boolean): Promise<() => void> {
+  const child = fork(new URL(import.meta.url), ['--burn', String(duty), memory ? 'memory' : 'cpu'], {
+    execArgv: ['--import', 'tsx'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('error', reject);
+  });
+  return () => child.kill();
+}
+
 if (process.argv[2] === '--client') {
   const [, , , url = '', seconds = '8', concurrency = '10', encoding = 'gzip'] = process.argv;
   await client(url, Number(seconds), Number(concurrency), encoding);
 } else if (process.argv[2] === '--streams') {
   const [, , , url = '', count = '100', encoding = 'identity'] = process.argv;
   streams(url, Number(count), encoding === 'gzip');
+} else if (process.argv[2] === '--burn') {
+  burn(Number(process.argv[3]), process.argv[4] === 'memory');
 }

@@ -13,7 +13,7 @@
 //  5. events: sweeps in which all 10,000 providers change, with no event
 //     stream, 100 streams without batches and 100 with ?batch=1.
 //  6. rows: building 10,000 JSON rows, the former rows against the current ones, and the list size.
-// Run: node --import tsx bench/http.bench.ts [throughput] [polling] [fleet | fleet-100ms | fleet-1s] [queries] [events] [rows]
+// Run: node --import tsx bench/http.bench.ts [throughput] [polling] [fleet | fleet-100ms | fleet-1s] [contention] [queries] [events] [rows]
 import http from 'node:http';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -21,7 +21,7 @@ import autocannon, { type Result } from 'autocannon';
 import { WARM_AFTER_READ } from '../src/http/api-bodies.js';
 import { createHealthHandler } from '../src/http/index.js';
 import { HealthCache, ProviderRegistry } from '../src/index.js';
-import { events, queries } from './http-fleet.js';
+import { contention, events, queries } from './http-fleet.js';
 import { rows } from './http-rows.js';
 import { loadFromAnotherProcess } from './http-load-clients.js';
 
@@ -353,6 +353,7 @@ async function fleet(io: boolean, pollInterval = 100, concurrency = 500): Promis
     await fleet(true, 1_000);
     await fleet(true, 1_000, 16);
   }
+  if (wanted('contention')) await contention();
   if (wanted('queries')) await queries();
   if (wanted('events')) await events();
   if (wanted('rows')) await rows();
