@@ -130,10 +130,9 @@ export async function events(): Promise<void> {
     gzip = false,
   ): Promise<{ wall: number; cpu: number; got?: StreamsResult }> => {
     const crowd = streams === undefined ? undefined : await streamsFromAnotherProcess(streams, STREAMS, gzip);
-    // With no stream, no row is built ahead once the last stream's reads are WARM_AFTER_READ old.
-    if (!crowd) await new Promise((resolve) => setTimeout(resolve, WARM_AFTER_READ + 500));
-    // Lets the snapshots (3.5 MB a stream) arrive, then a warm-up sweep that is not counted.
-    if (crowd) await new Promise((resolve) => setTimeout(resolve, 2_000));
+    // With streams, lets the snapshots (3.5 MB a stream) arrive; with none, waits until the last
+    // stream's reads are WARM_AFTER_READ old, so no row is built ahead. Then a warm-up sweep, not counted.
+    await new Promise((resolve) => setTimeout(resolve, crowd ? 2_000 : WARM_AFTER_READ + 500));
     await sweep(cache, nextRound);
     await crowd?.mark();
     const runs: { wall: number; cpu: number }[] = [];

@@ -234,13 +234,15 @@ export class ApiBodies implements Disposable {
 
   /** A read of list rows: from now on, changed rows are built ahead for a while. */
   #readRows(): void {
-    this.#hourly();
-    this.#readAt = this.#clock.now();
+    // One clock read: event streams call this for every changed row.
+    const now = this.#clock.now();
+    this.#hourly(now);
+    this.#readAt = now;
   }
 
   /** In a new hour every row is rebuilt: the window figures moved though no status changed (no timer needed). */
-  #hourly(): void {
-    const hour = Math.floor(this.#clock.now() / 3_600_000);
+  #hourly(now = this.#clock.now()): void {
+    const hour = Math.floor(now / 3_600_000);
     if (hour === this.#hour) return;
     this.#hour = hour;
     this.#rowCache.clear();
