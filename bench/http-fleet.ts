@@ -15,6 +15,13 @@ import {
 } from './http-load-clients.js';
 
 const PROVIDERS = 10_000;
+/**
+ * `staleAfter` of the fleet caches: their quiet phases poll nothing, and with
+ * the default (3 × `pollInterval`) every status turned stale inside them, a
+ * change (a new version, every row rebuilt) timed as "quiet"; and
+ * `?state=unhealthy` matched none (`[]`, 2 bytes).
+ */
+export const QUIET_STALE_AFTER = 3_600_000;
 const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits });
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -60,9 +67,11 @@ async function stop(server: http.Server): Promise<void> {
 export async function queries(): Promise<void> {
   const SECONDS = 5;
   const { registry } = fleetRegistry();
-  // staleAfter an hour: in the quiet phases nothing polls, and with the default (3 × pollInterval)
-  // every status turned stale within 300 ms, so ?state=unhealthy matched none (`[]`, 2 bytes).
-  const cache = new HealthCache(registry, { pollInterval: 100, checkTimeout: 50, staleAfter: 3_600_000 });
+  const cache = new HealthCache(registry, {
+    pollInterval: 100,
+    checkTimeout: 50,
+    staleAfter: QUIET_STALE_AFTER,
+  });
   // Several sweeps: a provider is unhealthy only after consecutive failures, and ?state=unhealthy must match some.
   for (let i = 0; i < 3; i++) await cache.checkNow();
   const handler = createHealthHandler(cache, { metrics: false });

@@ -21,7 +21,7 @@ import autocannon, { type Result } from 'autocannon';
 import { WARM_AFTER_READ } from '../src/http/api-bodies.js';
 import { createHealthHandler } from '../src/http/index.js';
 import { HealthCache, ProviderRegistry } from '../src/index.js';
-import { contention, events, queries } from './http-fleet.js';
+import { contention, events, queries, QUIET_STALE_AFTER } from './http-fleet.js';
 import { rows } from './http-rows.js';
 import { loadFromAnotherProcess } from './http-load-clients.js';
 
@@ -248,9 +248,7 @@ async function fleet(io: boolean, pollInterval = 100, concurrency = 500): Promis
     pollInterval,
     concurrency,
     checkTimeout: Math.min(50, pollInterval / 2),
-    // Nothing polls in the quiet phases: with the default (3 × pollInterval) every status turned
-    // stale inside them, and that change (a new version, every row rebuilt) was timed as "quiet".
-    staleAfter: 3_600_000,
+    staleAfter: QUIET_STALE_AFTER,
   });
   await cache.checkNow();
   const handler = createHealthHandler(cache, { metrics: false });
