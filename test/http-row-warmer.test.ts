@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { WARM_AFTER_READ } from '../src/http/api-bodies.js';
+import { COLD_ROWS, WARM_AFTER_READ } from '../src/http/api-bodies.js';
 import { createHealthHandler, type ProviderJSON } from '../src/http/index.js';
 import { RowWarmer } from '../src/http/row-warmer.js';
 import { ManualClock } from '../src/testing/index.js';
@@ -38,6 +38,26 @@ describe('RowWarmer', () => {
     await turn();
     assert.deepEqual(built, ['a', 'b'], 'nothing after dispose');
     assert.equal(warmer.pending, 0);
+  });
+
+  it('says when no name waits any more: at once, after the last slice, or when disposed', async () => {
+    const built: string[] = [];
+    const warmer = new RowWarmer((name) => built.push(name), 0);
+    let idle = false;
+    await warmer.idle();
+    warmer.add('a');
+    warmer.add('b');
+    void warmer.idle().then(() => (idle = true));
+    await turn();
+    assert.deepEqual([built, idle], [['a'], false], 'one name still waits');
+    await turns();
+    assert.deepEqual([built, idle], [['a', 'b'], true]);
+
+    warmer.add('c');
+    const disposed = warmer.idle();
+    warmer.dispose();
+    await disposed;
+    assert.deepEqual(built, ['a', 'b'], 'disposed before its turn: never built, and nobody waits forever');
   });
 
   it('keeps going after a build that throws', async () => {
@@ -87,6 +107,58 @@ describe('list rows built ahead', () => {
       assert.deepEqual(await messages(), ['v2', 'v1']);
       assert.equal(view.gets, quiet + 1, 'the request built the changed row');
     } finally {
+      handler.close();
+      await server.close();
+      cache.dispose();
+    }
+  });
+});
+
+describe('a list read after a quiet spell', () => {
+  it('builds its rows between turns of the event loop, then answers the same list', async () => {
+    const count = 2 * COLD_ROWS;
+    const providers = Object.fromEntries(
+      Array.from({ length: count }, (_, i) => [
+        `p${String(i).padStart(5, '0')}`,
+        { healthCheck: () => ({ healthy: i % 3 !== 0 }) },
+      ]),
+    );
+    const { cache } = await demoCache(providers);
+    const view = countingView(cache);
+    const handler = createHealthHandler(view, { metrics: false, clock: new ManualClock() });
+    const server = await serve(handler);
+    // What the event loop saw between its turns while the first read was answered.
+    const seen = new Set<number>();
+    let watching = true;
+    const watch = (): void => {
+      seen.add(view.gets);
+      if (watching) setImmediate(watch);
+    };
+    try {
+      setImmediate(watch);
+      const cold = await request(`${server.url}/api/providers`);
+      watching = false;
+      const partly = [...seen].filter((gets) => gets > 0 && gets < count);
+      assert.ok(
+        partly.length > 0,
+        `some turns came while the rows were built (seen ${[...seen].join(', ')})`,
+      );
+      const rows = cold.json<ProviderJSON[]>();
+      assert.equal(rows.length, count);
+      assert.deepEqual(
+        rows.slice(0, 3).map((row) => [row.name, row.healthy]),
+        [
+          ['p00000', false],
+          ['p00001', true],
+          ['p00002', true],
+        ],
+      );
+      const gets = view.gets;
+      const warm = await request(`${server.url}/api/providers`);
+      assert.equal(warm.text, cold.text, 'the next read answers the same bytes');
+      assert.equal(view.gets, gets, 'from the rows built then');
+    } finally {
+      watching = false;
       handler.close();
       await server.close();
       cache.dispose();

@@ -2,7 +2,7 @@ import type { HealthView } from '../health-view.js';
 import type { ApiBodies } from './api-bodies.js';
 import { parseHealthQuery } from './health-query.js';
 import { isQueryError, parseProvidersQuery } from './providers-query.js';
-import { sendCached, sendError, sendQueryError, sendUnknownProvider } from './responses.js';
+import { sendCached, sendError, sendFailure, sendQueryError, sendUnknownProvider } from './responses.js';
 import { NAME, READ, type Route } from './route-table.js';
 
 /** The read API: providers, one provider, histories, aggregate health. @internal */
@@ -15,7 +15,17 @@ export function apiRoutes(view: HealthView, bodies: ApiBodies): Route[] {
       serve: (req, res, _name, target) => {
         const query = parseProvidersQuery(target);
         if (isQueryError(query)) return sendQueryError(req, res, query);
-        sendCached(req, res, bodies.providerList(query));
+        // A `?fields=` list builds rows of its own; a whole-row list after a quiet spell waits for its rows.
+        const built = query.fields === undefined ? bodies.rowsBuilt() : undefined;
+        if (built === undefined) return sendCached(req, res, bodies.providerList(query));
+        void built.then(() => {
+          if (res.destroyed) return;
+          try {
+            sendCached(req, res, bodies.providerList(query));
+          } catch (error) {
+            sendFailure(req, res, error);
+          }
+        });
       },
     },
     {

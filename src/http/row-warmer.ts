@@ -20,6 +20,9 @@ export class RowWarmer implements Disposable {
   readonly #slice: number;
   readonly #names = new Set<string>();
   #scheduled: NodeJS.Immediate | undefined;
+  /** Resolves the promise `idle()` handed out, once no name waits. */
+  #settleIdle: (() => void) | undefined;
+  #idle: Promise<void> | undefined;
 
   /** `build(name)` builds and keeps `name`'s row (the caller times and caches it). */
   constructor(build: (name: string) => void, slice = TURN_SLICE) {
@@ -36,6 +39,13 @@ export class RowWarmer implements Disposable {
   add(name: string): void {
     this.#names.add(name);
     this.#scheduled ??= setImmediate(this.#run);
+  }
+
+  /** Resolves once no name waits (at once when none does), or when disposed. Never rejects. */
+  idle(): Promise<void> {
+    if (this.#names.size === 0) return Promise.resolve();
+    this.#idle ??= new Promise<void>((resolve) => (this.#settleIdle = resolve));
+    return this.#idle;
   }
 
   /** Forgets `name` (its row was built meanwhile, or it is gone). */
@@ -57,12 +67,21 @@ export class RowWarmer implements Disposable {
       if (performance.now() >= end) break;
     }
     if (this.#names.size > 0) this.#scheduled = setImmediate(this.#run);
+    else this.#becameIdle();
   };
+
+  #becameIdle(): void {
+    const settle = this.#settleIdle;
+    this.#idle = undefined;
+    this.#settleIdle = undefined;
+    settle?.();
+  }
 
   dispose(): void {
     if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
     this.#scheduled = undefined;
     this.#names.clear();
+    this.#becameIdle();
   }
 
   [Symbol.dispose](): void {
