@@ -136,8 +136,14 @@ describe('a list read after a quiet spell', () => {
     };
     try {
       setImmediate(watch);
-      const cold = await request(`${server.url}/api/providers`);
+      // Two reads at once: the second waits for the same build.
+      const [cold, twin] = await Promise.all([
+        request(`${server.url}/api/providers`),
+        request(`${server.url}/api/providers`),
+      ]);
       watching = false;
+      assert.equal(twin.text, cold.text);
+      assert.equal(view.gets, count, 'each row built once');
       const partly = [...seen].filter((gets) => gets > 0 && gets < count);
       assert.ok(
         partly.length > 0,

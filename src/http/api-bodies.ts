@@ -250,7 +250,10 @@ export class ApiBodies implements Disposable {
     const names = this.#view.registry.names();
     // Rows are dropped when their status or registration changes: the cache holds registered names only.
     if (names.length - this.#rowCache.size < COLD_ROWS) return undefined;
-    for (const name of names) if (!this.#rowCache.has(name)) this.#coldRows.add(name);
+    // Reads arriving while a cold build runs wait for it rather than each scanning every name.
+    if (this.#coldRows.pending === 0) {
+      for (const name of names) if (!this.#rowCache.has(name)) this.#coldRows.add(name);
+    }
     return this.#coldRows.idle();
   }
 
