@@ -127,6 +127,57 @@ describe('UptimeWindows', () => {
     );
   });
 
+  it('gives the same uptimes as the full summary when read between results, in order or not (property)', () => {
+    const HOUR = 3_600_000;
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            // Mostly forward in small steps, as a poller writes; sometimes back, sometimes far ahead.
+            step: fc.oneof(
+              fc.integer({ min: 0, max: HOUR / 2 }),
+              fc.integer({ min: -3 * DAY, max: 0 }),
+              fc.integer({ min: 0, max: 35 * DAY }),
+            ),
+            state: fc.constantFrom<'healthy' | 'degraded' | 'unhealthy'>('healthy', 'degraded', 'unhealthy'),
+            // Reads after the result, from the newest result's time: mostly within the next hours, as a dashboard
+            // reads, or at the time of the read before (what it summed then must not be reused if it moved).
+            reads: fc.array(
+              fc.oneof(
+                fc.integer({ min: 0, max: 3 * HOUR }),
+                fc.integer({ min: -2 * HOUR, max: 40 * DAY }),
+                fc.constant('again' as const),
+              ),
+              { maxLength: 3 },
+            ),
+          }),
+          { maxLength: 150 },
+        ),
+        (results) => {
+          const windows = new UptimeWindows();
+          let at = 10 * DAY;
+          let newest = at;
+          let now = T0 + at;
+          for (const { step, state, reads } of results) {
+            at = Math.max(0, at + step);
+            newest = Math.max(newest, at);
+            windows.push(T0 + at, 5, state);
+            for (const read of reads) {
+              if (read !== 'again') now = T0 + newest + read;
+              const summary = windows.summary(now);
+              assert.deepEqual(windows.uptimes(now), {
+                '24h': summary['24h'].uptime,
+                '7d': summary['7d'].uptime,
+                '30d': summary['30d'].uptime,
+              });
+            }
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('round-trips through compact bytes, and refuses bytes it cannot read', () => {
     const windows = new UptimeWindows();
     assert.equal(windows.toBytes().byteLength, 2, 'never used: the format and an empty anchor');
