@@ -148,14 +148,22 @@ export class UptimeWindows {
         '30d': this.#uptime(HOURS, DAYS, newestDay, day, 30),
       };
     }
-    if (this.#olderAt !== hour) this.#sumOlder(hour, day, newest, newestDay);
+    const from24 = windowStart(HOURS, newest, hour, 24);
+    const from7 = windowStart(DAYS, newestDay, day, 7);
+    const from30 = windowStart(DAYS, newestDay, day, 30);
+    if (this.#olderAt !== hour) {
+      [this.#older24, this.#olderUp24] = this.#sum(0, HOURS, from24, newest - 1);
+      [this.#older7, this.#olderUp7] = this.#sum(HOURS, DAYS, from7, newestDay - 1);
+      [this.#older30, this.#olderUp30] = this.#sum(HOURS, DAYS, from30, newestDay - 1);
+      this.#olderAt = hour;
+    }
     const counts = this.#counts;
     const hourSlot = (newest % HOURS) * 2;
     const daySlot = (HOURS + (newestDay % DAYS)) * 2;
     // The newest buckets, when still inside each window.
-    const lastHour = hour - newest < 24 ? 1 : 0;
-    const lastWeek = day - newestDay < 7 ? 1 : 0;
-    const lastMonth = day - newestDay < 30 ? 1 : 0;
+    const lastHour = from24 <= newest ? 1 : 0;
+    const lastWeek = from7 <= newestDay ? 1 : 0;
+    const lastMonth = from30 <= newestDay ? 1 : 0;
     return {
       '24h': ratio(
         this.#older24 + lastHour * counts[hourSlot]!,
@@ -170,24 +178,6 @@ export class UptimeWindows {
         this.#olderUp30 + lastMonth * counts[daySlot + 1]!,
       ),
     };
-  }
-
-  /** The sums of {@link #olderAt} for reads in `hour` (not before `newest`): each window's buckets but the newest. */
-  #sumOlder(hour: number, day: number, newest: number, newestDay: number): void {
-    [this.#older24, this.#olderUp24] = this.#sum(0, HOURS, Math.max(hour - 23, 0), newest - 1);
-    [this.#older7, this.#olderUp7] = this.#sum(
-      HOURS,
-      DAYS,
-      Math.max(day - 6, newestDay - 30, 0),
-      newestDay - 1,
-    );
-    [this.#older30, this.#olderUp30] = this.#sum(
-      HOURS,
-      DAYS,
-      Math.max(day - 29, newestDay - 30, 0),
-      newestDay - 1,
-    );
-    this.#olderAt = hour;
   }
 
   /** Results and results up in the buckets `from`..`to` of the `slots` at `first`. */
@@ -307,7 +297,7 @@ export class UptimeWindows {
     const [samples, up] = this.#sum(
       first,
       slots,
-      Math.max(now - span + 1, newest - slots + 1, 0),
+      windowStart(slots, newest, now, span),
       Math.min(now, newest),
     );
     return ratio(samples, up);
@@ -319,7 +309,7 @@ export class UptimeWindows {
     let up = 0;
     const histogram = new Float64Array(BINS);
     const last = Math.min(now, newest);
-    for (let bucket = Math.max(now - span + 1, newest - slots + 1, 0); bucket <= last; bucket++) {
+    for (let bucket = windowStart(slots, newest, now, span); bucket <= last; bucket++) {
       const slot = first + (bucket % slots);
       samples += this.#counts[slot * 2] ?? 0;
       up += this.#counts[slot * 2 + 1] ?? 0;
@@ -334,6 +324,14 @@ export class UptimeWindows {
       latencyP95: percentile(histogram, 0.95),
     });
   }
+}
+
+/**
+ * The first bucket of the `span` buckets ending at bucket `now`, of the
+ * `slots` kept up to bucket `newest` (never before the epoch's).
+ */
+function windowStart(slots: number, newest: number, now: number, span: number): number {
+  return Math.max(now - span + 1, newest - slots + 1, 0);
 }
 
 /** `up` of `samples` as a share, 0 with no samples. */

@@ -8,6 +8,16 @@ const DAY = 24 * HOUR;
 /** A Monday at 00:00 UTC, far from the epoch. */
 const T0 = Date.UTC(2026, 10, 30);
 
+/** `uptimes(now)` gives the uptimes of the full `summary(now)`, to the bit. */
+function assertUptimesOfSummary(windows: UptimeWindows, now: number): void {
+  const summary = windows.summary(now);
+  assert.deepEqual(windows.uptimes(now), {
+    '24h': summary['24h'].uptime,
+    '7d': summary['7d'].uptime,
+    '30d': summary['30d'].uptime,
+  });
+}
+
 describe('UptimeWindows', () => {
   it('counts uptime per window: 24 hours to the hour, 7 and 30 days to the day', () => {
     const windows = new UptimeWindows();
@@ -114,13 +124,7 @@ describe('UptimeWindows', () => {
         (results, later) => {
           const windows = new UptimeWindows();
           for (const { at, state } of results) windows.push(T0 + at, 5, state);
-          const now = T0 + later;
-          const summary = windows.summary(now);
-          assert.deepEqual(windows.uptimes(now), {
-            '24h': summary['24h'].uptime,
-            '7d': summary['7d'].uptime,
-            '30d': summary['30d'].uptime,
-          });
+          assertUptimesOfSummary(windows, T0 + later);
         },
       ),
       { numRuns: 300 },
@@ -128,7 +132,6 @@ describe('UptimeWindows', () => {
   });
 
   it('gives the same uptimes as the full summary when read between results, in order or not (property)', () => {
-    const HOUR = 3_600_000;
     fc.assert(
       fc.property(
         fc.array(
@@ -164,12 +167,7 @@ describe('UptimeWindows', () => {
             windows.push(T0 + at, 5, state);
             for (const read of reads) {
               if (read !== 'again') now = T0 + newest + read;
-              const summary = windows.summary(now);
-              assert.deepEqual(windows.uptimes(now), {
-                '24h': summary['24h'].uptime,
-                '7d': summary['7d'].uptime,
-                '30d': summary['30d'].uptime,
-              });
+              assertUptimesOfSummary(windows, now);
             }
           }
         },
