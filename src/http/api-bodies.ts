@@ -239,13 +239,15 @@ export class ApiBodies implements Disposable {
   }
 
   /**
-   * Before a whole-row list read: `undefined` when fewer than {@link COLD_ROWS}
-   * rows are unbuilt (the read builds them), else a promise that resolves once
-   * they are built between turns of the event loop. After a quiet spell every
-   * changed row is unbuilt: at 10,000 providers building them at once held the
-   * event loop 60–70 ms, and every other request waited. Never rejects.
+   * Before {@link providerList}: `undefined` when `query` builds rows of its
+   * own (`?fields=`) or fewer than {@link COLD_ROWS} rows are unbuilt (the
+   * read builds them), else a promise that resolves once they are built
+   * between turns of the event loop. After a quiet spell every changed row
+   * is unbuilt: at 10,000 providers building them at once held the event
+   * loop 60–70 ms, and every other request waited. Never rejects.
    */
-  rowsBuilt(): Promise<void> | undefined {
+  rowsBuilt(query: ProvidersQuery): Promise<void> | undefined {
+    if (query.fields !== undefined) return undefined;
     this.#readRows();
     const names = this.#view.registry.names();
     // Rows are dropped when their status or registration changes: the cache holds registered names only.

@@ -15,17 +15,14 @@ export function apiRoutes(view: HealthView, bodies: ApiBodies): Route[] {
       serve: (req, res, _name, target) => {
         const query = parseProvidersQuery(target);
         if (isQueryError(query)) return sendQueryError(req, res, query);
-        // A `?fields=` list builds rows of its own; a whole-row list after a quiet spell waits for its rows.
-        const built = query.fields === undefined ? bodies.rowsBuilt() : undefined;
+        // A list of whole rows after a quiet spell waits while its rows are built between turns.
+        const built = bodies.rowsBuilt(query);
         if (built === undefined) return sendCached(req, res, bodies.providerList(query));
-        void built.then(() => {
-          if (res.destroyed) return;
-          try {
-            sendCached(req, res, bodies.providerList(query));
-          } catch (error) {
-            sendFailure(req, res, error);
-          }
-        });
+        built
+          .then(() => {
+            if (!res.destroyed) sendCached(req, res, bodies.providerList(query));
+          })
+          .catch((error: unknown) => sendFailure(req, res, error));
       },
     },
     {
